@@ -1,0 +1,1 @@
+"""The service: aiohttp app factory, the Bot Framework bot, channel adapters, agent console, CLI."""

@@ -1,0 +1,244 @@
+"""One settings class: every knob of the service, from the environment and `.env`, validated at start-up."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import phonenumbers
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from intake.domain import Channel, Severity
+from intake.policy import (
+    AccountFormat,
+    Clock,
+    Policy,
+    PolicyError,
+    SlaTarget,
+    WeeklySchedule,
+    parse_duration,
+    parse_holidays,
+    parse_hours,
+    parse_routing,
+    parse_severity_map,
+    parse_zone,
+)
+
+# Placeholders that ship in .env.example: fine on a laptop, refused in production.
+DEV_DIRECTLINE_SECRET = "dev-only-directline-secret-change-me-0123456789"
+_PLACEHOLDERS = {DEV_DIRECTLINE_SECRET, "change-me", "changeme", "secret", "your-auth-token"}
+
+
+class ConfigError(Exception):
+    """Configuration that cannot run: the message names each bad setting and its accepted form."""
+
+
+def _e164(value: str, setting: str) -> str:
+    try:
+        parsed = phonenumbers.parse(value, "US")
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"{value!r} is not a phone number; use E.164 like +18005550100") from exc
+    if not phonenumbers.is_possible_number(parsed):
+        raise ValueError(f"{value!r} is not a possible phone number for {setting}; use E.164 like +18005550100")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+class Settings(BaseSettings):
+    """Read from environment variables and `.env` (environment wins); names are case-insensitive."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    intake_env: Literal["development", "production"] = "development"
+    database_url: str = ""  # empty: SQLite file intake.db in the working directory
+    host: str = "127.0.0.1"
+    port: int = Field(default=3978, ge=1, le=65535)
+    public_base_url: str = ""  # the URL customers and Twilio reach; empty: http://localhost:PORT
+    log_level: str = "INFO"
+
+    company_name: str = "Vue Cloud Support"
+    support_phone: str = "+18005550100"
+    chat_hours: str = "Mon-Fri 08:00-17:00"
+    chat_timezone: str = "America/New_York"
+    business_hours: str = ""  # for SLAs on the business clock; empty: the chat hours
+    support_holidays: str = ""
+    sla_response: str = "1:15m,2:1h,3:24h,4:2d"
+    sla_fix: str = "1:8h,2:24h,3:120h,4:none"
+    sla_clock: str = "1:calendar,2:calendar,3:calendar,4:calendar"
+    account_prefix: str = "K"
+    account_digits: str = "4-10"
+    routing_chat: str = "1:redirect_phone,2:web_request,3:web_request,4:live_chat"
+    routing_phone: str = "1:phone_engineer,2:web_request,3:web_request,4:web_request"
+
+    microsoft_app_id: str = Field(default="", validation_alias=AliasChoices("MicrosoftAppId", "MICROSOFT_APP_ID"))
+    microsoft_app_password: str = Field(
+        default="", validation_alias=AliasChoices("MicrosoftAppPassword", "MICROSOFT_APP_PASSWORD")
+    )
+    microsoft_app_tenant_id: str = Field(
+        default="", validation_alias=AliasChoices("MicrosoftAppTenantId", "MICROSOFT_APP_TENANT_ID")
+    )
+    directline_secret: str = DEV_DIRECTLINE_SECRET
+    directline_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
+
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from_number: str = ""
+    twilio_api_base: str = ""  # tests and simulators only: where the Twilio REST API is
+    oncall_numbers: str = ""
+    dial_timeout_seconds: int = Field(default=20, ge=5, le=120)
+
+    handoff_timeout_seconds: int = Field(default=300, ge=10)
+
+    @field_validator("support_phone", "twilio_from_number")
+    @classmethod
+    def _phone(cls, value: str, info: Any) -> str:
+        return _e164(value, info.field_name.upper()) if value else value
+
+    @field_validator("oncall_numbers")
+    @classmethod
+    def _oncall(cls, value: str) -> str:
+        return ",".join(_e164(v.strip(), "ONCALL_NUMBERS") for v in value.split(",") if v.strip())
+
+    @field_validator("chat_hours", "business_hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        if value:
+            _wrap(parse_hours, value)
+        return value
+
+    @field_validator("chat_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        _wrap(parse_zone, value)
+        return value
+
+    @field_validator("support_holidays")
+    @classmethod
+    def _holidays(cls, value: str) -> str:
+        _wrap(parse_holidays, value)
+        return value
+
+    @field_validator("sla_response", "sla_fix")
+    @classmethod
+    def _sla(cls, value: str, info: Any) -> str:
+        for sev, raw in _wrap(parse_severity_map, value, info.field_name.upper()).items():
+            duration = _wrap(parse_duration, raw)
+            if duration is None and (info.field_name == "sla_response"):
+                raise ValueError(f"severity {int(sev)} needs a response target (e.g. 15m, 1h, 2d)")
+        return value
+
+    @field_validator("sla_clock")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        for raw in _wrap(parse_severity_map, value, "SLA_CLOCK").values():
+            if raw.lower() not in {c.value for c in Clock}:
+                raise ValueError(f"{raw!r} is not a clock; use 'calendar' or 'business' per severity")
+        return value
+
+    @field_validator("account_digits")
+    @classmethod
+    def _digits(cls, value: str) -> str:
+        low, sep, high = value.partition("-")
+        if not (low.strip().isdigit() and (not sep or high.strip().isdigit())):
+            raise ValueError(f"{value!r}: use a digit count range like '4-10' or a single count like '6'")
+        return value
+
+    @field_validator("routing_chat", "routing_phone")
+    @classmethod
+    def _routing(cls, value: str, info: Any) -> str:
+        _wrap(parse_routing, value, info.field_name.upper())
+        return value
+
+    @model_validator(mode="after")
+    def _safe_outside_development(self) -> Settings:
+        if len(self.directline_secret) < 32:
+            raise ValueError("DIRECTLINE_SECRET must be at least 32 characters")
+        if self.intake_env == "production":
+            bad = [
+                name
+                for name, value in (
+                    ("DIRECTLINE_SECRET", self.directline_secret),
+                    ("TWILIO_AUTH_TOKEN", self.twilio_auth_token),
+                )
+                if value in _PLACEHOLDERS
+            ]
+            if bad:
+                raise ValueError(f"placeholder secret in production for {', '.join(bad)}: set a real value")
+            if not self.public_base_url:
+                raise ValueError("PUBLIC_BASE_URL must be set in production (the URL customers and Twilio use)")
+        # Build the policy once so cross-field problems (e.g. business hours) surface at start-up.
+        self.policy()
+        return self
+
+    # -- derived values -------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_base_url or f"http://localhost:{self.port}").rstrip("/")
+
+    def effective_database_url(self, cwd: Path | None = None) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{((cwd or Path.cwd()) / 'intake.db').as_posix()}"
+
+    @property
+    def oncall(self) -> tuple[str, ...]:
+        return tuple(n for n in self.oncall_numbers.split(",") if n)
+
+    def policy(self) -> Policy:
+        """The immutable Policy these settings describe."""
+        zone = parse_zone(self.chat_timezone)
+        calendar = parse_holidays(self.support_holidays)
+
+        def schedule(hours: str) -> WeeklySchedule:
+            days, opens, closes = parse_hours(hours)
+            return WeeklySchedule(tz=zone, days=days, opens=opens, closes=closes, holidays=calendar)
+
+        responses = parse_severity_map(self.sla_response, "SLA_RESPONSE")
+        fixes = parse_severity_map(self.sla_fix, "SLA_FIX")
+        clocks = parse_severity_map(self.sla_clock, "SLA_CLOCK")
+        sla: dict[Severity, SlaTarget] = {}
+        for sev in Severity:
+            response = parse_duration(responses[sev])
+            assert response is not None  # validated above
+            sla[sev] = SlaTarget(response, parse_duration(fixes[sev]), Clock(clocks[sev].lower()))
+        low, _, high = self.account_digits.partition("-")
+        return Policy(
+            company_name=self.company_name,
+            support_phone=self.support_phone,
+            web_url=self.base_url + "/",
+            sla=sla,
+            chat=schedule(self.chat_hours),
+            business=schedule(self.business_hours) if self.business_hours else None,
+            account=AccountFormat(self.account_prefix, int(low), int(high or low)),
+            routing={
+                Channel.CHAT: parse_routing(self.routing_chat, "ROUTING_CHAT"),
+                Channel.PHONE: parse_routing(self.routing_phone, "ROUTING_PHONE"),
+            },
+        )
+
+    @property
+    def token_ttl(self) -> timedelta:
+        return timedelta(minutes=self.directline_token_minutes)
+
+
+def _wrap(fn: Any, *args: Any) -> Any:
+    # pydantic reports ValueError with the field's name; PolicyError already is one, kept explicit here.
+    try:
+        return fn(*args)
+    except PolicyError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from env/.env (plus overrides); bad values raise ConfigError naming each setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = ".".join(str(p) for p in err["loc"]).upper() or "configuration"
+            message = str(err["msg"]).removeprefix("Value error, ")
+            lines.append(f"{name}: {message}")
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from exc

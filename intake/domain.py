@@ -1,0 +1,57 @@
+"""Shared vocabulary of the domain: severities, channels, outcomes, case states, domain errors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum, IntEnum
+
+
+class Severity(IntEnum):
+    """Severity 1 (service down) to 4 (question or change request)."""
+
+    SEV1 = 1
+    SEV2 = 2
+    SEV3 = 3
+    SEV4 = 4
+
+
+class Channel(str, Enum):
+    """Where the customer reached us."""
+
+    CHAT = "chat"
+    PHONE = "phone"
+
+
+class Outcome(str, Enum):
+    """What the desk does with a case (POLICY.md's routing vocabulary)."""
+
+    PHONE_ENGINEER = "phone_engineer"
+    REDIRECT_PHONE = "redirect_phone"
+    WEB_REQUEST = "web_request"
+    LIVE_CHAT = "live_chat"
+
+
+class CaseStatus(str, Enum):
+    """Life cycle of a case."""
+
+    NEW = "new"
+    INCOMPLETE = "incomplete"
+    IN_PROGRESS = "in_progress"
+    ESCALATED = "escalated"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class IntakeError(Exception):
+    """Base class of the domain's errors."""
+
+
+class NaiveDatetimeError(IntakeError, ValueError):
+    """A datetime without a timezone reached the domain, where every instant must be tz-aware."""
+
+
+def require_aware(at: datetime, what: str = "instant") -> datetime:
+    """Return `at` if it carries a UTC offset; raise NaiveDatetimeError otherwise."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise NaiveDatetimeError(f"{what} must carry a timezone offset, got naive {at.isoformat()}")
+    return at

@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, async sessions, migrations, Bot Framework Storage and transcripts."""
