@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 
 
 class Severity(IntEnum):
@@ -15,14 +15,14 @@ class Severity(IntEnum):
     SEV4 = 4
 
 
-class Channel(str, Enum):
+class Channel(StrEnum):
     """Where the customer reached us."""
 
     CHAT = "chat"
     PHONE = "phone"
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     """What the desk does with a case (POLICY.md's routing vocabulary)."""
 
     PHONE_ENGINEER = "phone_engineer"
@@ -31,7 +31,7 @@ class Outcome(str, Enum):
     LIVE_CHAT = "live_chat"
 
 
-class CaseStatus(str, Enum):
+class CaseStatus(StrEnum):
     """Life cycle of a case."""
 
     NEW = "new"

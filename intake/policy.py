@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from enum import Enum
+from enum import StrEnum
 from functools import cache
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,7 +21,7 @@ class PolicyError(IntakeError, ValueError):
     """A policy value cannot be understood; the message says the accepted form."""
 
 
-class Clock(str, Enum):
+class Clock(StrEnum):
     """How an SLA target is counted."""
 
     CALENDAR = "calendar"  # real elapsed time: the service runs 24x7
@@ -193,8 +193,15 @@ def zone_label(tz: ZoneInfo) -> str:
 
 
 def parse_zone(value: str) -> ZoneInfo:
+    """An IANA region zone; fixed-offset abbreviations like EST are refused (they ignore DST)."""
+    name = value.strip()
+    if "/" not in name and name.upper() not in {"UTC", "ETC/UTC"}:
+        # "EST" in the brochure means US Eastern local time; the EST zone would be an hour off all summer.
+        raise PolicyError(
+            f"{value!r} is not an IANA time zone of a region (e.g. America/New_York; EST would ignore DST)"
+        )
     try:
-        return ZoneInfo(value.strip())
+        return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise PolicyError(f"{value!r} is not an IANA time zone (e.g. America/New_York)") from exc
 
@@ -330,7 +337,9 @@ class AccountFormat:
         """A whole value (CSV cell, API field) -> canonical K#, or None if it is not exactly one."""
         prefix = re.escape(self.prefix)
         match = re.fullmatch(
-            rf"{prefix}\s*#?\s*[-:]?\s*(\d{{{self.min_digits},{self.max_digits}}})", value.strip(), re.IGNORECASE
+            rf"{prefix}\s*#?\s*[-:]?\s*(\d{{{self.min_digits},{self.max_digits}}})",
+            value.strip(),
+            re.IGNORECASE,
         )
         return self._canonical(match.group(1)) if match else None
 

@@ -64,5 +64,9 @@ def route(
         next_chat_open=None if chat_open else policy.chat.next_open(at),
         response_due=response_due,
         fix_due=fix_due,
-        offer_live_agent=chat_open and agents_online > 0 and outcome is not Outcome.LIVE_CHAT,
+        # Only alongside a web request on chat: a Sev1 belongs on the phone, and the phone has no live chat.
+        offer_live_agent=channel is Channel.CHAT
+        and chat_open
+        and agents_online > 0
+        and outcome is Outcome.WEB_REQUEST,
     )
