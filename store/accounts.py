@@ -1,0 +1,197 @@
+"""Customer accounts: K# lookup, caller-ID lookup and the all-or-nothing CSV import."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import phonenumbers
+from sqlmodel import col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from intake.domain import require_aware
+from store.db import SessionMaker, upsert
+from store.errors import CsvImportError, CsvProblem, InvalidPhoneError
+from store.models import Account, AccountBase, AccountPhone
+
+# POLICY.md: the letter K followed by 4 to 10 digits; deployments pass their own pattern.
+DEFAULT_K_PATTERN = re.compile(r"K\d{4,10}")
+
+CSV_HEADER = ("k_number", "name", "phones")
+
+
+class AccountPublic(AccountBase):
+    """Read model of an account with its caller-ID numbers."""
+
+    id: int
+    phones: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+def canonical_k_number(raw: str) -> str:
+    """Return the K# as stored: upper-case, without whitespace (no format check)."""
+    return re.sub(r"\s+", "", raw).upper()
+
+
+def normalise_k_number(raw: str, pattern: re.Pattern[str] = DEFAULT_K_PATTERN) -> str | None:
+    """Return the canonical K#, or None when it does not match `pattern`."""
+    k_number = canonical_k_number(raw)
+    return k_number if pattern.fullmatch(k_number) else None
+
+
+def normalise_phone(raw: str, region: str = "US") -> str:
+    """Return `raw` (E.164 or a national number of `region`) in E.164; raise InvalidPhoneError."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as error:
+        raise InvalidPhoneError(f"cannot read phone number {raw!r}: {error}") from error
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhoneError(f"not a valid phone number: {raw!r}")
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+async def ensure_account(session: AsyncSession, *, k_number: str, at: datetime) -> int:
+    """Return the id of the account with `k_number`, creating it (empty name) when unknown."""
+    # ON CONFLICT DO NOTHING: two processes meeting a new K# at once must not fail each other.
+    await session.exec(
+        upsert(session, Account)
+        .values(k_number=k_number, name="", notes="", created_at=at, updated_at=at)
+        .on_conflict_do_nothing(index_elements=["k_number"])
+    )
+    account_id = (await session.exec(select(Account.id).where(Account.k_number == k_number))).one()
+    assert account_id is not None
+    return account_id
+
+
+async def get_account(session: AsyncSession, *, k_number: str) -> AccountPublic | None:
+    """Return the account with `k_number`, or None."""
+    query = select(Account).where(Account.k_number == canonical_k_number(k_number))
+    account = (await session.exec(query)).first()
+    return None if account is None else await _public(session, account)
+
+
+async def find_account_by_phone(session: AsyncSession, *, e164: str) -> AccountPublic | None:
+    """Return the account calling from `e164`, or None when no account or several share the number."""
+    try:
+        number = normalise_phone(e164)
+    except InvalidPhoneError:
+        # Withheld or garbled caller IDs simply identify nobody.
+        return None
+    rows = (await session.exec(select(AccountPhone.account_id).where(AccountPhone.e164 == number).limit(2))).all()
+    if len(rows) != 1:
+        return None
+    account = await session.get(Account, rows[0])
+    return None if account is None else await _public(session, account)
+
+
+async def _public(session: AsyncSession, account: Account) -> AccountPublic:
+    phones = (
+        await session.exec(
+            select(AccountPhone.e164).where(AccountPhone.account_id == account.id).order_by(col(AccountPhone.e164))
+        )
+    ).all()
+    return AccountPublic.model_validate(account, update={"phones": list(phones)})
+
+
+@dataclass(frozen=True)
+class _Row:
+    line: int
+    k_number: str
+    name: str
+    phones: tuple[str, ...]
+
+
+async def import_accounts_csv(
+    session_maker: SessionMaker,
+    source: str | Path,
+    *,
+    k_pattern: re.Pattern[str] = DEFAULT_K_PATTERN,
+    region: str = "US",
+    now: datetime | None = None,
+) -> int:
+    """Import `k_number,name,phones` rows (a Path is read, a str is the CSV text); return the row count.
+
+    Every bad row is reported in one CsvImportError and nothing is written; known K#s are updated
+    (name and phones replaced, notes kept).
+    """
+    rows = _parse(await asyncio.to_thread(_read, source), k_pattern=k_pattern, region=region)
+    at = datetime.now(UTC) if now is None else require_aware(now, "now")
+    async with session_maker() as session, session.begin():
+        for row in rows:
+            account_id = (
+                await session.exec(
+                    upsert(session, Account)
+                    .values(k_number=row.k_number, name=row.name, notes="", created_at=at, updated_at=at)
+                    .on_conflict_do_update(index_elements=["k_number"], set_={"name": row.name, "updated_at": at})
+                    .returning(col(Account.id))
+                )
+            ).scalar_one()
+            await session.exec(delete(AccountPhone).where(col(AccountPhone.account_id) == account_id))
+            session.add_all(AccountPhone(account_id=account_id, e164=phone) for phone in row.phones)
+    return len(rows)
+
+
+def _read(source: str | Path) -> str:
+    if isinstance(source, Path):
+        return source.read_text(encoding="utf-8-sig")
+    return source.removeprefix("\ufeff")
+
+
+def _parse(text: str, *, k_pattern: re.Pattern[str], region: str) -> list[_Row]:
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None or tuple(h.strip().lower() for h in header) != CSV_HEADER:
+        raise CsvImportError([CsvProblem(1, f"header must be {','.join(CSV_HEADER)!r}, got {header!r}")])
+    rows: list[_Row] = []
+    problems: list[CsvProblem] = []
+    first_line: dict[str, int] = {}
+    previous_end = reader.line_num
+    for fields in reader:
+        # line_num is where the record ended; a quoted field may span lines, so report where it began.
+        line, previous_end = previous_end + 1, reader.line_num
+        if not any(f.strip() for f in fields):
+            continue
+        row, reasons = _parse_row(line, fields, k_pattern=k_pattern, region=region)
+        if row is not None and row.k_number in first_line:
+            reasons.append(f"duplicate K# {row.k_number} (first on line {first_line[row.k_number]})")
+        elif row is not None:
+            first_line[row.k_number] = line
+        problems.extend(CsvProblem(line, reason) for reason in reasons)
+        if row is not None and not reasons:
+            rows.append(row)
+    if problems:
+        raise CsvImportError(problems)
+    return rows
+
+
+def _parse_row(
+    line: int, fields: list[str], *, k_pattern: re.Pattern[str], region: str
+) -> tuple[_Row | None, list[str]]:
+    if len(fields) != len(CSV_HEADER):
+        return None, [f"expected {len(CSV_HEADER)} fields, got {len(fields)}"]
+    raw_k, raw_name, raw_phones = (f.strip() for f in fields)
+    reasons: list[str] = []
+    k_number = normalise_k_number(raw_k, k_pattern)
+    if k_number is None:
+        reasons.append(f"bad K# {raw_k!r} (expected {k_pattern.pattern})")
+    if not raw_name:
+        reasons.append("missing name")
+    phones: list[str] = []
+    for raw in (p.strip() for p in raw_phones.split(";")):
+        if not raw:
+            continue
+        try:
+            phone = normalise_phone(raw, region)
+        except InvalidPhoneError:
+            reasons.append(f"bad phone number {raw!r}")
+            continue
+        if phone not in phones:
+            phones.append(phone)
+    row = None if k_number is None else _Row(line, k_number, raw_name, tuple(phones))
+    return row, reasons

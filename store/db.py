@@ -1,0 +1,92 @@
+"""Async engine and session factory for SQLite (embedded) and PostgreSQL (production)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeAlias
+
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from store.errors import DatabaseUrlError
+
+# Several processes share one SQLite file: wait for the write lock rather than failing at once.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+# Execution option naming the BEGIN flavour on SQLite; see _sqlite_begin.
+SQLITE_BEGIN_OPTION = "sqlite_begin"
+
+
+def default_sqlite_url(cwd: Path) -> str:
+    """Return the URL of the embedded database file `intake.db` under `cwd`."""
+    return f"sqlite+aiosqlite:///{(cwd / 'intake.db').resolve()}"
+
+
+def normalise_url(url: str) -> URL:
+    """Map sync or shorthand URLs onto the async drivers the store runs on."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite")
+    if backend in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+asyncpg")
+    raise DatabaseUrlError(f"unsupported database URL scheme {parsed.drivername!r}: use sqlite or postgresql")
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """Create an async engine for `url` (sqlite, sqlite+aiosqlite, postgresql, postgresql+asyncpg)."""
+    parsed = normalise_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        # pool_pre_ping: a PostgreSQL restart must not poison the pool with dead connections.
+        return create_async_engine(parsed, pool_pre_ping=True, **kwargs)
+    engine = create_async_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
+    event.listen(engine.sync_engine, "connect", _sqlite_connect)
+    event.listen(engine.sync_engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # Take BEGIN away from the driver (it would defer it and COMMIT before DDL); _sqlite_begin emits it.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    # WAL lets readers run beside the one writer; it persists in the file, so this is cheap after once.
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # IMMEDIATE takes the write lock up front: a deferred transaction that reads and then writes fails
+    # with SQLITE_BUSY (no waiting) once another process has committed in between. Pure readers may
+    # opt out with session.connection(execution_options={"sqlite_begin": "DEFERRED"}).
+    mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "IMMEDIATE")
+    if mode not in ("IMMEDIATE", "DEFERRED", "EXCLUSIVE"):
+        raise DatabaseUrlError(f"unknown SQLite BEGIN mode {mode!r}")
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+SessionMaker: TypeAlias = async_sessionmaker[AsyncSession]
+
+
+def session_factory(engine: AsyncEngine) -> SessionMaker:
+    """Return the session factory every store function takes (objects stay usable after commit)."""
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+def dialect_name(session: AsyncSession) -> str:
+    """Return the backend of the session's engine: "sqlite" or "postgresql"."""
+    return session.get_bind().dialect.name
+
+
+def upsert(session: AsyncSession, model: type[SQLModel]) -> postgresql.Insert | sqlite.Insert:
+    """Return an INSERT for `model` with the backend's ON CONFLICT clauses (both backends support them)."""
+    if dialect_name(session) == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)

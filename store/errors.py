@@ -1,0 +1,58 @@
+"""Errors the store raises; handlers in `bot` turn them into HTTP errors or prompts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class StoreError(Exception):
+    """Base class of the store's errors."""
+
+
+class DatabaseUrlError(StoreError, ValueError):
+    """The database URL names a backend the store does not support."""
+
+
+class CaseNotFoundError(StoreError, LookupError):
+    """No case has the given number."""
+
+
+class OutboxItemNotFoundError(StoreError, LookupError):
+    """No outbox item has the given id."""
+
+
+class InvalidPhoneError(StoreError, ValueError):
+    """A phone number could not be read as a valid number."""
+
+
+class TranscriptRoleError(StoreError, ValueError):
+    """A transcript line names a role other than customer, bot or agent."""
+
+
+class StorageItemError(StoreError, ValueError):
+    """A Bot Framework state item is malformed (an empty eTag)."""
+
+
+class StorageConflictError(StoreError, KeyError):
+    """A state write carried an eTag that no longer matches the stored one (MemoryStorage raises KeyError)."""
+
+    def __str__(self) -> str:
+        # KeyError would quote the message as if it were a key.
+        return str(self.args[0]) if self.args else ""
+
+
+@dataclass(frozen=True)
+class CsvProblem:
+    """One bad row of an accounts CSV: its line number and what is wrong."""
+
+    line: int
+    reason: str
+
+
+class CsvImportError(StoreError, ValueError):
+    """An accounts CSV had bad rows; nothing of it was imported."""
+
+    def __init__(self, problems: list[CsvProblem]) -> None:
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  line {p.line}: {p.reason}" for p in self.problems)
+        super().__init__(f"{len(self.problems)} bad row(s) in the accounts CSV, nothing imported:\n{lines}")

@@ -1,0 +1,33 @@
+"""Builders shared by the store tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from intake.domain import CaseStatus, Channel, Outcome, Severity
+from store.cases import create_case
+from store.db import SessionMaker
+from store.models import CasePublic
+
+T0 = datetime(2026, 11, 3, 14, 5, 30, 123456, tzinfo=UTC)
+
+
+async def new_case(session_maker: SessionMaker, key: str = "key-1", /, **overrides: Any) -> CasePublic:
+    """Create a Sev2 web request for K123456 at T0 unless told otherwise."""
+    created_at = overrides.pop("created_at", T0)
+    values: dict[str, Any] = {
+        "idempotency_key": key,
+        "k_number": "K123456",
+        "severity": Severity.SEV2,
+        "channel": Channel.CHAT,
+        "outcome": Outcome.WEB_REQUEST,
+        "status": CaseStatus.NEW,
+        "summary": "Dictation down at one site",
+        "description": "Since 9am nobody at the north clinic can dictate.",
+        "created_at": created_at,
+        "response_due": created_at + timedelta(hours=1),
+        "fix_due": created_at + timedelta(hours=24),
+    }
+    values.update(overrides)
+    return await create_case(session_maker, **values)

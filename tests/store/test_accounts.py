@@ -1,0 +1,145 @@
+"""Accounts: CSV import (all or nothing), phone normalisation and caller-ID lookup."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from store.accounts import (
+    find_account_by_phone,
+    get_account,
+    import_accounts_csv,
+    normalise_k_number,
+    normalise_phone,
+)
+from store.db import SessionMaker
+from store.errors import CsvImportError, CsvProblem, InvalidPhoneError
+
+from .helpers import T0
+
+GOOD = """k_number,name,phones
+K123456,North Clinic,(617) 253-1000; +1 202 555 0143
+k2345,"Imaging, South",
+K7654321,Radiology Partners,+44 20 7946 0958
+"""
+
+
+@pytest.mark.parametrize(
+    ("raw", "e164"),
+    [
+        ("+1 617 253 1000", "+16172531000"),
+        ("(617) 253-1000", "+16172531000"),
+        ("617.253.1000", "+16172531000"),
+        ("+44 20 7946 0958", "+442079460958"),
+    ],
+)
+def test_phones_are_normalised_to_e164(raw: str, e164: str) -> None:
+    assert normalise_phone(raw) == e164
+
+
+@pytest.mark.parametrize("raw", ["555-1234", "12345", "call me", ""])
+def test_bad_phones_are_refused(raw: str) -> None:
+    with pytest.raises(InvalidPhoneError):
+        normalise_phone(raw)
+
+
+def test_k_numbers_are_normalised_and_checked() -> None:
+    assert normalise_k_number(" k123456 ") == "K123456"
+    assert normalise_k_number("K123") is None
+    assert normalise_k_number("K12345678901") is None
+    assert normalise_k_number("AB-12", re.compile(r"AB-\d+")) == "AB-12"
+
+
+async def test_good_csv_is_imported(session_maker: SessionMaker) -> None:
+    assert await import_accounts_csv(session_maker, GOOD, now=T0) == 3
+    async with session_maker() as session:
+        north = await get_account(session, k_number="K123456")
+        south = await get_account(session, k_number="K2345")
+        uk = await get_account(session, k_number="K7654321")
+    assert north is not None and south is not None and uk is not None
+    assert north.name == "North Clinic"
+    assert north.phones == ["+12025550143", "+16172531000"]
+    assert north.created_at == T0
+    assert south.name == "Imaging, South"
+    assert south.phones == []
+    assert uk.phones == ["+442079460958"]
+
+
+async def test_csv_file_path_is_read(session_maker: SessionMaker, tmp_path: Path) -> None:
+    path = tmp_path / "accounts.csv"
+    path.write_text(GOOD, encoding="utf-8-sig")  # spreadsheet exports start with a BOM
+    assert await import_accounts_csv(session_maker, path) == 3
+
+
+async def test_reimport_updates_name_and_phones(session_maker: SessionMaker) -> None:
+    await import_accounts_csv(session_maker, GOOD, now=T0)
+    await import_accounts_csv(session_maker, "k_number,name,phones\nK123456,North Clinic Inc,617 253 1001\n")
+    async with session_maker() as session:
+        north = await get_account(session, k_number="K123456")
+        assert await find_account_by_phone(session, e164="+16172531000") is None
+    assert north is not None
+    assert north.name == "North Clinic Inc"
+    assert north.phones == ["+16172531001"]
+    assert north.created_at == T0
+
+
+async def test_bad_rows_are_all_reported_and_nothing_is_imported(session_maker: SessionMaker) -> None:
+    text = (
+        "k_number,name,phones\n"
+        "K123456,North Clinic,6172531000\n"  # line 2: fine
+        "K12,Tiny,\n"  # line 3: bad K#
+        "K222222,,\n"  # line 4: missing name
+        "K333333,Bad Phone,617 253 1000;555-1234\n"  # line 5: bad phone
+        "\n"  # line 6: blank, skipped
+        "k123456,Again,\n"  # line 7: duplicate K#
+        "K444444,Short\n"  # line 8: too few fields
+        '"K555555","multi\nline",banana\n'  # lines 9-10: bad phone, reported on line 9
+    )
+    with pytest.raises(CsvImportError) as caught:
+        await import_accounts_csv(session_maker, text)
+    assert caught.value.problems == (
+        CsvProblem(3, "bad K# 'K12' (expected K\\d{4,10})"),
+        CsvProblem(4, "missing name"),
+        CsvProblem(5, "bad phone number '555-1234'"),
+        CsvProblem(7, "duplicate K# K123456 (first on line 2)"),
+        CsvProblem(8, "expected 3 fields, got 2"),
+        CsvProblem(9, "bad phone number 'banana'"),
+    )
+    message = str(caught.value)
+    assert "line 3: bad K#" in message and "line 9: bad phone" in message
+    async with session_maker() as session:
+        assert await get_account(session, k_number="K123456") is None
+
+
+async def test_custom_k_pattern(session_maker: SessionMaker) -> None:
+    text = "k_number,name,phones\nK1234,Old style,\n"
+    with pytest.raises(CsvImportError):
+        await import_accounts_csv(session_maker, text, k_pattern=re.compile(r"K\d{6}"))
+    assert await import_accounts_csv(session_maker, text, k_pattern=re.compile(r"K\d{4}")) == 1
+
+
+@pytest.mark.parametrize("header", ["k,name,phones", "k_number,name", "", "name,k_number,phones"])
+async def test_wrong_header_is_refused(session_maker: SessionMaker, header: str) -> None:
+    with pytest.raises(CsvImportError) as caught:
+        await import_accounts_csv(session_maker, f"{header}\nK123456,North,\n")
+    assert [p.line for p in caught.value.problems] == [1]
+
+
+async def test_find_account_by_phone(session_maker: SessionMaker) -> None:
+    await import_accounts_csv(
+        session_maker,
+        "k_number,name,phones\n"
+        "K111111,One,617 253 1000\n"
+        "K222222,Two,+1 202 555 0143\n"
+        "K333333,Three,+1 202 555 0143\n",  # a reseller's line shared by two accounts
+    )
+    async with session_maker() as session:
+        one = await find_account_by_phone(session, e164="+16172531000")
+        assert one is not None and one.k_number == "K111111"
+        national = await find_account_by_phone(session, e164="(617) 253-1000")
+        assert national is not None and national.k_number == "K111111"
+        assert await find_account_by_phone(session, e164="+12025550143") is None  # ambiguous
+        assert await find_account_by_phone(session, e164="+13125550100") is None  # unknown
+        assert await find_account_by_phone(session, e164="anonymous") is None
