@@ -1,0 +1,149 @@
+"""WebSocket fan-out: wakes streams on new activities, at once from this process, by polling from others."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import timedelta
+
+from aiohttp import WSCloseCode, web
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.directline.models import activity_set
+from store.db import SessionMaker
+from store.directline import DirectLineActivityPublic, last_seqs
+
+log = logging.getLogger(__name__)
+
+Fetch = Callable[[int], Awaitable[list[DirectLineActivityPublic]]]
+
+
+class Subscription:
+    """One open stream's wake-up signal."""
+
+    def __init__(self, conversation_id: str) -> None:
+        self.conversation_id = conversation_id
+        self.closed = False
+        self._event = asyncio.Event()
+
+    def wake(self) -> None:
+        """Tell the stream to look for new activities."""
+        self._event.set()
+
+    def close(self) -> None:
+        """Tell the stream to end (its socket closed, or the service is stopping)."""
+        self.closed = True
+        self._event.set()
+
+    def clear(self) -> None:
+        """Forget past wake-ups; called before reading, so a write during the read still wakes."""
+        self._event.clear()
+
+    async def wait(self) -> None:
+        """Wait for a wake-up or the end."""
+        await self._event.wait()
+
+
+class StreamHub:
+    """Open streams by conversation, woken by in-process writes and by one poll for all of them."""
+
+    def __init__(self, session_maker: SessionMaker, *, poll_interval: timedelta) -> None:
+        self._session_maker = session_maker
+        self._interval = poll_interval.total_seconds()
+        self._subscriptions: dict[str, set[Subscription]] = {}
+        self._seen: dict[str, int] = {}
+
+    @contextlib.contextmanager
+    def subscribe(self, conversation_id: str) -> Iterator[Subscription]:
+        """Register a stream for the duration of the block."""
+        subscription = Subscription(conversation_id)
+        self._subscriptions.setdefault(conversation_id, set()).add(subscription)
+        try:
+            yield subscription
+        finally:
+            group = self._subscriptions.get(conversation_id, set())
+            group.discard(subscription)
+            if not group:
+                self._subscriptions.pop(conversation_id, None)
+                self._seen.pop(conversation_id, None)
+
+    @property
+    def open_streams(self) -> int:
+        """Return how many streams are open in this process."""
+        return sum(len(group) for group in self._subscriptions.values())
+
+    def notify(self, conversation_id: str, seq: int) -> None:
+        """Wake the conversation's streams: an activity at position `seq` was just written here."""
+        if seq > self._seen.get(conversation_id, -1) and conversation_id in self._subscriptions:
+            self._seen[conversation_id] = seq
+        for subscription in self._subscriptions.get(conversation_id, ()):
+            subscription.wake()
+
+    def close_all(self) -> None:
+        """End every open stream (the service is shutting down)."""
+        for group in self._subscriptions.values():
+            for subscription in group:
+                subscription.close()
+
+    async def poll_once(self) -> None:
+        """Wake the streams of conversations that another process (or this one) wrote to since last time."""
+        if not self._subscriptions:
+            return
+        positions = await last_seqs(self._session_maker, conversation_ids=list(self._subscriptions))
+        for conversation_id, seq in positions.items():
+            if seq > self._seen.get(conversation_id, -1):
+                self._seen[conversation_id] = seq
+                for subscription in self._subscriptions.get(conversation_id, ()):
+                    subscription.wake()
+
+    async def run(self) -> None:
+        """Poll until cancelled; one query per interval however many streams are open."""
+        while True:
+            try:
+                await self.poll_once()
+            except (SQLAlchemyError, OSError) as exc:
+                # A database hiccup must not end the poller: streams would silently go stale.
+                log.warning("directline stream poll failed: %s", type(exc).__name__)
+            await asyncio.sleep(self._interval)
+
+
+async def _drain(ws: web.WebSocketResponse, subscription: Subscription) -> None:
+    # Clients only send keep-alives (directlinejs sends "" every 20 s); reading also answers pings/closes.
+    try:
+        async for _message in ws:
+            pass
+    finally:
+        subscription.close()
+
+
+async def pump(ws: web.WebSocketResponse, subscription: Subscription, *, fetch: Fetch, watermark: int) -> None:
+    """Send the conversation's activities after `watermark` as ActivitySet frames until the stream ends."""
+    reader = asyncio.create_task(_drain(ws, subscription))
+    code = WSCloseCode.GOING_AWAY
+    try:
+        while not subscription.closed:
+            subscription.clear()
+            try:
+                batch = await fetch(watermark)
+            except (SQLAlchemyError, OSError) as exc:
+                # The client reconnects (GET conversation, new stream) and resumes from its watermark.
+                log.warning("directline stream read failed: %s", type(exc).__name__)
+                code = WSCloseCode.INTERNAL_ERROR
+                break
+            if not batch:
+                await subscription.wait()
+                continue
+            watermark = batch[-1].seq
+            frame = activity_set([item.body for item in batch], watermark)
+            try:
+                await ws.send_str(json.dumps(frame, separators=(",", ":")))
+            except ConnectionResetError:
+                break
+    finally:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+        await ws.close(code=code)

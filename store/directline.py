@@ -1,0 +1,230 @@
+"""Direct Line gateway tables and queries: conversations, their activities and per-conversation sequences."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, ForeignKey, String, UniqueConstraint, update
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from intake.domain import require_aware
+from store.db import SQLITE_BEGIN_OPTION, SessionMaker
+from store.models import UTCDateTime
+
+_FK_CONVERSATION = "fk_directline_activities_conversation_id"
+# Bounds one read so a long conversation cannot make a single response or stream frame huge.
+DEFAULT_PAGE = 200
+
+
+class DirectLineConversationBase(SQLModel):
+    """Fields of a gateway conversation shared by the table and its read model."""
+
+    id: str = Field(max_length=64, primary_key=True)
+    # The Direct Line user id ("dl_..."): tokens carry it, and the gateway stamps it on the user's activities.
+    user_id: str = Field(max_length=80)
+
+
+class DirectLineConversation(DirectLineConversationBase, table=True):
+    """A Direct Line conversation; last_seq is the watermark of its newest activity."""
+
+    __tablename__ = "directline_conversations"
+
+    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    # Set once, by whichever process first sends the bot the conversationUpdate.
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    last_seq: int = Field(default=0, nullable=False)
+
+
+class DirectLineConversationPublic(DirectLineConversationBase):
+    """Read model of a gateway conversation."""
+
+    created_at: datetime
+    started_at: datetime | None
+    last_seq: int
+
+
+class DirectLineActivity(SQLModel, table=True):
+    """One activity of a conversation, user's or bot's, as the JSON the channel shows."""
+
+    __tablename__ = "directline_activities"
+    __table_args__ = (UniqueConstraint("conversation_id", "seq"),)
+
+    pk: int | None = Field(default=None, primary_key=True)
+    # Named by hand: the naming convention's name would pass PostgreSQL's 63-character limit.
+    conversation_id: str = Field(
+        sa_column=Column(
+            String(64),
+            ForeignKey("directline_conversations.id", name=_FK_CONVERSATION, ondelete="CASCADE"),
+            nullable=False,
+        )
+    )
+    # The stream position (watermark); an update moves the activity to a new position so streams see it.
+    seq: int = Field(nullable=False)
+    activity_id: str = Field(max_length=96, unique=True, nullable=False)
+    body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class DirectLineActivityPublic(SQLModel):
+    """Read model of a stored activity: its stream position and its JSON (with `id`)."""
+
+    seq: int
+    activity_id: str
+    body: dict[str, Any]
+
+
+def format_activity_id(conversation_id: str, seq: int) -> str:
+    """Return the Direct Line activity id "{conversationId}|{seq:07d}"."""
+    return f"{conversation_id}|{seq:07d}"
+
+
+@asynccontextmanager
+async def _reading(session_maker: SessionMaker) -> AsyncIterator[AsyncSession]:
+    async with session_maker() as session:
+        # Readers need no write lock; on SQLite the store's default BEGIN IMMEDIATE would serialise them.
+        await session.connection(execution_options={SQLITE_BEGIN_OPTION: "DEFERRED"})
+        yield session
+
+
+async def create_conversation(
+    session_maker: SessionMaker, *, conversation_id: str, user_id: str, now: datetime
+) -> DirectLineConversationPublic:
+    """Insert a new conversation for `user_id` and return it."""
+    row = DirectLineConversation(id=conversation_id, user_id=user_id, created_at=require_aware(now, "now"), last_seq=0)
+    async with session_maker() as session, session.begin():
+        session.add(row)
+    return DirectLineConversationPublic.model_validate(row, from_attributes=True)
+
+
+async def get_conversation(session_maker: SessionMaker, *, conversation_id: str) -> DirectLineConversationPublic | None:
+    """Return the conversation `conversation_id`, or None."""
+    async with _reading(session_maker) as session:
+        row = await session.get(DirectLineConversation, conversation_id)
+        if row is None:
+            return None
+        return DirectLineConversationPublic.model_validate(row, from_attributes=True)
+
+
+async def mark_started(session_maker: SessionMaker, *, conversation_id: str, now: datetime) -> bool:
+    """Record that the conversation started; True only for the first caller across all processes."""
+    statement = (
+        update(DirectLineConversation)
+        .where(col(DirectLineConversation.id) == conversation_id)
+        .where(col(DirectLineConversation.started_at).is_(None))
+        .values(started_at=require_aware(now, "now"))
+    )
+    async with session_maker() as session, session.begin():
+        result = await session.exec(statement)
+        return bool(result.rowcount == 1)
+
+
+async def _next_seq(session: AsyncSession, conversation_id: str) -> int | None:
+    # The UPDATE row-locks the conversation (PostgreSQL) or holds the write lock (SQLite) until commit,
+    # so positions become visible in order and a stream that has read up to N never misses an N-1.
+    statement = (
+        update(DirectLineConversation)
+        .where(col(DirectLineConversation.id) == conversation_id)
+        .values(last_seq=col(DirectLineConversation.last_seq) + 1)
+        .returning(col(DirectLineConversation.last_seq))
+    )
+    result = await session.exec(statement)
+    seq = result.scalar_one_or_none()
+    return None if seq is None else int(seq)
+
+
+async def append_activity(
+    session_maker: SessionMaker, *, conversation_id: str, activity: dict[str, Any], now: datetime
+) -> DirectLineActivityPublic | None:
+    """Store `activity` at the next position with its assigned `id`; None if there is no such conversation."""
+    async with session_maker() as session, session.begin():
+        seq = await _next_seq(session, conversation_id)
+        if seq is None:
+            return None
+        activity_id = format_activity_id(conversation_id, seq)
+        body = {**activity, "id": activity_id}
+        session.add(
+            DirectLineActivity(
+                conversation_id=conversation_id,
+                seq=seq,
+                activity_id=activity_id,
+                body=body,
+                created_at=require_aware(now, "now"),
+            )
+        )
+    return DirectLineActivityPublic(seq=seq, activity_id=activity_id, body=body)
+
+
+async def replace_activity(
+    session_maker: SessionMaker, *, conversation_id: str, activity_id: str, activity: dict[str, Any]
+) -> DirectLineActivityPublic | None:
+    """Replace a stored activity's JSON and move it to the next position; None if there is none."""
+    async with session_maker() as session, session.begin():
+        row = (
+            await session.exec(
+                select(DirectLineActivity)
+                .where(col(DirectLineActivity.conversation_id) == conversation_id)
+                .where(col(DirectLineActivity.activity_id) == activity_id)
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        seq = await _next_seq(session, conversation_id)
+        if seq is None:
+            return None
+        body = {**activity, "id": activity_id}
+        row.seq = seq
+        row.body = body
+        session.add(row)
+    return DirectLineActivityPublic(seq=seq, activity_id=activity_id, body=body)
+
+
+async def delete_activity(session_maker: SessionMaker, *, conversation_id: str, activity_id: str) -> bool:
+    """Delete a stored activity; False if there is no such activity."""
+    async with session_maker() as session, session.begin():
+        row = (
+            await session.exec(
+                select(DirectLineActivity)
+                .where(col(DirectLineActivity.conversation_id) == conversation_id)
+                .where(col(DirectLineActivity.activity_id) == activity_id)
+            )
+        ).one_or_none()
+        if row is None:
+            return False
+        await session.delete(row)
+        return True
+
+
+async def list_activities(
+    session_maker: SessionMaker, *, conversation_id: str, after_seq: int, limit: int = DEFAULT_PAGE
+) -> list[DirectLineActivityPublic]:
+    """Return up to `limit` activities positioned after `after_seq`, oldest first."""
+    async with _reading(session_maker) as session:
+        rows = (
+            await session.exec(
+                select(DirectLineActivity)
+                .where(col(DirectLineActivity.conversation_id) == conversation_id)
+                .where(col(DirectLineActivity.seq) > after_seq)
+                .order_by(col(DirectLineActivity.seq))
+                .limit(limit)
+            )
+        ).all()
+        return [DirectLineActivityPublic(seq=r.seq, activity_id=r.activity_id, body=r.body) for r in rows]
+
+
+async def last_seqs(session_maker: SessionMaker, *, conversation_ids: Sequence[str]) -> dict[str, int]:
+    """Return the newest position of each of `conversation_ids` that exists (one query for a poller)."""
+    if not conversation_ids:
+        return {}
+    async with _reading(session_maker) as session:
+        rows = (
+            await session.exec(
+                select(DirectLineConversation.id, DirectLineConversation.last_seq).where(
+                    col(DirectLineConversation.id).in_(list(conversation_ids))
+                )
+            )
+        ).all()
+        return {conversation_id: seq for conversation_id, seq in rows}
