@@ -8,10 +8,11 @@ from datetime import datetime
 from aiohttp import web
 from botbuilder.core import Bot, ConversationState
 from botbuilder.integration.aiohttp import CloudAdapter
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.settings import Settings
 from intake.policy import Policy
+from store.db import SessionMaker
 
 Clock = Callable[[], datetime]
 AgentsOnline = Callable[[], Awaitable[int]]
@@ -20,7 +21,7 @@ SETTINGS = web.AppKey("settings", Settings)
 POLICY = web.AppKey("policy", Policy)
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 ENGINE = web.AppKey("engine", AsyncEngine)
-SESSION_MAKER = web.AppKey("session_maker", async_sessionmaker[AsyncSession])
+SESSION_MAKER: web.AppKey[SessionMaker] = web.AppKey("session_maker")
 ADAPTER = web.AppKey("adapter", CloudAdapter)
 BOT = web.AppKey("bot", Bot)
 CONVERSATION_STATE = web.AppKey("conversation_state", ConversationState)

@@ -7,6 +7,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import jwt
 from aiohttp import web
 from botbuilder.core import Bot
 from botbuilder.integration.aiohttp import CloudAdapter
@@ -72,7 +73,8 @@ async def handle_messages(request: web.Request) -> web.StreamResponse:
     auth_header = request.headers.get("Authorization", "")
     try:
         invoke_response = await adapter.process_activity(auth_header, activity, bot.on_turn)
-    except PermissionError:
+    except (PermissionError, jwt.PyJWTError):
+        # botbuilder validates any Authorization header as a Bot Framework JWT; a bad one is the caller's fault.
         return json_error(401, "unauthorized", "invalid or missing Bot Framework token")
     if invoke_response is None:
         return web.Response(status=HTTPStatus.CREATED)

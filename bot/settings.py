@@ -177,6 +177,12 @@ class Settings(BaseSettings):
     def base_url(self) -> str:
         return (self.public_base_url or f"http://localhost:{self.port}").rstrip("/")
 
+    @property
+    def internal_base_url(self) -> str:
+        """How this process reaches itself (the gateway calls the bot, the bot replies to the gateway)."""
+        host = self.host if self.host not in {"0.0.0.0", "::", "", "localhost"} else "127.0.0.1"
+        return f"http://{'[' + host + ']' if ':' in host else host}:{self.port}"
+
     def effective_database_url(self, cwd: Path | None = None) -> str:
         if self.database_url:
             return self.database_url

@@ -1,0 +1,109 @@
+"""The app factory: one aiohttp application serving the bot, the website, the phone line and health."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiohttp import web
+from botbuilder.core import ConversationState, TurnContext
+from botbuilder.schema import ActivityTypes
+from sqlalchemy import text
+
+from bot.adapter import create_adapter
+from bot.directline import DirectLineConfig, setup_directline
+from bot.errors import error_middleware, json_error
+from bot.intake_bot import IntakeBot
+from bot.keys import ADAPTER, BOT, CLOCK, CONVERSATION_STATE, ENGINE, POLICY, SESSION_MAKER, SETTINGS, Clock
+from bot.messages import MAX_ACTIVITY_BYTES, handle_messages
+from bot.settings import Settings
+from bot.website import setup_website
+from store.botstate import SqlStorage
+from store.db import create_engine, session_factory
+
+log = logging.getLogger(__name__)
+
+WEB_DIR = Path(__file__).resolve().parent / "web"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(settings: Settings, *, clock: Clock = utc_now, database_url: str | None = None) -> web.Application:
+    """Build the application. Objects are built here without I/O; connections open on first use and
+    everything that holds resources is closed in cleanup_ctx."""
+    # The Direct Line and connector bodies are activities too: one limit for every request body.
+    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_ACTIVITY_BYTES)
+    policy = settings.policy()
+    app[SETTINGS] = settings
+    app[POLICY] = policy
+    app[CLOCK] = clock
+
+    engine = create_engine(database_url or settings.effective_database_url())
+    sessions = session_factory(engine)
+    app[ENGINE] = engine
+    app[SESSION_MAKER] = sessions
+
+    adapter = create_adapter(settings)
+    adapter.on_turn_error = _on_turn_error
+    conversation_state = ConversationState(SqlStorage(sessions))
+    app[ADAPTER] = adapter
+    app[CONVERSATION_STATE] = conversation_state
+    app[BOT] = IntakeBot(policy=policy, conversation_state=conversation_state, session_maker=sessions, clock=clock)
+
+    async def database(app: web.Application) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app.cleanup_ctx.append(database)
+    app.router.add_post("/api/messages", handle_messages)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+
+    internal = settings.internal_base_url
+    setup_directline(
+        app,
+        config=DirectLineConfig(
+            secret=settings.directline_secret,
+            bot_endpoint=f"{internal}/api/messages",
+            service_url=f"{internal}/",
+            bot_name=settings.company_name,
+            token_ttl=settings.token_ttl,
+            max_body=MAX_ACTIVITY_BYTES,
+        ),
+        session_maker=sessions,
+        clock=clock,
+    )
+    setup_website(app, company_name=settings.company_name, chat_hours=policy.chat.describe(), web_dir=WEB_DIR)
+    return app
+
+
+async def _on_turn_error(context: TurnContext, error: Exception) -> None:
+    # Log the failure without the customer's words; tell the customer something useful.
+    log.error(
+        "turn failed in conversation %s: %s",
+        context.activity.conversation.id if context.activity.conversation else "?",
+        type(error).__name__,
+        exc_info=error,
+    )
+    if context.activity.type == ActivityTypes.message:
+        await context.send_activity("Sorry, something went wrong on our side. Please try again, or say 'start over'.")
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Alive: the process answers."""
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Ready: the database answers."""
+    try:
+        async with request.app[ENGINE].connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:  # any driver error means not ready
+        log.warning("readiness check failed: %s", type(exc).__name__)
+        return json_error(503, "database_unavailable", "the database is not reachable")
+    return web.json_response({"status": "ready"})

@@ -1,0 +1,237 @@
+"""The `intake` command line: serve, db, triage, route, cases, accounts."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+from bot.settings import ConfigError, Settings, load_settings
+from intake.domain import Channel, IntakeError, Severity
+from intake.routing import route
+from intake.triage import evaluate, triage
+
+Handler = Callable[[argparse.Namespace, TextIO], int]
+
+
+class UsageError(Exception):
+    """A command-line value that cannot be used; printed to stderr with exit code 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="intake", description="Support intake bot: chat, phone, triage, SLAs.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="migrate the database and run the service")
+    serve.add_argument("--host", default=None, help="interface to bind (default: HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="port (default: PORT or 3978)")
+    serve.add_argument("--no-migrate", action="store_true", help="do not upgrade the database on start")
+
+    db = sub.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=["upgrade"], help="upgrade: apply all migrations")
+
+    tri = sub.add_parser("triage", help="triage messages (lines or JSON lines with a 'text' field)")
+    tri.add_argument("file", nargs="?", help="input file (default: stdin)")
+    tri.add_argument("--eval", dest="eval_file", metavar="FILE.jsonl", help="score labelled lines (text, severity)")
+    tri.add_argument("--json", action="store_true", help="with --eval: print the report as JSON")
+
+    rt = sub.add_parser("route", help="what happens to a case of a severity on a channel at an instant")
+    rt.add_argument("--severity", type=int, required=True, choices=[1, 2, 3, 4])
+    rt.add_argument("--channel", required=True, choices=[c.value for c in Channel])
+    rt.add_argument("--at", required=True, help="ISO-8601 instant with an offset, e.g. 2026-11-24T10:00:00-05:00")
+    rt.add_argument("--agents-online", type=int, default=0)
+    rt.add_argument("--json", action="store_true")
+
+    cases = sub.add_parser("cases", help="list cases")
+    cases.add_argument("--status", default=None)
+    cases.add_argument("--severity", type=int, choices=[1, 2, 3, 4], default=None)
+    cases.add_argument("--account", default=None)
+    cases.add_argument("--limit", type=int, default=200)
+    cases.add_argument("--json", action="store_true")
+
+    accounts = sub.add_parser("accounts", help="customer accounts")
+    acc_sub = accounts.add_subparsers(dest="accounts_action", required=True)
+    imp = acc_sub.add_parser("import", help="import FILE.csv with header k_number,name,phones")
+    imp.add_argument("file")
+    return parser
+
+
+def run(argv: list[str], out: TextIO | None = None) -> int:
+    """Run one command; returns the exit code."""
+    stream = out or sys.stdout
+    args = _parser().parse_args(argv)
+    handlers: dict[str, Handler] = {
+        "serve": _serve,
+        "db": _db,
+        "triage": _triage,
+        "route": _route,
+        "cases": _cases,
+        "accounts": _accounts,
+    }
+    try:
+        return handlers[args.command](args, stream)
+    except (ConfigError, UsageError, IntakeError) as exc:
+        print(f"intake {args.command}: {exc}", file=sys.stderr)  # noqa: T201 - CLI output
+        return 2
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic narrates every plugin it loads at INFO; its warnings and errors still show.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+# -- serve / db ----------------------------------------------------------------------------------
+
+
+def _serve(args: argparse.Namespace, out: TextIO) -> int:
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    settings = load_settings(**overrides)
+    _configure_logging(settings)
+    from bot.server import serve
+
+    return serve(settings, migrate=not args.no_migrate)
+
+
+def _db(args: argparse.Namespace, out: TextIO) -> int:
+    settings = _settings()
+    from store.migrate import upgrade
+
+    url = settings.effective_database_url()
+    upgrade(url)
+    print(f"database upgraded: {_redact(url)}", file=out)
+    return 0
+
+
+def _redact(url: str) -> str:
+    # Never echo a password from DATABASE_URL.
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+# -- triage / route ------------------------------------------------------------------------------
+
+
+def _read_messages(lines: Iterable[str]) -> Iterator[str]:
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("{"):
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise UsageError(f"line {number}: not valid JSON ({exc.msg})") from exc
+            if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+                raise UsageError(f"line {number}: a JSON line needs a string 'text' field")
+            yield item["text"]
+        else:
+            yield line
+
+
+def _open_input(path: str | None) -> TextIO:
+    if path is None or path == "-":
+        return sys.stdin
+    try:
+        return open(path, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def _triage(args: argparse.Namespace, out: TextIO) -> int:
+    if args.eval_file:
+        return _triage_eval(args.eval_file, as_json=args.json, out=out)
+    source = _open_input(args.file)
+    try:
+        for text in _read_messages(source):
+            result = triage(text)
+            record = {
+                "severity": int(result.severity),
+                "confidence": round(result.confidence, 3),
+                "evidence": list(result.evidence),
+                "sev1_unconfirmed": result.sev1_unconfirmed,
+                "questions": [q.key.value for q in result.questions],
+            }
+            print(json.dumps(record), file=out)
+    finally:
+        if source is not sys.stdin:
+            source.close()
+    return 0
+
+
+def _triage_eval(path: str, *, as_json: bool, out: TextIO) -> int:
+    items: list[tuple[str, int]] = []
+    source = _open_input(path)
+    with source:
+        for number, raw in enumerate(source, start=1):
+            if not raw.strip():
+                continue
+            try:
+                item = json.loads(raw)
+                text, severity = item["text"], int(item["severity"])
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+                raise UsageError(f"{path} line {number}: needs JSON with 'text' and 'severity' 1-4") from exc
+            if severity not in {1, 2, 3, 4}:
+                raise UsageError(f"{path} line {number}: severity must be 1-4, got {severity}")
+            items.append((text, severity))
+    if not items:
+        raise UsageError(f"{path}: no labelled lines")
+    report = evaluate(items)
+    print(json.dumps(report.to_dict(), indent=2) if as_json else report.to_text(), file=out)
+    return 0
+
+
+def parse_instant(value: str) -> datetime:
+    """ISO-8601 with an offset (Z accepted); a naive instant is refused."""
+    try:
+        at = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError as exc:
+        raise UsageError(f"--at {value!r} is not an ISO-8601 instant") from exc
+    if at.tzinfo is None:
+        raise UsageError(f"--at {value!r} has no UTC offset; add one, e.g. {value}-05:00 or {value}Z")
+    return at
+
+
+def _route(args: argparse.Namespace, out: TextIO) -> int:
+    settings = _settings()
+    at = parse_instant(args.at)
+    decision = route(
+        settings.policy(),
+        severity=Severity(args.severity),
+        channel=Channel(args.channel),
+        at=at,
+        agents_online=args.agents_online,
+    )
+    data = decision.to_json_dict()
+    if args.json:
+        print(json.dumps(data), file=out)
+    else:
+        for key, value in data.items():
+            print(f"{key:16} {value if value is not None else '-'}", file=out)
+    return 0
+
+
+# -- store commands ------------------------------------------------------------------------------
+
+
+def _cases(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.cli_store import list_cases_command
+
+    return asyncio.run(list_cases_command(_settings(), args, out))
+
+
+def _accounts(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.cli_store import import_accounts_command
+
+    return asyncio.run(import_accounts_command(_settings(), Path(args.file), out))

@@ -1,0 +1,239 @@
+"""Carry out the dialogue's effects through the store: cases, pages, lookups, handoffs, transcripts."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from botbuilder.core import TurnContext
+from botbuilder.schema import Activity, ActivityTypes, Attachment
+
+from intake import conversation as convo
+from intake.domain import CaseStatus, Severity
+from intake.policy import Policy
+from store import accounts as account_store
+from store import cases as case_store
+from store import transcripts as transcript_store
+from store.db import SessionMaker
+from store.outbox import NewOutboxItem
+
+log = logging.getLogger(__name__)
+
+EVENT_CONNECT_ONCALL = "intake.connect_oncall"
+EVENT_HANDOFF = "handoff.initiate"
+PAGE_KIND = "sms_page"
+
+
+@dataclass
+class EffectOutcome:
+    """What running one effect produced: activities to send and, maybe, a result for the machine."""
+
+    activities: list[Activity] = field(default_factory=list)
+    result: convo.CaseCreated | convo.CaseLookup | None = None
+
+
+class EffectRunner:
+    """The only place the dialogue touches the outside world."""
+
+    def __init__(self, *, session_maker: SessionMaker, policy: Policy) -> None:
+        self._sessions = session_maker
+        self._policy = policy
+
+    async def caller_account(self, e164: str | None) -> convo.KnownAccount | None:
+        """Caller ID: the account whose contact phone this is, when exactly one has it."""
+        if not e164:
+            return None
+        async with self._sessions() as session:
+            account = await account_store.find_account_by_phone(session, e164=e164)
+        if account is None:
+            return None
+        return convo.KnownAccount(k_number=account.k_number, name=account.name)
+
+    async def run(
+        self, turn_context: TurnContext, ctx: convo.Context, state: convo.State, effect: convo.Effect
+    ) -> EffectOutcome:
+        if isinstance(effect, convo.CreateCase):
+            return await self._create_case(ctx, effect)
+        if isinstance(effect, convo.LookupCase):
+            return await self._lookup(effect)
+        if isinstance(effect, convo.ConnectOnCall):
+            return EffectOutcome(activities=[_connect_oncall(effect)])
+        if isinstance(effect, convo.RequestHandoff):
+            return await self._handoff(turn_context, ctx, effect)
+        if isinstance(effect, convo.NoteAttachment):
+            return await self._note_attachments(effect)
+        raise TypeError(f"unknown effect {type(effect).__name__}")
+
+    async def _create_case(self, ctx: convo.Context, effect: convo.CreateCase) -> EffectOutcome:
+        decision = effect.decision
+        at = effect.at
+        events: list[case_store.NewEvent] = [
+            case_store.NewEvent(kind="triage", detail={"evidence": list(effect.evidence)}),
+        ]
+        events += [
+            case_store.NewEvent(
+                kind="severity_changed", actor="customer", detail={"from": old, "to": new, "reason": "customer"}
+            )
+            for old, new in effect.severity_corrections
+        ]
+        if effect.attachments:
+            names = list(effect.attachments)
+            events.append(case_store.NewEvent(kind="attachment", actor="customer", detail={"names": names}))
+        if effect.live_agent_requested:
+            events.append(
+                case_store.NewEvent(kind="handoff_requested", actor="customer", detail={"reason": "customer"})
+            )
+        outbox: list[NewOutboxItem] = []
+        if effect.page_oncall:
+            # Written in the case's transaction: a crash after the commit still pages, exactly once.
+            outbox.append(
+                NewOutboxItem(
+                    kind=PAGE_KIND,
+                    dedupe_key=f"{effect.key}:page",
+                    payload={"k_number": effect.k_number, "summary": effect.summary, "channel": ctx.channel.value},
+                )
+            )
+        status = CaseStatus.INCOMPLETE if effect.incomplete else CaseStatus.NEW
+        case = await case_store.create_case(
+            self._sessions,
+            idempotency_key=effect.key,
+            k_number=effect.k_number,
+            severity=Severity(effect.severity),
+            channel=ctx.channel,
+            outcome=decision.outcome,
+            status=status,
+            summary=effect.summary,
+            description=effect.description,
+            created_at=at,
+            response_due=decision.response_due,
+            fix_due=decision.fix_due,
+            conversation_id=ctx.conversation_id,
+            events=events,
+            outbox=outbox,
+        )
+        log.info("case %s recorded: severity %s, outcome %s", case.number, case.severity, case.outcome)
+        return EffectOutcome(
+            result=convo.CaseCreated(at=at, number=case.number, response_due=case.response_due, fix_due=case.fix_due)
+        )
+
+    async def _lookup(self, effect: convo.LookupCase) -> EffectOutcome:
+        number = case_store.normalise_case_number(effect.number) or effect.number
+        async with self._sessions() as session:
+            case = await case_store.find_case_for_account(session, number=number, k_number=effect.k_number)
+            last = await case_store.last_event(session, number=case.number) if case else None
+        summary = None
+        if case is not None:
+            summary = convo.CaseSummary(
+                number=case.number,
+                severity=Severity(case.severity),
+                status=case.status,
+                summary=case.summary,
+                last_update=last.at if last else case.updated_at,
+                last_update_text=_describe_event(last.kind) if last else "case recorded",
+                response_due=case.response_due,
+                fix_due=case.fix_due,
+            )
+        return EffectOutcome(result=convo.CaseLookup(at=effect.at, case=summary))
+
+    async def _handoff(
+        self, turn_context: TurnContext, ctx: convo.Context, effect: convo.RequestHandoff
+    ) -> EffectOutcome:
+        at = effect.at
+        if effect.case_number:
+            async with self._sessions() as session, session.begin():
+                await case_store.add_event(
+                    session,
+                    number=effect.case_number,
+                    kind="handoff_requested",
+                    actor="customer",
+                    at=at,
+                    detail={"reason": effect.reason, "conversation_id": ctx.conversation_id},
+                )
+        async with self._sessions() as session:
+            transcript = await transcript_store.get_transcript(session, conversation_id=ctx.conversation_id)
+        # The Bot Framework handoff convention (as in the JS and .NET SDKs): an event with the context
+        # in `value` and the transcript attached.
+        event = Activity(
+            type=ActivityTypes.event,
+            name=EVENT_HANDOFF,
+            value={"reason": effect.reason, "case_number": effect.case_number, "channel": ctx.channel.value},
+            attachments=[
+                Attachment(
+                    content_type="application/vnd.microsoft.activity.transcript",
+                    name="Transcript",
+                    content=[{"role": e.role, "text": e.text, "at": e.at.isoformat()} for e in transcript],
+                )
+            ],
+        )
+        return EffectOutcome(activities=[event])
+
+    async def _note_attachments(self, effect: convo.NoteAttachment) -> EffectOutcome:
+        if effect.case_number:
+            async with self._sessions() as session, session.begin():
+                await case_store.add_event(
+                    session,
+                    number=effect.case_number,
+                    kind="attachment",
+                    actor="customer",
+                    at=effect.at,
+                    detail={"names": list(effect.names)},
+                )
+        return EffectOutcome()
+
+    async def record_turn(
+        self,
+        turn_context: TurnContext,
+        ctx: convo.Context,
+        event: convo.Start | convo.UserTurn | convo.HangUp,
+        prompts: Sequence[convo.Prompt],
+    ) -> None:
+        """Append the customer's words and the bot's answers to the conversation transcript."""
+        lines: list[tuple[str, str]] = []
+        if isinstance(event, convo.UserTurn):
+            said = event.text or (event.digits or "")
+            if event.no_input:
+                said = "(no input)"
+            if event.attachments:
+                said = (said + " " if said else "") + "[attachments: " + ", ".join(event.attachments) + "]"
+            lines.append(("customer", said))
+        elif isinstance(event, convo.HangUp):
+            lines.append(("customer", "(hung up)"))
+        lines += [("bot", p.text) for p in prompts]
+        if not lines:
+            return
+        async with self._sessions() as session, session.begin():
+            await transcript_store.append_lines(
+                session,
+                conversation_id=ctx.conversation_id,
+                channel=turn_context.activity.channel_id or ctx.channel.value,
+                at=event.at,
+                lines=lines,
+            )
+
+
+def _connect_oncall(effect: convo.ConnectOnCall) -> Activity:
+    return Activity(
+        type=ActivityTypes.event,
+        name=EVENT_CONNECT_ONCALL,
+        value={"case_number": effect.case_number, "k_number": effect.k_number, "summary": effect.summary},
+    )
+
+
+_EVENT_WORDS = {
+    "created": "case recorded",
+    "triage": "case recorded",
+    "severity_changed": "severity changed",
+    "status_changed": "status changed",
+    "note": "an engineer added a note",
+    "page_queued": "on-call engineer being paged",
+    "page_sent": "on-call engineer paged",
+    "page_failed": "paging the on-call engineer failed; staff are escalating",
+    "handoff_requested": "live agent requested",
+    "first_response": "an engineer responded",
+    "attachment": "attachment added",
+}
+
+
+def _describe_event(kind: str) -> str:
+    return _EVENT_WORDS.get(kind, kind.replace("_", " "))

@@ -1,0 +1,88 @@
+"""The customer's view: the real service in headless Chromium, from the page to a case in the store."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import expect
+
+from store.cases import list_cases
+from store.db import create_engine, session_factory
+from tests.bot.browser import WatchedPage, chromium_fixture, watched_page_fixture  # noqa: F401  (fixtures)
+from tests.bot.conftest import SATURDAY_3AM, TUESDAY_10AM, FakeClock, start_service
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+async def site(db_url: str) -> AsyncIterator[tuple[str, FakeClock, str]]:
+    clock = FakeClock()
+    runner, base_url = await start_service(db_url, clock)
+    try:
+        yield base_url, clock, db_url
+    finally:
+        await runner.cleanup()
+
+
+async def _cases(db_url: str) -> list[object]:
+    engine = create_engine(db_url)
+    try:
+        async with session_factory(engine)() as session:
+            return list(await list_cases(session))
+    finally:
+        await engine.dispose()
+
+
+async def _chat(watched: WatchedPage, base_url: str, message: str) -> None:
+    page = watched.page
+    await page.goto(f"{base_url}/")
+    bubbles = page.locator("#webchat p")
+    await expect(bubbles.filter(has_text="K#").first).to_be_visible(timeout=15_000)  # the greeting
+    box = page.get_by_role("textbox").first
+    await box.fill(message)
+    await box.press("Enter")
+
+
+async def test_files_a_sev3_at_night_with_the_buttons(
+    site: tuple[str, FakeClock, str], watched_page: WatchedPage, tmp_path: Path
+) -> None:
+    base_url, clock, db_url = site
+    clock.now = SATURDAY_3AM
+    page = watched_page.page
+    await _chat(watched_page, base_url, "K123456 the logo on our printed reports is blurry, cosmetic only, one user")
+    confirm = page.get_by_role("toolbar", name="Suggested actions").get_by_role("button", name=re.compile("right", re.I))
+    await expect(confirm).to_be_visible(timeout=15_000)
+    await confirm.click()
+    filed = page.locator("#webchat p").filter(has_text=re.compile(r"case \d{4}-\d{4}"))
+    await expect(filed.first).to_be_visible(timeout=15_000)
+    await page.screenshot(path=str(tmp_path / "sev3.png"))
+    shown = await filed.first.inner_text()
+    cases = await _cases(db_url)
+    assert len(cases) == 1
+    number = cases[0].number  # type: ignore[attr-defined]
+    assert number in shown and cases[0].severity == 3  # type: ignore[attr-defined]
+    bubbles = page.locator("#webchat p")
+    await expect(bubbles.filter(has_text="Monday at 8:00 AM Eastern").first).to_be_visible()
+    await expect(page.get_by_text("Send failed", exact=False)).to_have_count(0)
+    assert watched_page.errors == []
+
+
+async def test_sev1_by_day_tells_the_customer_to_call(
+    site: tuple[str, FakeClock, str], watched_page: WatchedPage
+) -> None:
+    base_url, clock, db_url = site
+    clock.now = TUESDAY_10AM
+    page = watched_page.page
+    await _chat(watched_page, base_url, "K123456 the whole system is down, nobody at any of our sites can open studies")
+    confirm = page.get_by_role("toolbar", name="Suggested actions").get_by_role("button", name=re.compile("right", re.I))
+    await expect(confirm).to_be_visible(timeout=15_000)
+    await confirm.click()
+    await expect(page.locator("#webchat p").filter(has_text="1-800-555-0100").first).to_be_visible(timeout=15_000)
+    cases = await _cases(db_url)
+    assert len(cases) == 1 and cases[0].severity == 1  # type: ignore[attr-defined]
+    assert watched_page.errors == []
+
+
