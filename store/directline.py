@@ -163,13 +163,7 @@ async def replace_activity(
 ) -> DirectLineActivityPublic | None:
     """Replace a stored activity's JSON and move it to the next position; None if there is none."""
     async with session_maker() as session, session.begin():
-        row = (
-            await session.exec(
-                select(DirectLineActivity)
-                .where(col(DirectLineActivity.conversation_id) == conversation_id)
-                .where(col(DirectLineActivity.activity_id) == activity_id)
-            )
-        ).one_or_none()
+        row = await _stored_activity(session, conversation_id, activity_id)
         if row is None:
             return None
         seq = await _next_seq(session, conversation_id)
@@ -182,16 +176,20 @@ async def replace_activity(
     return DirectLineActivityPublic(seq=seq, activity_id=activity_id, body=body)
 
 
+async def _stored_activity(session: AsyncSession, conversation_id: str, activity_id: str) -> DirectLineActivity | None:
+    return (
+        await session.exec(
+            select(DirectLineActivity)
+            .where(col(DirectLineActivity.conversation_id) == conversation_id)
+            .where(col(DirectLineActivity.activity_id) == activity_id)
+        )
+    ).one_or_none()
+
+
 async def delete_activity(session_maker: SessionMaker, *, conversation_id: str, activity_id: str) -> bool:
     """Delete a stored activity; False if there is no such activity."""
     async with session_maker() as session, session.begin():
-        row = (
-            await session.exec(
-                select(DirectLineActivity)
-                .where(col(DirectLineActivity.conversation_id) == conversation_id)
-                .where(col(DirectLineActivity.activity_id) == activity_id)
-            )
-        ).one_or_none()
+        row = await _stored_activity(session, conversation_id, activity_id)
         if row is None:
             return False
         await session.delete(row)

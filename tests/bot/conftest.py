@@ -15,6 +15,9 @@ from aiohttp import ClientSession, web
 
 from bot.app import create_app
 from bot.settings import load_settings
+from store.cases import list_cases
+from store.db import create_engine, session_factory
+from store.models import CasePublic
 
 ET = ZoneInfo("America/New_York")
 TUESDAY_10AM = datetime(2026, 11, 24, 10, 0, tzinfo=ET)
@@ -111,3 +114,13 @@ async def service(db_url: str) -> AsyncIterator[Service]:
     async with ClientSession() as http:
         yield Service(base_url=base_url, http=http, app=runner.app, clock=clock, db_url=db_url)
     await runner.cleanup()
+
+
+async def stored_cases(db_url: str) -> list[CasePublic]:
+    """The cases in the service's database, newest first."""
+    engine = create_engine(db_url)
+    try:
+        async with session_factory(engine)() as session:
+            return await list_cases(session)
+    finally:
+        await engine.dispose()

@@ -4,19 +4,9 @@ from __future__ import annotations
 
 from aiohttp import ClientSession
 
-from store.cases import list_cases
 from store.db import create_engine, session_factory
 from store.transcripts import get_transcript
-from tests.bot.conftest import SATURDAY_3AM, FakeClock, Service, buttons, start_service, texts
-
-
-async def _cases(db_url: str) -> list[object]:
-    engine = create_engine(db_url)
-    try:
-        async with session_factory(engine)() as session:
-            return list(await list_cases(session))
-    finally:
-        await engine.dispose()
+from tests.bot.conftest import SATURDAY_3AM, FakeClock, Service, buttons, start_service, stored_cases, texts
 
 
 async def test_greets_and_files_a_sev3_at_night_with_expect_replies(service: Service) -> None:
@@ -27,12 +17,12 @@ async def test_greets_and_files_a_sev3_at_night_with_expect_replies(service: Ser
     assert "K#" not in texts(first)  # K# and problem in one message: neither asked again
     assert any("Yes" in b for b in buttons(first))  # the severity is confirmed with buttons
     filed = texts(await service.say("Yes, that's right"))
-    cases = await _cases(service.db_url)
+    cases = await stored_cases(service.db_url)
     assert len(cases) == 1
     case = cases[0]
-    assert case.number in filed  # type: ignore[attr-defined]
-    assert case.severity == 3  # type: ignore[attr-defined]
-    assert case.outcome == "web_request"  # type: ignore[attr-defined]
+    assert case.number in filed
+    assert case.severity == 3
+    assert case.outcome == "web_request"
     assert "is closed right now" in filed
     assert "Monday at 8:00 AM Eastern" in filed
 
@@ -41,17 +31,17 @@ async def test_sev1_by_day_sends_customer_to_the_phone_and_queues_a_page(service
     await service.join()
     await service.say("K123456 the whole system is down, no one at any of our sites can open any studies")
     reply = texts(await service.say("Yes, that's right"))
-    cases = await _cases(service.db_url)
-    assert len(cases) == 1 and cases[0].severity == 1  # type: ignore[attr-defined]
-    assert cases[0].outcome == "redirect_phone"  # type: ignore[attr-defined]
-    assert "1-800-555-0100" in reply and cases[0].number in reply  # type: ignore[attr-defined]
+    cases = await stored_cases(service.db_url)
+    assert len(cases) == 1 and cases[0].severity == 1
+    assert cases[0].outcome == "redirect_phone"
+    assert "1-800-555-0100" in reply and cases[0].number in reply
 
 
 async def test_status_lookup_only_for_the_owning_account(service: Service) -> None:
     await service.join()
     await service.say("K123456 one user sees the wrong font in the worklist, cosmetic")
     await service.say("Yes, that's right")
-    number = (await _cases(service.db_url))[0].number  # type: ignore[attr-defined]
+    number = (await stored_cases(service.db_url))[0].number
     other = await service.join(conversation="conv-2")
     assert other
     wrong = texts(await service.say(f"K654321 status of case {number}", conversation="conv-2"))
@@ -93,7 +83,7 @@ async def test_redelivered_activity_gets_the_same_answer_and_no_second_case(serv
     status2, second = await service.post_activity(activity)
     assert status1 == status2 == 200
     assert [a.get("text") for a in first["activities"]] == [a.get("text") for a in second["activities"]]
-    assert len(await _cases(service.db_url)) == 1
+    assert len(await stored_cases(service.db_url)) == 1
 
 
 async def test_restart_mid_conversation_carries_on(db_url: str) -> None:

@@ -9,10 +9,8 @@ from pathlib import Path
 import pytest
 from playwright.async_api import expect
 
-from store.cases import list_cases
-from store.db import create_engine, session_factory
 from tests.bot.browser import WatchedPage, chromium_fixture, watched_page_fixture  # noqa: F401  (fixtures)
-from tests.bot.conftest import SATURDAY_3AM, TUESDAY_10AM, FakeClock, start_service
+from tests.bot.conftest import SATURDAY_3AM, TUESDAY_10AM, FakeClock, start_service, stored_cases
 
 pytestmark = pytest.mark.browser
 
@@ -25,15 +23,6 @@ async def site(db_url: str) -> AsyncIterator[tuple[str, FakeClock, str]]:
         yield base_url, clock, db_url
     finally:
         await runner.cleanup()
-
-
-async def _cases(db_url: str) -> list[object]:
-    engine = create_engine(db_url)
-    try:
-        async with session_factory(engine)() as session:
-            return list(await list_cases(session))
-    finally:
-        await engine.dispose()
 
 
 async def _chat(watched: WatchedPage, base_url: str, message: str) -> None:
@@ -53,17 +42,19 @@ async def test_files_a_sev3_at_night_with_the_buttons(
     clock.now = SATURDAY_3AM
     page = watched_page.page
     await _chat(watched_page, base_url, "K123456 the logo on our printed reports is blurry, cosmetic only, one user")
-    confirm = page.get_by_role("toolbar", name="Suggested actions").get_by_role("button", name=re.compile("right", re.I))
+    confirm = page.get_by_role("toolbar", name="Suggested actions").get_by_role(
+        "button", name=re.compile("right", re.I)
+    )
     await expect(confirm).to_be_visible(timeout=15_000)
     await confirm.click()
     filed = page.locator("#webchat p").filter(has_text=re.compile(r"case \d{4}-\d{4}"))
     await expect(filed.first).to_be_visible(timeout=15_000)
     await page.screenshot(path=str(tmp_path / "sev3.png"))
     shown = await filed.first.inner_text()
-    cases = await _cases(db_url)
+    cases = await stored_cases(db_url)
     assert len(cases) == 1
-    number = cases[0].number  # type: ignore[attr-defined]
-    assert number in shown and cases[0].severity == 3  # type: ignore[attr-defined]
+    number = cases[0].number
+    assert number in shown and cases[0].severity == 3
     bubbles = page.locator("#webchat p")
     await expect(bubbles.filter(has_text="Monday at 8:00 AM Eastern").first).to_be_visible()
     await expect(page.get_by_text("Send failed", exact=False)).to_have_count(0)
@@ -77,12 +68,12 @@ async def test_sev1_by_day_tells_the_customer_to_call(
     clock.now = TUESDAY_10AM
     page = watched_page.page
     await _chat(watched_page, base_url, "K123456 the whole system is down, nobody at any of our sites can open studies")
-    confirm = page.get_by_role("toolbar", name="Suggested actions").get_by_role("button", name=re.compile("right", re.I))
+    confirm = page.get_by_role("toolbar", name="Suggested actions").get_by_role(
+        "button", name=re.compile("right", re.I)
+    )
     await expect(confirm).to_be_visible(timeout=15_000)
     await confirm.click()
     await expect(page.locator("#webchat p").filter(has_text="1-800-555-0100").first).to_be_visible(timeout=15_000)
-    cases = await _cases(db_url)
-    assert len(cases) == 1 and cases[0].severity == 1  # type: ignore[attr-defined]
+    cases = await stored_cases(db_url)
+    assert len(cases) == 1 and cases[0].severity == 1
     assert watched_page.errors == []
-
-
