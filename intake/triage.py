@@ -293,6 +293,10 @@ class _Facts:
     leftover: bool = False
     security: bool = False
     security_sev1: bool = False
+    component: bool = False
+    key_component: bool = False
+    modality: bool = False
+    modalities: int = 0
     answered: dict[Question, str] = field(default_factory=dict)
     evidence: list[str] = field(default_factory=list)
 
@@ -314,28 +318,96 @@ def _split_clauses(text: str) -> list[str]:
 
 def _current_text(text: str, history: bool) -> str:
     """Text with hypothetical/planned clauses removed and, when the message is about history, past ones."""
-    text = lx.HYPOTHETICAL.sub(" ", text)
+    text = re.sub(r"\s+", " ", lx.HYPOTHETICAL.sub(" ", text))
     if not history:
         return text
-    text = lx.PAST_EVENT.sub(" ", text)
+    text = re.sub(r"\s+", " ", lx.PAST_EVENT.sub(" ", text))
     kept = [c for c in _split_clauses(text) if not (lx.PAST_VERB.search(c) and not lx.PRESENT_VERB.search(c))]
     return " ".join(kept)
+
+
+def _whole_named(clause: str) -> str | None:
+    """The phrase naming the whole service as down ("the pacs is down", "everything is stuck"), if any."""
+    for m in lx.WHOLE_DOWN.finditer(clause):
+        before = clause[: m.start()].split()[-2:]
+        if any(w in lx.WHOLE_SUBJECT_PREFIX for w in before):
+            continue  # "dictation in the pacs is not working": the pacs is where, not what
+        if lx.COMPONENT_ANY.search(" ".join(before)):
+            continue  # "the dictation server is down": that component's server
+        inner = m.group(0).split()[1:-1]
+        if lx.COMPONENT_ANY.search(" ".join(inner)) and not {"and", "or"} & set(inner):
+            continue  # "the pacs dictation module is down"
+        if lx.WHOLE_OBJECT_COMPONENT.match(clause[m.end() :]):
+            continue  # "the viewer will not load ct studies"
+        return m.group(0)
+    for m in lx.TOTALITY.finditer(clause):
+        if not lx.TOTALITY_QUALIFIED.match(clause[m.end() :]):  # not "nothing is arriving from the ct"
+            return m.group(0)
+    return None
+
+
+def _read_components(facts: _Facts, current: str) -> None:
+    """Is what fails one component (a modality, dictation, an interface) or the whole service?"""
+    if not lx.COMPONENT_ANY.search(current):
+        return
+    bound: list[str] = []
+    whole: list[str] = []
+    key = False
+    modalities: set[str] = set()
+    # What the customer is talking about: components, the whole service ([]), or not said yet (None).
+    topic: list[str] | None = None
+    for clause in lx.COMPONENT_CLAUSE.split(current):
+        outage, stopped = _hits(lx.OUTAGE, clause), _hits(lx.WORK_STOPPED, clause)
+        failing = outage or stopped or _hits(lx.FAILURE, clause) or _hits(lx.DEGRADED, clause)
+        named = _whole_named(clause)
+        comps = [] if named else _hits(lx.COMPONENT, clause)
+        own_whole = bool(named) or (not comps and bool(lx.WHOLE_NOUN.search(lx.DESTINATION.sub(" ", clause))))
+        if comps:
+            topic = comps
+        elif own_whole:
+            topic = []
+        if not failing:
+            continue
+        # "the dictation, it's not working": a clause with no subject of its own is about the topic.
+        subject = comps or ([] if own_whole or stopped else topic)
+        if subject:
+            bound += subject
+            joined = " ".join(subject)
+            key = key or bool(_hits(lx.COMPONENT_KEY, joined))
+            for m in lx.COMPONENT_MODALITY.finditer(joined):
+                words = m.group(0).split()  # "ct", "pet ct", "the us images"
+                modalities.add((words[1] if len(words) == 3 else words[0])[:2])
+        elif subject is not None and (outage or stopped):
+            whole.append(named or (stopped or outage)[0])
+    # Two modalities or more failing together ("every ct and mr push fails") is the imaging, not one part.
+    facts.component = bool(bound) and not whole and len(modalities) < 2
+    facts.key_component = bool(bound) and not whole and key
+    facts.modality = facts.component and bool(modalities)
+    facts.modalities = 0 if whole else len(modalities)
+    facts.note("component" if facts.component else "whole service", bound if facts.component else whole, 1)
 
 
 def _read_scope(facts: _Facts, text: str) -> None:
     one, me = _hits(lx.SCOPE_ONE, text), _hits(lx.SCOPE_ME, text)
     everyone, group = _hits(lx.SCOPE_ALL, text), _hits(lx.SCOPE_GROUP, text)
     others_fine, items = _hits(lx.OTHERS_FINE, text), _hits(lx.SCOPE_ITEMS, text)
+    # With one modality failing, "the others are fine" names the other modalities, not the other users.
+    siblings = [h for h in others_fine if lx.OTHERS_SIBLINGS.match(h)] if facts.modality else []
+    others_fine = [h for h in others_fine if h not in siblings]
+    places = [h for h in others_fine if lx.OTHERS_PLACES.search(h)]  # "the other sites are fine": a group
+    narrow = [h for h in others_fine if h not in places]
     # An explicit narrow cue wins ("one of our radiologists ... everyone else is fine"); "the others are
     # fine" narrows "every user at the north site" to a group; a bare "my"/"I" loses to "nobody can".
-    if one or (others_fine and not group and not everyone):
-        facts.scope, cues = _Scope.ONE, one + others_fine
+    if one or (narrow and not group and not places and not everyone):
+        facts.scope, cues = _Scope.ONE, one + narrow
     elif everyone and not others_fine:
         facts.scope, cues = _Scope.ALL, everyone
     elif group or others_fine:
         facts.scope, cues = _Scope.GROUP, group + others_fine
     elif me:
         facts.scope, cues = _Scope.ONE, me
+    elif siblings:
+        facts.scope, cues = _Scope.GROUP, siblings
     else:
         facts.scope_items, cues = bool(items), items
     facts.note("scope", cues)
@@ -418,6 +490,7 @@ def _read(text: str) -> _Facts:
     history = bool(over)
     facts.note("past incident", over, 1)
     current = _current_text(text, history)
+    _read_components(facts, current)
     _read_scope(facts, text)
     _read_impact(facts, text, current)
     _read_intent(facts, text, current, history)
@@ -477,18 +550,30 @@ def _operational(f: _Facts) -> Severity:
         return Severity.SEV3
     if f.good_workaround and not f.work_stopped:
         return Severity.SEV3
-    if (f.cosmetic or f.minor) and not (f.work_stopped or (f.outage and f.scope is _Scope.ALL)):
+    # A minor-sounding function broken for everyone and replaced by a painful workaround is not minor.
+    wide_pain = f.scope is _Scope.ALL and f.painful_workaround and not f.cosmetic
+    if (f.cosmetic or f.minor) and not (f.work_stopped or (f.outage and f.scope is _Scope.ALL) or wide_pain):
         return Severity.SEV3
     return _breadth_by_impact(f)
 
 
 def _breadth_by_impact(f: _Facts) -> Severity:
+    """Breadth x impact; one component (a modality, dictation, an interface) down is at most Sev2."""
+    severity = _breadth(f)
+    if f.component and severity is Severity.SEV1:
+        return Severity.SEV2  # one function down, however widely, while the service itself is delivered
+    return severity
+
+
+def _breadth(f: _Facts) -> Severity:
+    """Who is hit (everyone, a group, one) against how badly (stopped, down, failing, slow)."""
     broad = f.scope is not _Scope.GROUP  # everyone, or nobody said who: the service as a whole
     if f.work_stopped:
         return Severity.SEV1 if broad else Severity.SEV2
     if f.outage:
         return Severity.SEV1 if broad and not f.continues else Severity.SEV2
-    if f.failure and f.scope is _Scope.ALL and not f.continues and not f.degraded:
+    wide = f.scope is _Scope.ALL or f.modalities > 1  # everyone, or several modalities' images
+    if f.failure and wide and not f.continues and not f.degraded:
         # A key function broken for everyone is Sev2, unless work visibly piles up behind it.
         return Severity.SEV1 if f.blocked else Severity.SEV2
     if f.scope in (_Scope.ALL, _Scope.GROUP) or f.scope_items:
@@ -498,7 +583,8 @@ def _breadth_by_impact(f: _Facts) -> Severity:
     if f.failure:
         # A key function lost and replaced by a painful workaround is Sev2; one lost while the rest
         # works (and nothing says it is severe) is a limited, non-critical problem.
-        severe = f.severe_failure or f.painful_workaround
+        # A key function (a modality, dictation, an interface, priors) lost for many is Sev2 though the rest works.
+        severe = f.severe_failure or f.painful_workaround or f.key_component
         return Severity.SEV2 if severe or not f.continues else Severity.SEV3
     return Severity.SEV3
 

@@ -27,6 +27,11 @@ SPOKEN_FIXES: tuple[tuple[str, str], ...] = (
     (r"em are eye", "mri"),
     (r"em are", "mr"),
     (r"see tea|see tee|cat scan", "ct"),
+    (r"x[ -]rays", "xrays"),
+    (r"x[ -]ray", "xray"),
+    (r"ultra ?-?sounds", "ultrasounds"),
+    (r"ultra ?-?sound", "ultrasound"),
+    (r"dick ?tation|dictaphone", "dictation"),
     (r"(?:dye|die|dy|di) ?-?com|dicom", "dicom"),
     (r"packs|pax|paks|p a c s", "pacs"),
     (r"work ?-?lists?|work lease|work leases", "worklist"),
@@ -112,6 +117,12 @@ CONTRACTIONS: tuple[tuple[str, str], ...] = (
     (r"can't|cant|can not|cannot|couldn't|couldnt|could not|unable to|not able to", "cannot"),
     (r"won't|will not", "will not"),
     (r"(\w+)n't", r"\1 not"),
+    # "dictation's dead", "the viewer's down" (not possessives: "the doctor's account").
+    (
+        r"(\w+)'s (?=(?:down|dead|not|broken|gone|stuck|offline|frozen|fine|ok|okay|working|completely|totally|"
+        r"still|also|up|back|slow|empty|blank|missing|unusable|unavailable)\b)",
+        r"\1 is ",
+    ),
     (r"(it|that|there|what|everything|nothing|who|here|this|he|she|something)'s", r"\1 is"),
     (r"(we|they|you)'re", r"\1 are"),
     (r"(we|they|you|i)'ve", r"\1 have"),
@@ -136,6 +147,21 @@ FILLERS: tuple[str, ...] = (
 )
 
 # --- scope ----------------------------------------------------------------------------------------
+
+# One modality; the short names that are also ordinary words need an imaging noun after them.
+_IMAGING_NOUN = (
+    r"(?:images?|studies|study|exams?|scans?|series|scanners?|rooms?|machines?|modality|worklist|reads?|cases?)"
+)
+_MODALITY = (
+    r"ct|cts|cta|mri|mris|ultrasounds?|sonograph\w*|mammo\w*|tomo(?:synthesis)?|xrays?|radiograph\w*|"
+    r"nuclear(?: medicine)?|nuc med|fluoro\w*|dexa|angio\w*|cath lab|pet(?:/ct|-ct| ct)?|"
+    r"mr(?=(?: (?:and|or|images?|studies|study|exams?|scans?|series|scanners?|rooms?|is|are|was|were|not|will|"
+    r"does|cases?|side|too|either|only|priors?|reads?|stuff|push\w*|send\w*|transfers?|queue|data|jobs?|"
+    r"protocols?|sequences?|arriv\w*|com\w+|load\w*|go\w*|has|have|keeps?|still|also|from|in|on|at)\b)|"
+    r"\s*[.,;:!?/]|$)|"
+    rf"(?:the|our|of|no|any|all|every|from|for|on|in|new) (?:us|cr|dr|nm|echo) {_IMAGING_NOUN}"
+)
+
 
 _PEOPLE = (
     r"users|readers|radiologists|rads|doctors|physicians|clinicians|techs|technologists|staff|nurses|"
@@ -197,20 +223,34 @@ SCOPE_ITEMS = _cues(
 OTHERS_FINE = _cues(
     "scope",
     r"\b(?:everyone|everybody|all the others|the others|others|the rest(?: of (?:the|us|them) ?\w*)?|my "
-    r"colleagues|colleagues|other (?:users|radiologists|readers|people|clinics|sites|stations|workstations|"
-    r"computers|ultrasounds|scanners|rooms|rads|doctors|studies)|all other (?:studies|users|exams)|the other "
+    r"colleagues|colleagues|other (?:[\w\-]+ )?(?:users|radiologists|readers|people|clinics|sites|stations|"
+    r"workstations|computers|ultrasounds|scanners|rooms|rads|doctors|studies|exams|modalities)|"
+    r"all other (?:studies|users|exams|modalities)|the other "
     r"(?:\w+ )?(?:ones|two|three|clinics|sites|users|radiologists|stations|rooms))(?: else)?(?:'s)?"
     r"(?: [\w\-]+)?(?: are| is| seem| seems| look| looks| get| gets| get them)?(?: all)?"
     r"(?: working)? ?(?:fine|ok|okay|good|normal|unaffected|no problem|working)\b",
     r"\b(?:everyone|everybody) else\b",
+    # "the other ct and the mr are fine": another device of the kind, so this one device is the problem.
+    rf"\bthe other (?:{_MODALITY}|scanner|machine|unit|burner|printer|station|workstation|room)s?\b(?: (?:and|or) "
+    r"(?:the )?[\w\-]+)?(?: are| is| seem| seems)? (?:all )?(?:fine|ok|okay|good|working|normal)\b",
     negatable=False,
+)
+# "The other sites are fine": one site of several, a group.
+OTHERS_PLACES = re.compile(
+    r"\b(?:sites?|clinics?|hospitals?|campus(?:es)?|locations?|offices?|facilities|departments?|centers?|centres?)\b"
+)
+
+# "The others are fine" that may name the other modalities or functions rather than the other users.
+OTHERS_SIBLINGS = re.compile(
+    r"^(?:all the others|the others|others|the rest\b(?! of (?:us|them|the (?:team|users|radiologists|rads|"
+    r"readers|doctors|staff)))|(?:all |the )?other (?:ones|two|three|modalities|studies|exams))"
 )
 
 SCOPE_ONE = _cues(
     "scope",
     r"\bone (?:user|person|radiologist|rad|reader|doctor|physician|tech|technologist|clinician|patient|"
     r"account|workstation|computer|pc|laptop|station|device|machine|monitor|screen|scanner|ultrasound|room|"
-    r"study|exam|image|series|report|ct|mr|mri|case|order|browser|tablet|ipad|x-ray|mammo)\b",
+    r"study|exam|image|series|report|ct|mr|mri|case|order|browser|tablet|ipad|xray|mammo)\b",
     r"\bone of (?:our|the|my|his|her|their) (?:[\w/\-]+ )?(?:users|radiologists|rads|readers|doctors|"
     r"physicians|techs|technologists|clinicians|workstations|computers|pcs|laptops|stations|devices|"
     r"monitors|scanners|ultrasounds|rooms|patients)\b",
@@ -219,6 +259,8 @@ SCOPE_ONE = _cues(
     r"\bjust me\b|\bonly me\b|\bonly for me\b|\bi am a patient\b|\bonly (?:on|in) my\b|\bmy \w+ only\b",
     r"\b(?:a|the|this) (?:radiologist|doctor|user|tech)(?:'s| is| has| cannot| says his| says her)\b",
     r"\b(?:his|her) (?:account|login|password|presets?|macros?|workstation|laptop|hanging protocol)\b",
+    r"\b(?:his|her) (?:[\w\-]+ ){1,3}(?:presets?|macros?|hanging protocols?|layouts?|settings|profile|mic|"
+    r"microphone)\b",
     r"\b(?:a few|a couple(?: of)?|a handful of|two|three) (?:old )?(?:studies|exams|images|reports|cases|"
     r"series)\b",
     negatable=False,
@@ -265,17 +307,22 @@ OUTAGE = _cues(
     r"\bunavailable\b",
     rf"\bnothing(?: is| has been| was| at all)? (?:{_NOTHING_VERBS})\b",
     r"\bnothing (?:at all|either way)\b",
+    rf"\bnothing (?:from|off|on) (?:the |our |any )?(?:[\w\-/]+ ){{0,2}}(?:is |has |was )?(?:{_NOTHING_VERBS}|"
+    r"showing up|shown up)\b",
     r"\b(?:not|never|cannot) (?:\w+ ){0,3}anything\b",
-    r"\bnone of (?:it|them|the \w+|our \w+)(?: is| are)? ?(?:\w+ing|works?|loads?|opens?|can|shows?)\b",
-    r"(?<!with )\bno (?:images?|studies|study|exams?|orders|access|retrieval|logins?|connection|connectivity|service|"
-    r"results|user access|imaging|data)\b(?! (?:issues?|problems?|impact|missing))",
+    r"\bnone of (?:it|them|(?:the|our|my) (?:[\w\-/]+ ){0,4}[\w\-/]+)(?: is| are| have| has)? ?(?!having|seeing|"
+    r"experiencing|reporting|complaining|noticing)(?:\w+ing|works?|loads?|opens?|can|shows?|arrived|loaded|"
+    r"come through|gone through)\b",
+    rf"(?<!with )\bno (?:(?:{_MODALITY}) (?=images?|studies|study|exams?))?(?:images?|studies|study|exams?|"
+    r"orders|access|retrieval|logins?|connection|connectivity|service|results|user access|imaging|data)\b"
+    r"(?! (?:issues?|problems?|impact|missing))",
     r"\bzero (?:studies|access|images|exams|results|orders|connectivity)\b",
     r"\b(?:not|cannot|no|nothing|nobody|never)\b[^.,;!?]*\bat all\b",
     r"\bcannot (?:\w+ ){0,2}(?:login|get in|get into|access|connect|reach|open any|see any|pull up any|"
     r"read any|do anything|start any|sign anything|view any|load any|retrieve any)\b",
     r"\b(?:nobody|no user|no radiologist|no doctor|none of (?:us|them))(?: [\w\-]+){0,4} (?:can|could|is able to|"
     r"are able to)\b",
-    r"\b(?:whole|entire) (?:system|service|platform|pacs|viewer|worklist|archive) (?:is )?(?:frozen|stuck|dead|"
+    r"\b(?:whole|entire) (?:system|service|platform|pacs|viewer|worklist|archive|thing) (?:is )?(?:frozen|stuck|dead|"
     r"unresponsive|hung)\b",
     r"\b(?:refus\w*|reject\w*) (?:everything|all|every)\b|\b(?:stopped|not) accepting (?:any|studies|images|"
     r"anything)\b",
@@ -301,6 +348,75 @@ OPERATIONS_BLOCKED = _cues(
     negatable=False,
 )
 
+# --- component or whole service ---------------------------------------------------------------------
+# POLICY.md: one key function broken for many (one modality, dictation for all) is Sev2; the service (or
+# every site, or every user) unable to work is Sev1.  A component is one function of the service.
+
+_FUNCTION = (
+    r"dictat\w*|(?:speech|voice)(?: recognition| rec| to text| dictation)|powerscribe|power scribe|dragon|"
+    r"fluency|mics|microphones?|"
+    r"print\w*|cds?|dvds?|discs?|burn\w*|media (?:export|import)|fax\w*|"
+    r"e-?mails?|notifications?|alerts?|text messages|sms|templates?|macros?|"
+    r"hl7|(?<!user )(?<!web )interfaces?|feeds?|adt|orm|oru|emr|ehr|integrations?|orders|billing|"
+    r"search\w*|priors?(?! to)|prior (?:studies|exams|images)|comparisons?|pre-?fetch\w*|"
+    r"3d(?: tools?| recon\w*| module)?|mpr|advanced visuali[sz]ation|cad"
+)
+# Key functions: lost for many they are Sev2 even when the rest of the service works.
+COMPONENT_KEY = _cues(
+    "component",
+    rf"\b(?:{_MODALITY})\b",
+    r"\bdictat\w*|\b(?:speech|voice)(?: recognition| rec| to text| dictation)\b|\bpowerscribe\b|\bdragon\b",
+    r"\b(?:hl7|orders|adt|orm|oru|emr|ehr)\b|\b(?:results?|orders?) (?:feed|interface)\b",
+    r"\bpriors?\b(?! to)|\bprior (?:studies|exams|images)\b|\bcomparisons?\b|\bpre-?fetch\w*",
+    negatable=False,
+)
+COMPONENT = _cues("component", rf"\b(?:{_MODALITY}|{_FUNCTION})\b", negatable=False)
+COMPONENT_MODALITY = re.compile(rf"\b(?:{_MODALITY})\b")
+COMPONENT_ANY = COMPONENT[0].pattern
+
+# The service as a whole named as the thing that is down ("the pacs is down", "every room is stuck"); a
+# component in front of it ("the dictation server") or inside the phrase makes it that component's.
+_WHOLE = (
+    r"pacs|system|systems|cloud|viewer|archive|platform|service|server|servers|network|vpn|gateway|router|"
+    r"worklist|site|sites|application|app|software|everything|login|sso|"
+    r"(?:all|every|each|any)(?: of)?(?: our| the)? (?:site|scanner|modalit(?:y|ie)|room|workstation|system|"
+    r"computer|pc|hospital|clinic)s?"
+)
+WHOLE_DOWN = re.compile(
+    rf"\b(?:{_WHOLE})\b(?: [\w\-]+){{0,2}}? (?:is |are |went |has gone |have gone |has been |have been |seems |"
+    r"looks |just |keeps )?(?:completely |totally |entirely |fully |basically |still )?(?:down|dead|offline|"
+    r"unreachable|unavailable|unusable|inaccessible|frozen|hung|crashed|crashing|unresponsive|not responding|"
+    r"not working|not loading|not opening|stuck|empty|blank|locked|broken|gone|will not (?:open|load|start|"
+    r"launch|come up)|does not (?:open|load|start|launch|respond))\b"
+)
+# "the viewer will not open ct studies": the object names the component.
+WHOLE_OBJECT_COMPONENT = re.compile(
+    rf"^ (?!and\b|or\b|plus\b|too\b|also\b)(?:[\w\-]+ ){{0,2}}(?:{_MODALITY}|{_FUNCTION})\b"
+)
+WHOLE_SUBJECT_PREFIX = frozenset({"in", "on", "from", "of", "with", "through", "via", "into", "to", "inside"})
+# Everything, nothing, every modality: the whole service, unless a component is named right after it
+# ("nothing is arriving from the ct").
+TOTALITY = re.compile(
+    r"\beverything\b(?! else)(?!(?: is| seems| looks)? (?:fine|ok|okay|good|normal|working|flowing|back|running))|"
+    rf"\bnothing(?: is| has been| was| at all)? (?:{_NOTHING_VERBS})\b|"
+    r"\b(?:all|every|any|none)(?: of)?(?: our| the)? (?:imaging|modalit(?:y|ies)|scanners|systems|functions)\b|"
+    r"\b(?:whole|entire) (?:system|service|pacs|platform|thing|cloud)\b"
+)
+TOTALITY_QUALIFIED = re.compile(
+    rf"^(?: [\w\-]+){{0,2}} (?:from|on|in|for|of|at|to) (?:the |our |any |their )?(?:{_MODALITY}|{_FUNCTION})\b"
+)
+# A clause without a component that names the service ("we cannot open any studies", "cannot login").
+WHOLE_NOUN = re.compile(rf"\b(?:{_WHOLE}|images?|studies|study|exams?|imaging|reading|scanning|reports?|anything)\b")
+# Where things go ("not sending anything up to the cloud"): the destination is not what is broken.
+DESTINATION = re.compile(
+    r"\b(?:up )?(?:to|into|onto|in) (?:the |our |your )?(?:cloud|archive|pacs|viewer|worklist|server|system)\b"
+)
+# Clause boundaries for finding what is down: punctuation, and words that start a new statement.
+COMPONENT_CLAUSE = re.compile(
+    r"[.!?;,]| - |\b(?:but|so|because|since|which means|cause)\b|"
+    r"\band (?=(?:the|we|they|our|nobody|no one|none|nothing|everyone|everything|i|now|all) )"
+)
+
 # Work has stopped: a service 'technically up' that nobody can work with is not delivered.
 WORK_STOPPED = _cues(
     "work stopped",
@@ -314,6 +430,8 @@ WORK_STOPPED = _cues(
     r"\bcannot (?:do anything|work|read anything|start any)\b|\bnothing to read\b",
     r"\bsent (?:the )?(?:rads|radiologists|readers|staff|everyone|techs) home\b",
     r"\bstop scanning\b|\bcannot (?:scan|read) at all\b",
+    r"\b(?:nothing|no (?:exams?|patients?|studies|one|body)) can be (?:scanned|read|done|reported|imaged|signed)\b",
+    r"\bcannot (?:scan|image|read|report|sign) (?:anyone|anybody|any (?:patients?|exams?|studies)|anything)\b",
 )
 
 # A function fails (weaker than an outage: the rest of the service may still work).
@@ -339,6 +457,8 @@ FAILURE = _cues(
     r"\bnothing happens\b|\bdropp(?:ing|ed|s)\b|\blos(?:ing|es) (?:some|images|studies|data)\b",
     r"\bwrong\b|\bgarbled\b|\bcut off\b|\bnot (?:visible|there)\b|\bdoes not (?:stick|save|take|include)\b",
     r"\b(?:says|shows|gives|get|gets|getting) (?:an? )?(?:error|'[^']+')",
+    r"\b(?:returns?|returning|finds?|brings? up|comes? back with) (?:nothing|no results|zero results|empty)\b",
+    r"\b(?:arriv\w+|com(?:es|ing) (?:in|through|over|across)|show(?:s|ing)? up|land\w*) without\b",
 )
 
 DEGRADED = _cues(
@@ -407,7 +527,9 @@ WORKAROUND_GOOD = _cues(
     r"device) (?:works|is fine|does)\b",
     r"\b(?:on-screen|second|alternative|alternate|another) [\w\- ]{0,20}(?:does|works|is fine)\b",
     r"\b(?:we are|i am|we|i) (?:just )?using (?:it|the other|another|a different|that one|chrome|edge|firefox|"
-    r"safari)\b",
+    r"safari|that|this|those)\b",
+    r"\bso (?:we|i|they) (?:just |now )?(?:use|go with|switch to) (?:that|this|it|those|the other|another|"
+    r"a different)\b",
     r"\b(?:we|i|they|she|he) just (?:scroll|use|click|restart|refresh|reload|logout|re-?login|drag|select|pick|"
     r"switch|reopen|re-open)\b",
     r"\bwith (?:the )?defaults\b|\bafter clicking\b|\bclick(?:ing)? (?:through|continue)\b",
@@ -418,7 +540,7 @@ WORKAROUND_GOOD = _cues(
 # ... unless it is slow or painful (typing by hand, phoning each doctor, walking elsewhere).
 WORKAROUND_PAINFUL = _cues(
     "painful workaround",
-    r"\bby hand\b|\bmanually\b|\bby phone\b|\bphoning\b|\bfax\w*\b|\busb\b|\btyping\b|\bhand-?typ\w*\b",
+    r"\bby hand\b|\bby eye\b|\bmanually\b|\bby phone\b|\bphoning\b|\bfax\w*\b|\busb\b|\btyping\b|\bhand-?typ\w*\b",
     r"\bwalk\w* (?:to|over)\b|\berror prone\b|\btaking forever\b|\bkilling us\b|\bpainful\b",
     r"\bretry\b|\bresend\b|\bre-?send\w*\b|\bsometimes (?:that |it )?works\b",
     r"\bhave to (?:merge|re\w+|type|enter|call|check|phone)\b|\bcoordinat\w+\b|\binstead\b",
@@ -443,6 +565,8 @@ MINOR = _cues(
     r"\bbatch\b|\bbulk\b|\bshortcut\b|\bhotkey\b|\bsort\w*\b|\bpresets?\b|\bmacros?\b|\bzoom\b|\bloupe\b",
     r"\bmagnif\w*\b|\bforgot password\b|\bemail (?:alerts?|notifications?)\b|\bzip\b|\boffline viewer\b",
     r"\bshare button\b|\bnotification email\b|\bwarning\b",
+    r"\b(?:we|i|they) can live with (?:it|that|this)\b|\brarely used\b|\bhardly (?:ever )?used\b|"
+    r"\b(?:nobody|no one|hardly anyone) (?:really )?(?:uses|prints|needs|burns|faxes) (?:it |that |them )?much\b",
 )
 
 # --- intent ---------------------------------------------------------------------------------------
@@ -493,7 +617,9 @@ PAST_INFO = _cues(
     "past incident",
     r"\broot cause\b|\brca\b|\bpost-?mortem\b|\bincident (?:report|log|review|summary)\b|\bwhat happened\b",
     r"\bwhy (?:was|were|did) (?:it|the|we|there)\b|\bwas there an? (?:outage|issue|problem|incident)\b",
-    r"\bis (?:there )?anything still pending\b|\bfor our (?:records|incident log|report)\b",
+    r"\bis (?:there )?anything still pending\b|\bfor our (?:[\w\-]+ )?(?:records|incident log|report|files)\b",
+    r"\b(?:did|was|were) (?:the|that|this|yesterday's|last \w+'s|\w+day's) (?:[\w\-]+ ){0,2}(?:outage|incident|"
+    r"downtime|disruption|slowdown)\b",
     negatable=False,
 )
 RESOLVED = _cues(
@@ -502,6 +628,8 @@ RESOLVED = _cues(
     r"(?:good|fine|ok|okay|normal|working|back(?: to normal| up| online)?|resolved|stable)(?: again)? now\b",
     r"\b(?:everything|it|all|service|system|pacs|viewer|worklist|archive) (?:is|are|came|has come) back\b"
     r"(?! (?:to me|to us|with))",
+    r"\b(?:everything|it|all|things|data|studies|images|reports|orders) (?:is|are) (?:flowing|working|running|"
+    r"coming through|going through|moving|arriving|crossing) (?:normally )?again\b",
     r"\bcame back\b|\bcaught up\b|\bresolved itself\b|\brecovered\b|\bback to normal\b|\bbeen restored\b",
     r"\b(?:was|has been|got|been) (?:resolved|fixed|restored)\b|\bis over\b",
     negatable=False,
@@ -519,7 +647,7 @@ LEFTOVER = _cues(
     r"\bstill (?:missing|broken|not|fail\w*|stuck|wrong|show\w*|duplicat\w*|out of sync|incomplete|empty|"
     r"blank|delayed|queued|need\w*)\b",
     r"\b(?:some|a few|\d+|several) (?:studies|exams|images|reports|orders)(?: \w+){0,4} (?:never|did not|have "
-    r"not|has not) (?:arrived|come|caught up|been sent|shown up)\b",
+    r"not|has not) (?:arrived|come|caught up|been sent|shown up|made it)\b",
     r"\bhave not (?:come back|caught up|shown up|arrived)\b",
     negatable=False,
 )

@@ -42,6 +42,7 @@ WORKAROUND_CASES = [
     ("dictation is down for all radiologists, they're typing their reports by hand and it's taking forever", 2),
     ("critical results alerts aren't reaching referring doctors, the rads are phoning each one", 2),
     ("batch printing fails for everyone, printing one by one works", 3),
+    ("lookup by date of birth returns nothing in the portal, accession lookup works so we use that", 3),
 ]
 
 ALARMING_QUESTION_CASES = [
@@ -77,12 +78,15 @@ PAST_INCIDENT_CASES = [
     ("was there an outage around 2am? our night rad said it was slow but it's all fine now", 4),
     ("after last night's outage everything is back, but three studies are still missing from the worklist", 3),
     ("after this morning's short outage the system is back but my saved hanging protocol is gone", 3),
+    ("since the network blip at 3 everything is moving again, but 12 studies from that hour never made it", 3),
+    ("Did last week's archive outage lose any studies? we need to know for our compliance records", 4),
 ]
 
 CASUAL_OUTAGE_CASES = [
     ("hey so basically nothing is loading for anyone, the portal just shows a white page, docs are stuck", 1),
     ("yeah so nothing works lol, login page just bounces everyone back to the login page", 1),
     ("is your system down?? none of us can get into the pacs, whole practice, since 7:30", 1),
+    ("um the whole thing's frozen, like, viewer, worklist, all of it, for every reader here", 1),
 ]
 
 SECURITY_CASES = [
@@ -111,6 +115,38 @@ COSMETIC_AND_MINOR_CASES = [
     ("accented patient names show garbled in the portal, images and reports are fine", 3),
 ]
 
+# One component (a modality, dictation, an interface, printing...) versus the whole service (POLICY.md: "one
+# modality, dictation for all" is Sev2; "the service, or every site, or every user unable to work" is Sev1).
+COMPONENT_CASES = [
+    # a component down for everyone: Sev2
+    ("voice recognition has been down since 7 for every radiologist at all three sites", 2),
+    ("uh so the, the speech recognition, it's, it's not working for anybody, um, nobody can dictate at all", 2),
+    ("the HL7 results feed to the EMR is down, no reports have crossed since noon", 2),
+    ("CD burning is completely broken at every site", 2),
+    ("the tomo studies won't open for anyone, 2D mammo is fine", 2),
+    ("nobody can dictate since 6am and reports are piling up, rads are typing what they can", 2),
+    # one modality, "the others are fine" meaning the other modalities
+    ("um, em are eye images aren't showing up at all, uh, the others are fine", 2),
+    ("the ultrasound images from all rooms stopped arriving an hour ago, CT and MR are coming in fine", 2),
+    ("CT studies stopped showing up in the worklist this morning, the other modalities come through normally", 2),
+    ("every MR from the outpatient center arrives without the diffusion series, the other MR sites are fine", 2),
+    # near misses upwards: the whole service is named, or work cannot proceed at all
+    ("the pacs is down so dictation doesn't work either, nobody can read", 1),
+    ("dictation is down and the viewer won't open, we can't read any studies", 1),
+    ("speech recognition is down, which means the radiologists have stopped reading completely", 1),
+    ("since the archive went offline none of the CT or MR studies can be opened", 1),
+    ("the HL7 interface is down and no orders are coming, the techs can't start any exam", 1),
+    ("every CT and MR push fails with association rejected, images are piling up on the scanners", 1),
+    ("the orders feed is dead and the techs can't scan anyone at any site", 1),
+    # one modality is not the service even when reading it has stopped
+    ("we cannot read any CT studies since 9, MR and plain film are fine", 2),
+    # near misses downwards: one user's or one device's component, or a minor one with work flowing
+    ("my dictation mic stopped working this morning, everyone else in the reading room is fine", 3),
+    ("Dr. Okafor's voice recognition keeps crashing on her workstation, nobody else has the problem", 3),
+    ("the CT in room 3 can't query the modality worklist, the other CT and the MR are fine, we type patients in", 3),
+    ("printing from the viewer errors for everyone, nobody prints much, we can live with it", 3),
+]
+
 
 @pytest.mark.parametrize(
     ("text", "expected"),
@@ -125,7 +161,8 @@ COSMETIC_AND_MINOR_CASES = [
     + CASUAL_OUTAGE_CASES
     + SECURITY_CASES
     + SPEECH_CASES
-    + COSMETIC_AND_MINOR_CASES,
+    + COSMETIC_AND_MINOR_CASES
+    + COMPONENT_CASES,
 )
 def test_policy_rules(text: str, expected: int) -> None:
     assert sev(text) == expected, triage(text).evidence
@@ -145,6 +182,7 @@ def test_every_rule_table_has_several_cases() -> None:
         SECURITY_CASES,
         SPEECH_CASES,
         COSMETIC_AND_MINOR_CASES,
+        COMPONENT_CASES,
     ]
     assert all(len(t) >= 3 for t in tables)
     assert sum(map(len, tables)) >= 20
@@ -190,9 +228,62 @@ def _spoken(text: str) -> str:
     return "uh, so, " + " ".join(noisy) + ", you know"
 
 
-@pytest.mark.parametrize(("text", "expected"), SCOPE_CASES + OUTAGE_VS_DEGRADATION_CASES + WORKAROUND_CASES)
+@pytest.mark.parametrize(
+    ("text", "expected"), SCOPE_CASES + OUTAGE_VS_DEGRADATION_CASES + WORKAROUND_CASES + COMPONENT_CASES
+)
 def test_fillers_and_stutters_do_not_move_the_verdict(text: str, expected: int) -> None:
     assert sev(_spoken(text)) == expected, normalise(_spoken(text))
+
+
+# --- component or whole service -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "dictation is down for all radiologists, nobody can dictate",
+        "the mammo worklist is empty for every tech at both sites",
+        "our fax server is offline, no faxes going out to referrers",
+    ],
+)
+def test_component_outage_for_everyone_is_sev2_and_asks_the_sev1_question(text: str) -> None:
+    t = triage(text)
+    assert t.severity is Severity.SEV2
+    assert t.sev1_signal and t.sev1_unconfirmed
+    assert [q.key for q in t.questions][:2] == [Question.SCOPE, Question.OUTAGE]
+    assert any(e.startswith("component: ") for e in t.evidence)
+    # The customer can still make it a Sev1: "nobody can work at all, everyone".
+    assert triage(text, {Question.SCOPE: "everyone", Question.OUTAGE: "down"}).severity is Severity.SEV1
+
+
+def test_one_modality_with_the_other_modalities_fine_is_sev2() -> None:
+    t = triage("none of our CT images are arriving, MR and xray are fine")
+    assert t.severity is Severity.SEV2
+    t = triage("none of our CT images are arriving, the others are fine")
+    assert t.severity is Severity.SEV2
+    assert "scope: 'the others are fine'" in t.evidence
+
+
+def test_others_fine_still_means_other_users_when_no_modality_fails() -> None:
+    assert sev("dictation keeps crashing for one of our radiologists, the others are fine") == 3
+    assert sev("dictation keeps crashing for one of our rads, the other rads are fine") == 3
+
+
+def test_the_other_sites_fine_is_one_site_of_several() -> None:
+    t = triage("the CD burners at the downtown clinic all fail, the other clinics are fine")
+    assert t.severity is Severity.SEV2
+    assert not t.sev1_signal
+
+
+def test_gateway_carrying_all_imaging_is_the_whole_service() -> None:
+    t = triage("uh the, the dye com router, it's not sending anything up to the cloud, every room's stuck")
+    assert t.severity is Severity.SEV1
+    assert not any(e.startswith("component: ") for e in t.evidence)
+
+
+def test_key_function_lost_while_the_rest_works_is_sev2_a_minor_one_sev3() -> None:
+    assert sev("prior studies aren't being pulled anymore, current exams open fine") == 2
+    assert sev("the print preview is blank, everything else works fine, not urgent") == 3
 
 
 # --- verdict shape and evidence -------------------------------------------------------------------
