@@ -1,0 +1,20 @@
+"""The phone line: Twilio Voice webhooks driving the intake bot, Sev1 dialling and SMS paging."""
+
+from bot.voice.adapter import TwilioVoiceAdapter
+from bot.voice.config import VoiceConfig, voice_config
+from bot.voice.paging import PAGE_KIND, Pager, PagingPolicy, page_item, setup_paging
+from bot.voice.routes import VOICE_LINE, VoiceLine, setup_voice
+
+__all__ = [
+    "PAGE_KIND",
+    "VOICE_LINE",
+    "Pager",
+    "PagingPolicy",
+    "TwilioVoiceAdapter",
+    "VoiceConfig",
+    "VoiceLine",
+    "page_item",
+    "setup_paging",
+    "setup_voice",
+    "voice_config",
+]

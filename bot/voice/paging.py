@@ -1,0 +1,351 @@
+"""Sev1 SMS pages: queued on the outbox with the case, sent by a background worker via Twilio Messages."""
+
+# Delivery semantics. An item is claimed (attempts + 1, hidden for a lease) before anything is sent, so two
+# workers never hold it at once. A worker that dies after claiming loses nothing: the lease runs out and
+# the item is claimed again. Nothing is sent twice: every page carries a reference derived from the item,
+# and every attempt after the first asks Twilio for messages already sent to that engineer with that
+# reference, sending only to engineers who have none. That also covers a send that succeeded but whose
+# mark_sent never committed, and a retry after some of several numbers failed. The one window left open:
+# Twilio accepted a message but does not list it yet when the lease (5 minutes) has run out.
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from sqlmodel.ext.asyncio.session import AsyncSession
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from bot.keys import CLOCK, SESSION_MAKER
+from bot.voice.config import VoiceConfig
+from bot.voice.privacy import describe_error
+from intake.domain import CaseStatus
+from store import cases as case_store
+from store import outbox as outbox_store
+from store.db import SessionMaker
+from store.models import Case, OutboxItem
+from store.outbox import NewOutboxItem
+from store.voice import read_session
+
+log = logging.getLogger(__name__)
+
+PAGE_KIND = "sms_page"
+_MAX_BODY_CHARS = 320  # two SMS segments: enough for the case, the account and the start of the summary
+_TWILIO_TIMEOUT_SECONDS = 10.0
+# The SDK logs request query strings at INFO, and listing messages puts phone numbers there.
+_twilio_http_log = logging.getLogger(__name__ + ".twilio_http")
+_twilio_http_log.setLevel(logging.WARNING)
+
+
+# --- what a page is ---------------------------------------------------------------------------------
+
+
+def page_item(
+    *, idempotency_key: str, k_number: str, summary: str, channel: str, reason: str | None = None
+) -> NewOutboxItem:
+    """Return the outbox item paging on-call for a case (one per case, whatever channel queues it)."""
+    payload: dict[str, Any] = {"k_number": k_number, "summary": summary, "channel": channel}
+    if reason:
+        payload["reason"] = reason
+    return NewOutboxItem(kind=PAGE_KIND, dedupe_key=f"{idempotency_key}:page", payload=payload)
+
+
+def page_ref(item: OutboxItem) -> str:
+    """Return the reference printed in every SMS of `item`, which lets a retry see what already went out."""
+    seed = f"{item.id}:{item.dedupe_key}:{item.created_at.isoformat()}"
+    return "ref " + hashlib.sha256(seed.encode()).hexdigest()[:10]
+
+
+def page_body(*, case_number: str, item: OutboxItem) -> str:
+    """Return the SMS text: case number, account, why, the summary, and the reference."""
+    payload = item.payload
+    head = f"SEV1 case {case_number}, account {payload.get('k_number') or '?'}"
+    if payload.get("reason"):
+        head += f" ({payload['reason']})"
+    ref = page_ref(item)
+    room = _MAX_BODY_CHARS - len(head) - len(ref) - 4
+    summary = " ".join(str(payload.get("summary") or "").split())
+    if len(summary) > room:
+        summary = summary[: max(room - 1, 0)] + "…"
+    return f"{head}: {summary} [{ref}]"
+
+
+async def escalate_unanswered(session: AsyncSession, *, case_number: str, reason: str, now: datetime) -> None:
+    """Mark a Sev1 case escalated and queue its page, in the caller's transaction."""
+    case = await case_store.update_case(
+        session, number=case_number, actor="phone", at=now, status=CaseStatus.ESCALATED, reason=reason
+    )
+    item = page_item(
+        idempotency_key=case.idempotency_key or f"case:{case.number}",
+        k_number=case.k_number,
+        summary=case.summary,
+        channel="phone",
+        reason=reason,
+    )
+    # None when this case was paged already (e.g. at creation): the dedupe key keeps it to one page.
+    await outbox_store.enqueue(session, item=item, case_id=case.id, now=now, actor="phone")
+
+
+# --- Twilio ------------------------------------------------------------------------------------------
+
+
+class _RebasedHttpClient(TwilioHttpClient):  # type: ignore[misc]
+    """Sends the SDK's requests for *.twilio.com to another base URL (a loopback stand-in in tests)."""
+
+    def __init__(self, api_base: str, timeout: float) -> None:
+        super().__init__(timeout=timeout, logger=_twilio_http_log)
+        self._base = api_base.rstrip("/")
+        if self.session is not None:
+            self.session.trust_env = False  # a proxy from the environment must not capture loopback
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        parts = urlsplit(url)
+        if (parts.hostname or "").endswith("twilio.com"):
+            url = self._base + parts.path + (f"?{parts.query}" if parts.query else "")
+        return super().request(method, url, *args, **kwargs)
+
+
+def twilio_client(config: VoiceConfig) -> Client:
+    """Return a Twilio REST client for the configured account (pointed at twilio_api_base when set)."""
+    http = (
+        _RebasedHttpClient(config.twilio_api_base, _TWILIO_TIMEOUT_SECONDS)
+        if config.twilio_api_base
+        else TwilioHttpClient(timeout=_TWILIO_TIMEOUT_SECONDS, logger=_twilio_http_log)
+    )
+    return Client(config.account_sid, config.auth_token, http_client=http)
+
+
+def paging_ready(config: VoiceConfig) -> bool:
+    """True when SMS can be sent: account, token and sender number are all set."""
+    return bool(config.account_sid and config.auth_token and config.from_number)
+
+
+class SendResult(Enum):
+    """What happened to one engineer's SMS."""
+
+    SENT = "sent"
+    ALREADY_SENT = "already_sent"  # found on Twilio from an earlier attempt: not sent again
+    REJECTED = "rejected"  # Twilio refused it for good (4xx): retrying cannot help
+    TRANSIENT = "transient"  # network, 5xx, 429: retry later
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    result: SendResult
+    error: str | None = None
+
+
+def _send_one(client: Client, *, to: str, from_: str, body: str, ref: str, check_first: bool) -> _Outcome:
+    """Blocking: send one SMS unless an earlier attempt already did (runs in a worker thread)."""
+    try:
+        if check_first and any(ref in (m.body or "") for m in client.messages.list(to=to, from_=from_, limit=50)):
+            return _Outcome(SendResult.ALREADY_SENT)
+        client.messages.create(to=to, from_=from_, body=body)
+    except TwilioRestException as exc:
+        # Twilio's message may quote the number; keep only status and code (no phone numbers in the log).
+        error = f"twilio status {exc.status} code {exc.code}"
+        permanent = 400 <= exc.status < 500 and exc.status not in (401, 403, 408, 429)
+        return _Outcome(SendResult.REJECTED if permanent else SendResult.TRANSIENT, error)
+    except Exception as exc:  # requests' connection errors and timeouts: all worth a retry
+        return _Outcome(SendResult.TRANSIENT, type(exc).__name__)
+    return _Outcome(SendResult.SENT)
+
+
+# --- the worker ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PagingPolicy:
+    """How often to look for pages and how to retry them."""
+
+    poll_interval: float = 2.0
+    batch: int = 10
+    first_retry: timedelta = timedelta(seconds=15)
+    max_retry: timedelta = timedelta(minutes=10)
+    max_attempts: int = 10
+    lease: timedelta = outbox_store.DEFAULT_LEASE
+
+    def retry_at(self, now: datetime, attempts: int) -> datetime | None:
+        """Exponential backoff after `attempts` tries; None once they are used up."""
+        if attempts >= self.max_attempts:
+            return None
+        return now + min(self.first_retry * (1 << max(attempts - 1, 0)), self.max_retry)
+
+
+class Delivery(Enum):
+    """What became of one claimed page."""
+
+    SENT = "sent"
+    RETRYING = "retrying"
+    FAILED = "failed"
+
+
+@dataclass
+class PassReport:
+    """What one pass of the worker did."""
+
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+
+class Pager:
+    """Delivers due SMS pages from the outbox."""
+
+    def __init__(
+        self,
+        *,
+        config: VoiceConfig,
+        session_maker: SessionMaker,
+        clock: Callable[[], datetime],
+        policy: PagingPolicy | None = None,
+        client: Client | None = None,
+    ) -> None:
+        self._config = config
+        self._sessions = session_maker
+        self._clock = clock
+        self.policy = policy or PagingPolicy()
+        self._client = client or twilio_client(config)
+
+    def close(self) -> None:
+        """Close the Twilio client's pooled connections."""
+        session = getattr(self._client.http_client, "session", None)
+        if session is not None:
+            session.close()
+
+    async def run_once(self) -> PassReport:
+        """Claim the due pages and deliver each; return the counts."""
+        report = PassReport()
+        items = await outbox_store.claim_due(
+            self._sessions,
+            now=self._clock(),
+            kind=PAGE_KIND,
+            limit=self.policy.batch,
+            lease=self.policy.lease,
+        )
+        for item in items:
+            outcome = await self.deliver(item)
+            if outcome is Delivery.SENT:
+                report.sent += 1
+            elif outcome is Delivery.RETRYING:
+                report.retrying += 1
+            else:
+                report.failed += 1
+        return report
+
+    async def run_forever(self) -> None:
+        """Poll until cancelled; a failing pass is logged and the loop goes on."""
+        while True:
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a database hiccup must not stop paging for good
+                # Database errors quote their parameters (phone numbers): log the type and frames only.
+                log.error("paging pass failed: %s", describe_error(exc))
+            await asyncio.sleep(self.policy.poll_interval)
+
+    async def deliver(self, item: OutboxItem) -> Delivery:
+        """Send one claimed page to every on-call number; record sent, retrying or failed."""
+        assert item.id is not None
+        case_number = await self._case_number(item)
+        numbers = self._config.oncall_numbers
+        if not numbers or not self._config.from_number:
+            return await self._fail(item, "no on-call numbers or sender number configured", final=True)
+        body = page_body(case_number=case_number, item=item)
+        ref = page_ref(item)
+        # Attempt 1 cannot have sent anything before; later attempts may have (crash, timeout, partial).
+        check_first = item.attempts > 1
+        outcomes = [
+            await asyncio.to_thread(
+                _send_one,
+                self._client,
+                to=to,
+                from_=self._config.from_number,
+                body=body,
+                ref=ref,
+                check_first=check_first,
+            )
+            for to in numbers
+        ]
+        delivered = sum(o.result in (SendResult.SENT, SendResult.ALREADY_SENT) for o in outcomes)
+        errors = sorted({f"{o.result.value}: {o.error}" for o in outcomes if o.error})
+        if any(o.result is SendResult.TRANSIENT for o in outcomes):
+            return await self._fail(item, "; ".join(errors), final=False)
+        if delivered == 0:
+            return await self._fail(item, "; ".join(errors), final=True)
+        if errors:
+            log.warning(
+                "page %s: %d of %d on-call numbers rejected it",
+                item.id,
+                len(numbers) - delivered,
+                len(numbers),
+            )
+        await outbox_store.mark_sent(self._sessions, item_id=item.id, at=self._clock(), actor="pager")
+        log.info("page %s for case %s sent to %d on-call number(s)", item.id, case_number, delivered)
+        return Delivery.SENT
+
+    async def _fail(self, item: OutboxItem, error: str, *, final: bool) -> Delivery:
+        assert item.id is not None
+        now = self._clock()
+        retry_at = None if final else self.policy.retry_at(now, item.attempts)
+        await outbox_store.mark_failed(
+            self._sessions, item_id=item.id, at=now, error=error, retry_at=retry_at, actor="pager"
+        )
+        if retry_at is None:
+            log.error("page %s failed for good after %d attempt(s): %s", item.id, item.attempts, error)
+            return Delivery.FAILED
+        log.warning("page %s attempt %d failed (%s); retrying at %s", item.id, item.attempts, error, retry_at)
+        return Delivery.RETRYING
+
+    async def _case_number(self, item: OutboxItem) -> str:
+        if item.case_id is None:
+            return str(item.payload.get("case_number") or "?")
+        async with read_session(self._sessions) as session:
+            case = await session.get(Case, item.case_id)
+        return case.number if case is not None else "?"
+
+
+def setup_paging(
+    app: web.Application,
+    *,
+    config: VoiceConfig,
+    session_maker: SessionMaker | None = None,
+    clock: Callable[[], datetime] | None = None,
+    policy: PagingPolicy | None = None,
+) -> None:
+    """Run the SMS paging worker while the app runs (append after the database's cleanup_ctx)."""
+
+    async def paging(app: web.Application) -> AsyncIterator[None]:
+        if not paging_ready(config):
+            log.warning(
+                "SMS paging is off: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER; "
+                "pages stay queued until then"
+            )
+            yield
+            return
+        pager = Pager(
+            config=config,
+            session_maker=session_maker or app[SESSION_MAKER],
+            clock=clock or (lambda: app[CLOCK]() if CLOCK in app else datetime.now(UTC)),
+            policy=policy,
+        )
+        task = asyncio.create_task(pager.run_forever(), name="sms-pager")
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        pager.close()
+
+    app.cleanup_ctx.append(paging)

@@ -1,0 +1,381 @@
+"""The /twilio/* webhooks: verify, run the bot once per webhook, answer TwiML, carry out the Sev1 dial."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from aiohttp import web
+from botbuilder.core import Bot
+from botbuilder.schema import Activity
+from multidict import MultiDict, MultiDictProxy
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.errors import json_error
+from bot.keys import BOT, CLOCK, SESSION_MAKER
+from bot.voice import twiml
+from bot.voice.adapter import TwilioVoiceAdapter
+from bot.voice.config import VoiceConfig
+from bot.voice.paging import escalate_unanswered
+from bot.voice.signature import SIGNATURE_HEADER, Verdict, public_url, verify
+from bot.voice.twiml import TurnKind, WebhookError, call_sid_of
+from store import cases as case_store
+from store import voice as voice_store
+from store.db import SessionMaker
+from store.errors import CaseNotFoundError
+from store.voice import CallPhase
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Form = MultiDictProxy[str]
+
+# Twilio gives up on a webhook after 15 s: a resend waits for the first delivery at most this long.
+REPLAY_WAIT_SECONDS = 10.0
+_REPLAY_POLL_SECONDS = 0.05
+_CALL_OVER = {"completed", "busy", "failed", "no-answer", "canceled"}
+# DialCallStatus values meaning an engineer picked up (the bridged call has ended by the time we hear).
+_ANSWERED = {"completed", "answered"}
+
+
+class UnknownCallError(LookupError):
+    """A webhook names a call (or a handoff) this service has no record of (answered with 404)."""
+
+
+class VoiceLine:
+    """The phone line's webhooks, bound to a bot, a database and the Twilio configuration."""
+
+    def __init__(
+        self,
+        *,
+        config: VoiceConfig,
+        adapter: TwilioVoiceAdapter,
+        bot: Callable[[], Bot],
+        sessions: Callable[[], SessionMaker],
+        clock: Clock,
+    ) -> None:
+        self.config = config
+        self.adapter = adapter
+        self._bot = bot
+        self._sessions = sessions
+        self._clock = clock
+        # One bot turn at a time per call in this process: a hang-up racing a gather must not interleave
+        # two turns on the same conversation state. Entries vanish with their last user.
+        self._call_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    # -- webhooks ---------------------------------------------------------------------------------
+
+    async def answer(self, request: web.Request, form: Form) -> str:
+        """POST /twilio/voice: the call is answered; the dialogue starts (step 0)."""
+        return await self._bot_turn(form, kind=TurnKind.ANSWER, step=0)
+
+    async def gather(self, request: web.Request, form: Form) -> str:
+        """POST /twilio/gather?step=N: what the caller said or keyed in for the prompt of step N - 1."""
+        return await self._bot_turn(form, kind=TurnKind.GATHER, step=_query_int(request, "step", minimum=1))
+
+    async def dial_status(self, request: web.Request, form: Form) -> str:
+        """POST /twilio/dial-status?next=N: ringing an engineer ended; try number N, or fall back."""
+        next_attempt = _query_int(request, "next", minimum=0)
+        call_sid = call_sid_of(form)
+        outcome = form.get("DialCallStatus") or None
+        caller_gone = form.get("CallStatus") in _CALL_OVER
+
+        async def compute(session: AsyncSession, now: datetime) -> str:
+            case_number = await _handoff_case(session, call_sid)
+            numbers = self.config.oncall_numbers
+            if outcome is not None and 0 < next_attempt <= len(numbers):
+                await voice_store.record_dial_attempt(
+                    session,
+                    call_sid=call_sid,
+                    case_number=case_number,
+                    attempt=next_attempt - 1,
+                    number=numbers[next_attempt - 1],
+                    status=outcome,
+                    at=now,
+                )
+            if outcome in _ANSWERED:
+                await voice_store.move_call(
+                    session, call_sid=call_sid, from_phases=[CallPhase.DIALING], to_phase=CallPhase.CONNECTED
+                )
+                await case_store.record_first_response(session, number=case_number, actor="oncall", at=now)
+                log.info("call %s: on-call engineer %d answered", call_sid, next_attempt)
+                return twiml.connected_twiml()
+            if caller_gone:
+                await self._escalate(session, call_sid, case_number, CallPhase.ABANDONED, now)
+                return twiml.empty_twiml()
+            if next_attempt < len(numbers):
+                return twiml.dial_twiml(self.config, case_number=case_number, attempt=next_attempt)
+            await self._escalate(session, call_sid, case_number, CallPhase.VOICEMAIL, now)
+            return twiml.voicemail_twiml(self.config, case_number=case_number)
+
+        return await self._once(call_sid, f"dial-{next_attempt}", compute)
+
+    async def voicemail(self, request: web.Request, form: Form) -> str:
+        """POST /twilio/voicemail: the caller's message is recorded; attach it to the case."""
+        call_sid = call_sid_of(form)
+        recording_url = form.get("RecordingUrl", "")
+        if not recording_url.startswith(("https://", "http://")):
+            raise WebhookError("RecordingUrl missing or not a URL")
+        duration = _digits(form.get("RecordingDuration", ""))
+
+        async def compute(session: AsyncSession, now: datetime) -> str:
+            case_number = await _handoff_case(session, call_sid)
+            await case_store.add_event(
+                session,
+                number=case_number,
+                kind="voicemail",
+                actor="customer",
+                at=now,
+                detail={
+                    "recording_url": recording_url,
+                    "duration": duration,
+                },
+            )
+            log.info("call %s: voicemail attached to case %s", call_sid, case_number)
+            return twiml.voicemail_saved_twiml(case_number=case_number)
+
+        return await self._once(call_sid, "voicemail", compute)
+
+    async def whisper(self, request: web.Request, form: Form) -> str:
+        """POST /twilio/whisper?case=N: brief the engineer before the caller is connected."""
+        number = request.query.get("case", "")
+        if not number:
+            raise WebhookError("case missing from the whisper URL")
+        async with voice_store.read_session(self._sessions()) as session:
+            case = await case_store.get_case(session, number=number)
+        if case is None:
+            return twiml.whisper_twiml(case_number=number, k_number="", summary="")
+        return twiml.whisper_twiml(case_number=case.number, k_number=case.k_number, summary=case.summary)
+
+    async def status(self, request: web.Request, form: Form) -> str:
+        """POST /twilio/status: the call's status callback; a hang-up mid-intake reaches the bot."""
+        call_sid = call_sid_of(form)
+        if form.get("CallStatus") not in _CALL_OVER:
+            return twiml.empty_twiml()
+        now = self._clock()
+        async with self._sessions()() as session, session.begin():
+            await voice_store.end_call(session, call_sid=call_sid, at=now)
+            # Compare-and-set: of two resent callbacks, only one moves the call and acts on it.
+            mid_intake = await voice_store.move_call(
+                session, call_sid=call_sid, from_phases=[CallPhase.INTAKE], to_phase=CallPhase.ABANDONED
+            )
+            if not mid_intake:
+                call = await voice_store.get_call(session, call_sid=call_sid)
+                if call is not None and call.case_number and call.status == CallPhase.DIALING.value:
+                    await self._escalate(session, call_sid, call.case_number, CallPhase.ABANDONED, now)
+        if mid_intake:
+            log.info("call %s: caller hung up mid-intake", call_sid)
+            activity = twiml.form_to_activity(
+                form, kind=TurnKind.HANGUP, step=-1, public_base_url=self.config.public_base_url, now=now
+            )
+            await self._run_bot(call_sid, activity)
+        return twiml.empty_twiml()
+
+    # -- turns ------------------------------------------------------------------------------------
+
+    async def _bot_turn(self, form: Form, *, kind: TurnKind, step: int) -> str:
+        """Run the bot at most once for (CallSid, step); a resend gets the stored TwiML."""
+        call_sid = call_sid_of(form)
+        key = str(step)
+        sessions = self._sessions()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + REPLAY_WAIT_SECONDS
+        while True:
+            now = self._clock()
+            keypad = {}
+            if kind is TurnKind.GATHER:
+                # Read outside the write transaction: on SQLite that keeps the write lock held briefly.
+                async with voice_store.read_session(sessions) as session:
+                    keypad = await voice_store.previous_keypad(session, call_sid=call_sid, step=step)
+            # Validated before any write: a malformed body changes nothing.
+            activity = twiml.form_to_activity(
+                form, kind=kind, step=step, public_base_url=self.config.public_base_url, now=now, keypad=keypad
+            )
+            async with sessions() as session, session.begin():
+                if kind is TurnKind.ANSWER:
+                    caller = twiml.caller_e164(form.get("From"))
+                    await voice_store.start_call(session, call_sid=call_sid, from_e164=caller, now=now)
+                claimed = await voice_store.claim_turn(session, call_sid=call_sid, step=key, now=now)
+                stored = None if claimed else await voice_store.get_turn(session, call_sid=call_sid, step=key)
+            if claimed:
+                return await self._run_claimed(sessions, call_sid, key, step, activity)
+            # A resend: wait (reading only) for the first delivery's answer.
+            while stored is not None and stored.twiml is None:
+                if loop.time() >= deadline:
+                    # The first delivery is still running (or died): keep the caller going instead of silence.
+                    log.warning("call %s step %s: first delivery unfinished, asking again", call_sid, key)
+                    return twiml.retry_twiml(self.config, step=step)
+                await asyncio.sleep(_REPLAY_POLL_SECONDS)
+                async with voice_store.read_session(sessions) as session:
+                    stored = await voice_store.get_turn(session, call_sid=call_sid, step=key)
+            if stored is not None and stored.twiml is not None:
+                log.info("call %s step %s: resent webhook answered from the store", call_sid, key)
+                return stored.twiml
+            # The first delivery failed and gave the turn back: claim it again (while there is time).
+            if loop.time() >= deadline:
+                return twiml.retry_twiml(self.config, step=step)
+
+    async def _run_claimed(self, sessions: SessionMaker, call_sid: str, key: str, step: int, activity: Activity) -> str:
+        try:
+            outgoing = await self._run_bot(call_sid, activity)
+            plan = twiml.plan_turn(outgoing)
+            document = twiml.plan_to_twiml(plan, config=self.config, step=step)
+            async with sessions() as session, session.begin():
+                await voice_store.complete_turn(
+                    session,
+                    call_sid=call_sid,
+                    step=key,
+                    twiml=document,
+                    keypad=dict(plan.prompt.keypad) if plan.prompt else {},
+                )
+                if plan.handoff is not None:
+                    await voice_store.move_call(
+                        session,
+                        call_sid=call_sid,
+                        from_phases=[CallPhase.INTAKE],
+                        to_phase=CallPhase.DIALING,
+                        case_number=plan.handoff.case_number,
+                    )
+                elif plan.ends:
+                    await voice_store.move_call(
+                        session,
+                        call_sid=call_sid,
+                        from_phases=[CallPhase.INTAKE],
+                        to_phase=CallPhase.FINISHED,
+                    )
+        except BaseException:
+            # Give the turn back so Twilio's retry can run it (the bot's case creation is idempotent).
+            async with sessions() as session, session.begin():
+                await voice_store.release_turn(session, call_sid=call_sid, step=key)
+            raise
+        log.info("call %s step %s answered (%d activities)", call_sid, key, len(outgoing))
+        return document
+
+    async def _run_bot(self, call_sid: str, activity: Activity) -> list[Activity]:
+        lock = self._call_locks.get(call_sid)
+        if lock is None:
+            lock = self._call_locks[call_sid] = asyncio.Lock()
+        async with lock:
+            return await self.adapter.process_activity(activity, self._bot().on_turn)
+
+    async def _once(self, call_sid: str, key: str, compute: Callable[[AsyncSession, datetime], Awaitable[str]]) -> str:
+        """Compute a non-bot webhook's TwiML and its side effects in one transaction, exactly once."""
+        async with self._sessions()() as session, session.begin():
+            # The claim and the side effects commit together: a concurrent resend blocks on the claim and
+            # then reads the stored answer; a failure rolls both back for Twilio's retry.
+            if await voice_store.claim_turn(session, call_sid=call_sid, step=key, now=self._clock()):
+                document = await compute(session, self._clock())
+                await voice_store.complete_turn(session, call_sid=call_sid, step=key, twiml=document, keypad={})
+                return document
+            stored = await voice_store.get_turn(session, call_sid=call_sid, step=key)
+        if stored is None or stored.twiml is None:
+            raise UnknownCallError(f"webhook {key} of call {call_sid} is in an unknown state")
+        return stored.twiml
+
+    async def _escalate(
+        self, session: AsyncSession, call_sid: str, case_number: str, phase: CallPhase, now: datetime
+    ) -> None:
+        """Nobody took the call: escalate the case and page on-call (once, whichever path gets here)."""
+        moved = await voice_store.move_call(session, call_sid=call_sid, from_phases=[CallPhase.DIALING], to_phase=phase)
+        if moved:
+            if phase is CallPhase.ABANDONED:
+                reason = "caller hung up before an engineer answered"
+            else:
+                reason = "no on-call engineer answered the phone"
+            await escalate_unanswered(session, case_number=case_number, reason=reason, now=now)
+            log.info("call %s: case %s escalated (%s)", call_sid, case_number, phase.value)
+
+
+async def _handoff_case(session: AsyncSession, call_sid: str) -> str:
+    call = await voice_store.get_call(session, call_sid=call_sid)
+    if call is None or not call.case_number:
+        raise UnknownCallError(f"call {call_sid} has no on-call handoff")
+    return call.case_number
+
+
+def _digits(raw: str) -> int | None:
+    # ASCII only: str.isdigit() also accepts characters like "²" that int() refuses.
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 6 else None
+
+
+def _query_int(request: web.Request, name: str, *, minimum: int) -> int:
+    value = _digits(request.query.get(name, ""))
+    if value is None or value < minimum:
+        raise WebhookError(f"query parameter {name!r} must be an integer >= {minimum}")
+    return value
+
+
+# --- wiring ----------------------------------------------------------------------------------------
+
+VOICE_LINE = web.AppKey("voice_line", VoiceLine)
+
+Webhook = Callable[[VoiceLine, web.Request, Form], Awaitable[str]]
+
+_ROUTES: dict[str, Webhook] = {
+    "/twilio/voice": VoiceLine.answer,
+    "/twilio/gather": VoiceLine.gather,
+    "/twilio/dial-status": VoiceLine.dial_status,
+    "/twilio/whisper": VoiceLine.whisper,
+    "/twilio/voicemail": VoiceLine.voicemail,
+    "/twilio/status": VoiceLine.status,
+}
+
+
+def setup_voice(
+    app: web.Application,
+    *,
+    config: VoiceConfig,
+    bot: Bot | None = None,
+    session_maker: SessionMaker | None = None,
+    clock: Clock | None = None,
+    adapter: TwilioVoiceAdapter | None = None,
+) -> VoiceLine:
+    """Add the /twilio/* webhooks; bot, session maker and clock default to the app's (read per request)."""
+    line = VoiceLine(
+        config=config,
+        adapter=adapter or TwilioVoiceAdapter(),
+        bot=(lambda: bot) if bot is not None else (lambda: app[BOT]),
+        sessions=(lambda: session_maker) if session_maker is not None else (lambda: app[SESSION_MAKER]),
+        clock=clock or (lambda: app[CLOCK]() if CLOCK in app else datetime.now(UTC)),
+    )
+    app[VOICE_LINE] = line
+    for path, webhook in _ROUTES.items():
+        app.router.add_post(path, _handler(line, webhook))
+    return line
+
+
+def _handler(line: VoiceLine, webhook: Webhook) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        if not line.config.auth_token:
+            return json_error(503, "voice_not_configured", "TWILIO_AUTH_TOKEN is not set: webhooks cannot be verified")
+        if request.content_type != "application/x-www-form-urlencoded":
+            return json_error(415, "unsupported_media_type", "Twilio webhooks are form-encoded")
+        posted = await request.post()
+        params: Form = MultiDictProxy(MultiDict((k, v) for k, v in posted.items() if isinstance(v, str)))
+        url = public_url(line.config.public_base_url, request.raw_path)
+        verdict = verify(
+            auth_token=line.config.auth_token,
+            url=url,
+            params=params,
+            signature=request.headers.get(SIGNATURE_HEADER),
+        )
+        if verdict is not Verdict.VALID:
+            log.warning("refused %s webhook: signature %s", request.path, verdict.value)
+            return json_error(403, "bad_signature", f"X-Twilio-Signature is {verdict.value} for this URL")
+        try:
+            document = await webhook(line, request, params)
+        except WebhookError as exc:
+            return json_error(400, "bad_webhook", str(exc))
+        except UnknownCallError as exc:
+            return json_error(404, "unknown_call", str(exc))
+        except CaseNotFoundError as exc:
+            return json_error(404, "unknown_case", str(exc))
+        return web.Response(text=document, content_type="text/xml")
+
+    return handle
+
+
+__all__ = ["VOICE_LINE", "VoiceLine", "setup_voice"]

@@ -1,0 +1,215 @@
+"""Phone-line records: stored TwiML per webhook (resend idempotency), calls and on-call dial attempts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Collection
+from contextlib import asynccontextmanager
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import update as sa_update
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from intake.domain import require_aware
+from store.db import SQLITE_BEGIN_OPTION, SessionMaker, upsert
+from store.models import UTCDateTime
+
+
+class CallPhase(StrEnum):
+    """Where a call stands; the transitions decide which side effects run (each exactly once)."""
+
+    INTAKE = "intake"  # the dialogue is running
+    DIALING = "dialing"  # ringing the on-call engineers
+    CONNECTED = "connected"  # an engineer answered
+    VOICEMAIL = "voicemail"  # nobody answered: the case is escalated, the caller may leave a message
+    FINISHED = "finished"  # the dialogue ended the call itself
+    ABANDONED = "abandoned"  # the caller hung up before the dialogue ended
+
+
+class VoiceTurn(SQLModel, table=True):
+    """The TwiML answered to one webhook of a call; `twiml` is NULL while the turn is being computed."""
+
+    __tablename__ = "voice_turns"
+    __table_args__ = (UniqueConstraint("call_sid", "step"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_sid: str = Field(max_length=64)
+    # "0" for the answer, "N" for the N-th <Gather> result, "dial-N", "voicemail": one per webhook kind.
+    step: str = Field(max_length=32)
+    twiml: str | None = Field(default=None, sa_type=Text, nullable=True)
+    # Keypad digit -> answer text for the prompt this TwiML gathers (yes/no, choices); {} otherwise.
+    keypad: dict[str, str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class CallRecord(SQLModel, table=True):
+    """One phone call to the support line."""
+
+    __tablename__ = "voice_calls"
+
+    call_sid: str = Field(max_length=64, primary_key=True)
+    case_number: str | None = Field(default=None, max_length=16, index=True)
+    from_e164: str | None = Field(default=None, max_length=20)
+    status: str = Field(default=CallPhase.INTAKE.value, max_length=16)
+    started_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+class DialAttempt(SQLModel, table=True):
+    """One try at ringing an on-call engineer for a caller."""
+
+    __tablename__ = "voice_dial_attempts"
+    __table_args__ = (UniqueConstraint("call_sid", "attempt"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_sid: str = Field(max_length=64, index=True)
+    case_number: str = Field(max_length=16, index=True)
+    attempt: int
+    number: str = Field(max_length=20)
+    status: str = Field(max_length=16)  # Twilio's DialCallStatus: completed, no-answer, busy, failed, ...
+    at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+@asynccontextmanager
+async def read_session(session_maker: SessionMaker) -> AsyncIterator[AsyncSession]:
+    """A session for lookups only: on SQLite it does not queue for the write lock (BEGIN DEFERRED)."""
+    async with session_maker() as session:
+        await session.connection(execution_options={SQLITE_BEGIN_OPTION: "DEFERRED"})
+        yield session
+
+
+# --- turns -----------------------------------------------------------------------------------------
+
+
+async def claim_turn(session: AsyncSession, *, call_sid: str, step: str, now: datetime) -> bool:
+    """Reserve (call_sid, step) for this process; False when another request already holds it."""
+    result: Any = await session.exec(
+        upsert(session, VoiceTurn)
+        .values(call_sid=call_sid, step=step, twiml=None, keypad=None, created_at=require_aware(now))
+        .on_conflict_do_nothing(index_elements=["call_sid", "step"])
+    )
+    return bool(result.rowcount == 1)
+
+
+async def get_turn(session: AsyncSession, *, call_sid: str, step: str) -> VoiceTurn | None:
+    """Return the stored turn (its TwiML may still be NULL: being computed)."""
+    result = await session.exec(select(VoiceTurn).where(VoiceTurn.call_sid == call_sid, VoiceTurn.step == step))
+    return result.first()
+
+
+async def complete_turn(session: AsyncSession, *, call_sid: str, step: str, twiml: str, keypad: dict[str, str]) -> None:
+    """Store the TwiML of a claimed turn."""
+    await session.exec(
+        sa_update(VoiceTurn)
+        .where(col(VoiceTurn.call_sid) == call_sid, col(VoiceTurn.step) == step)
+        .values(twiml=twiml, keypad=keypad)
+    )
+
+
+async def release_turn(session: AsyncSession, *, call_sid: str, step: str) -> None:
+    """Drop an unfinished claim, so that Twilio's retry of the webhook can run the turn."""
+    turn = await get_turn(session, call_sid=call_sid, step=step)
+    if turn is not None and turn.twiml is None:
+        await session.delete(turn)
+
+
+async def previous_keypad(session: AsyncSession, *, call_sid: str, step: int) -> dict[str, str]:
+    """Return the keypad map of the prompt that led to gather `step` (the TwiML of step - 1)."""
+    turn = await get_turn(session, call_sid=call_sid, step=str(step - 1))
+    return dict(turn.keypad or {}) if turn is not None else {}
+
+
+# --- calls -----------------------------------------------------------------------------------------
+
+
+async def start_call(session: AsyncSession, *, call_sid: str, from_e164: str | None, now: datetime) -> None:
+    """Record a call when it is answered (a resent answer webhook changes nothing)."""
+    await session.exec(
+        upsert(session, CallRecord)
+        .values(
+            call_sid=call_sid,
+            from_e164=from_e164,
+            status=CallPhase.INTAKE.value,
+            started_at=require_aware(now),
+        )
+        .on_conflict_do_nothing(index_elements=["call_sid"])
+    )
+
+
+async def get_call(session: AsyncSession, *, call_sid: str) -> CallRecord | None:
+    """Return the call record, or None for a call this service never answered."""
+    return await session.get(CallRecord, call_sid)
+
+
+async def move_call(
+    session: AsyncSession,
+    *,
+    call_sid: str,
+    from_phases: Collection[CallPhase],
+    to_phase: CallPhase,
+    case_number: str | None = None,
+    ended_at: datetime | None = None,
+) -> bool:
+    """Compare-and-set the call's phase; True only for the one request that made the move."""
+    values: dict[str, Any] = {"status": to_phase.value}
+    if case_number is not None:
+        values["case_number"] = case_number
+    if ended_at is not None:
+        values["ended_at"] = require_aware(ended_at)
+    result: Any = await session.exec(
+        sa_update(CallRecord)
+        .where(
+            col(CallRecord.call_sid) == call_sid,
+            col(CallRecord.status).in_([phase.value for phase in from_phases]),
+        )
+        .values(**values)
+    )
+    return bool(result.rowcount == 1)
+
+
+async def end_call(session: AsyncSession, *, call_sid: str, at: datetime) -> None:
+    """Stamp the end of the call (first status callback wins)."""
+    await session.exec(
+        sa_update(CallRecord)
+        .where(col(CallRecord.call_sid) == call_sid, col(CallRecord.ended_at).is_(None))
+        .values(ended_at=require_aware(at))
+    )
+
+
+# --- dial attempts ---------------------------------------------------------------------------------
+
+
+async def record_dial_attempt(
+    session: AsyncSession,
+    *,
+    call_sid: str,
+    case_number: str,
+    attempt: int,
+    number: str,
+    status: str,
+    at: datetime,
+) -> None:
+    """Record the outcome of ringing one engineer (a resent dial-status keeps the first outcome)."""
+    await session.exec(
+        upsert(session, DialAttempt)
+        .values(
+            call_sid=call_sid,
+            case_number=case_number,
+            attempt=attempt,
+            number=number,
+            status=status,
+            at=require_aware(at),
+        )
+        .on_conflict_do_nothing(index_elements=["call_sid", "attempt"])
+    )
+
+
+async def list_dial_attempts(session: AsyncSession, *, call_sid: str) -> list[DialAttempt]:
+    """Return the call's dial attempts in the order they were made."""
+    result = await session.exec(
+        select(DialAttempt).where(DialAttempt.call_sid == call_sid).order_by(col(DialAttempt.attempt))
+    )
+    return list(result.all())
