@@ -1,4 +1,4 @@
-"""The `intake` command line: serve, db, triage, route, cases, accounts."""
+"""The `intake` command line: serve, db, triage, route, cases, accounts, agents, call."""
 
 from __future__ import annotations
 
@@ -32,6 +32,17 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None, help="interface to bind (default: HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default: PORT or 3978)")
     serve.add_argument("--no-migrate", action="store_true", help="do not upgrade the database on start")
+    serve.add_argument(
+        "--pretend-now",
+        metavar="ISO",
+        help="development only: start the service clock at this instant (it then runs in real time), "
+        "to try the hours configuration, e.g. 2026-11-29T03:00:00-05:00",
+    )
+
+    call = sub.add_parser("call", help="play a phone call against a running server, signed as Twilio would")
+    call.add_argument("--url", default=None, help="the server (default: http://localhost:PORT)")
+    call.add_argument("--from", dest="from_number", default="+15551234567", help="caller ID (E.164)")
+    call.add_argument("--to", dest="to_number", default=None, help="number called (default: SUPPORT_PHONE)")
 
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"], help="upgrade: apply all migrations")
@@ -59,6 +70,10 @@ def _parser() -> argparse.ArgumentParser:
     acc_sub = accounts.add_subparsers(dest="accounts_action", required=True)
     imp = acc_sub.add_parser("import", help="import FILE.csv with header k_number,name,phones")
     imp.add_argument("file")
+
+    from bot.agents.cli import add_agent_commands
+
+    add_agent_commands(sub)
     return parser
 
 
@@ -73,6 +88,8 @@ def run(argv: list[str], out: TextIO | None = None) -> int:
         "route": _route,
         "cases": _cases,
         "accounts": _accounts,
+        "agents": _agents,
+        "call": _call,
     }
     try:
         return handlers[args.command](args, stream)
@@ -98,9 +115,41 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = load_settings(**overrides)
     _configure_logging(settings)
-    from bot.server import serve
+    from bot.server import pretend_clock, serve
 
-    return serve(settings, migrate=not args.no_migrate)
+    clock = None
+    if args.pretend_now:
+        if settings.intake_env != "development":
+            raise UsageError("--pretend-now is for development only (INTAKE_ENV=development)")
+        clock = pretend_clock(parse_instant(args.pretend_now, "--pretend-now"))
+    return serve(settings, migrate=not args.no_migrate, clock=clock)
+
+
+def _call(args: argparse.Namespace, out: TextIO) -> int:
+    settings = _settings()
+    if not settings.twilio_auth_token:
+        raise UsageError(
+            "TWILIO_AUTH_TOKEN is not set: the simulator signs webhooks with the same token as the server "
+            "(any value works locally; set it in .env for both)"
+        )
+    from bot.voice.simulator import run_call
+
+    def say(line: str) -> None:
+        print(line, file=out, flush=True)
+
+    result = asyncio.run(
+        run_call(
+            args.url or f"http://localhost:{settings.port}",
+            args.from_number,
+            settings.twilio_auth_token,
+            settings.base_url,
+            input,  # Ctrl-D (EOF) hangs up
+            say,
+            to_number=args.to_number or settings.support_phone,
+        )
+    )
+    say(f"-- call {result.call_sid} ended by the {result.ended_by} after {result.webhooks} webhooks")
+    return 0
 
 
 def _db(args: argparse.Namespace, out: TextIO) -> int:
@@ -192,14 +241,14 @@ def _triage_eval(path: str, *, as_json: bool, out: TextIO) -> int:
     return 0
 
 
-def parse_instant(value: str) -> datetime:
+def parse_instant(value: str, option: str = "--at") -> datetime:
     """ISO-8601 with an offset (Z accepted); a naive instant is refused."""
     try:
         at = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError as exc:
-        raise UsageError(f"--at {value!r} is not an ISO-8601 instant") from exc
+        raise UsageError(f"{option} {value!r} is not an ISO-8601 instant") from exc
     if at.tzinfo is None:
-        raise UsageError(f"--at {value!r} has no UTC offset; add one, e.g. {value}-05:00 or {value}Z")
+        raise UsageError(f"{option} {value!r} has no UTC offset; add one, e.g. {value}-05:00 or {value}Z")
     return at
 
 
@@ -235,3 +284,9 @@ def _accounts(args: argparse.Namespace, out: TextIO) -> int:
     from bot.cli_store import import_accounts_command
 
     return asyncio.run(import_accounts_command(_settings(), Path(args.file), out))
+
+
+def _agents(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.agents.cli import run_agent_command
+
+    return run_agent_command(args, _settings(), out)
