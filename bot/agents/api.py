@@ -1,0 +1,305 @@
+"""The agent JSON API under /api/: cases, handoffs and the caller, for bearer-token clients."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from functools import partial
+from typing import Any
+
+from aiohttp import web
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.agents.auth import http_error, require_role, require_token
+from bot.agents.openapi import OPENAPI_PATH, openapi_document
+from bot.keys import CLOCK, SESSION_MAKER, SETTINGS
+from intake.domain import CaseStatus, Severity
+from store.agents import AgentPublic, Role, case_version, read_session
+from store.cases import add_event, get_case, list_cases, list_events, update_case
+from store.handoffs import HandoffPublic, HandoffStatus, list_handoffs
+from store.models import CasePublic
+from store.transcripts import get_transcript
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+MAX_REASON = 1000
+MAX_NOTE = 10_000
+
+_LIST_PARAMS = frozenset({"status", "severity", "account", "limit"})
+_PATCH_FIELDS = frozenset({"status", "severity", "reason", "note"})
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _default(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+_dumps = partial(json.dumps, default=_default)
+
+
+def _json(data: Mapping[str, Any], *, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
+    return web.json_response(dict(data), status=status, headers={**_NO_STORE, **(headers or {})}, dumps=_dumps)
+
+
+def _invalid(message: str) -> web.HTTPException:
+    return http_error(422, "invalid", message)
+
+
+# --- GET /api/me, /api/openapi.json ---------------------------------------------------------------
+
+
+async def get_me(request: web.Request) -> web.Response:
+    """GET /api/me: the agent the token belongs to."""
+    agent = await require_token(request)
+    return _json({"agent": agent.to_json_dict()})
+
+
+async def get_openapi(request: web.Request) -> web.Response:
+    """GET /api/openapi.json: the API's description (public)."""
+    return web.json_response(openapi_document(server_url=request.app[SETTINGS].base_url))
+
+
+# --- GET /api/cases -------------------------------------------------------------------------------
+
+
+def _status(raw: str) -> CaseStatus:
+    try:
+        return CaseStatus(raw)
+    except ValueError as exc:
+        raise _invalid(f"status {raw!r}: use one of {', '.join(s.value for s in CaseStatus)}") from exc
+
+
+def _severity(raw: object) -> Severity:
+    # bool is an int to Python, never a severity to a client.
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw in {int(s) for s in Severity}:
+        return Severity(raw)
+    raise _invalid(f"severity {raw!r}: use 1, 2, 3 or 4")
+
+
+def _query_severity(raw: str) -> Severity:
+    return _severity(int(raw) if raw.isdigit() else raw)
+
+
+def _limit(raw: str) -> int:
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise _invalid(f"limit {raw!r}: use a whole number from 1 to {MAX_LIMIT}")
+    return int(raw)
+
+
+async def list_cases_handler(request: web.Request) -> web.Response:
+    """GET /api/cases?status=&severity=&account=&limit=: cases, newest first."""
+    await require_token(request)
+    query = {key: value.strip() for key, value in request.query.items() if value.strip()}
+    unknown = sorted(set(request.query) - _LIST_PARAMS)
+    if unknown:
+        raise _invalid(f"unknown query parameter(s) {', '.join(unknown)}: use {', '.join(sorted(_LIST_PARAMS))}")
+    account = None
+    if "account" in query:
+        accounts = request.app[SETTINGS].policy().account
+        account = accounts.normalise(query["account"])
+        if account is None:
+            raise _invalid(f"account {query['account']!r} is not a K# like {accounts.example}")
+    status = _status(query["status"]) if "status" in query else None
+    severity = _query_severity(query["severity"]) if "severity" in query else None
+    limit = _limit(query["limit"]) if "limit" in query else DEFAULT_LIMIT
+    async with read_session(request.app[SESSION_MAKER]) as session:
+        cases = await list_cases(session, status=status, severity=severity, k_number=account, limit=limit)
+    return _json({"cases": [case.to_json_dict() for case in cases]})
+
+
+# --- GET /api/cases/{number} ----------------------------------------------------------------------
+
+
+async def _detail(session: AsyncSession, case: CasePublic) -> tuple[dict[str, Any], str]:
+    events = await list_events(session, number=case.number)
+    lines = (
+        await get_transcript(session, conversation_id=case.conversation_id, messages_only=True)
+        if case.conversation_id
+        else []
+    )
+    version = await case_version(session, number=case.number)
+    assert version is not None  # the case was just read in this transaction
+    body = {
+        "case": case.to_json_dict(),
+        "events": [event.to_json_dict() for event in events],
+        # The raw Bot Framework activities stay out: the line's words are what an agent reads.
+        "transcript": [{"id": line.id, "at": line.at, "role": line.role, "text": line.text} for line in lines],
+        "version": version,
+    }
+    return body, version
+
+
+def _etag(version: str) -> dict[str, str]:
+    return {"ETag": f'"{version}"'}
+
+
+async def get_case_handler(request: web.Request) -> web.Response:
+    """GET /api/cases/{number}: the case, its events and its conversation's transcript, with an ETag."""
+    await require_token(request)
+    number = request.match_info["number"]
+    async with read_session(request.app[SESSION_MAKER]) as session:
+        case = await get_case(session, number=number)
+        if case is None:
+            raise http_error(404, "not_found", f"no case {number!r}")
+        body, version = await _detail(session, case)
+    return _json(body, headers=_etag(version))
+
+
+# --- PATCH /api/cases/{number} --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class CasePatch:
+    """A validated PATCH body."""
+
+    status: CaseStatus | None = None
+    severity: Severity | None = None
+    reason: str | None = None
+    note: str | None = None
+
+
+def _text(body: Mapping[str, Any], name: str, limit: int) -> str | None:
+    if name not in body:
+        return None
+    value = body[name]
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise _invalid(f"{name} must be non-empty text of at most {limit} characters")
+    return value.strip()
+
+
+def parse_patch(body: object) -> CasePatch:
+    """Validate a PATCH body; raise 422 JSON naming the bad field."""
+    if not isinstance(body, dict):
+        raise _invalid("send a JSON object with status, severity (and reason) or note")
+    unknown = sorted(set(body) - _PATCH_FIELDS)
+    if unknown:
+        raise _invalid(f"unknown field(s) {', '.join(unknown)}: use {', '.join(sorted(_PATCH_FIELDS))}")
+    status = body.get("status")
+    if status is not None and not isinstance(status, str):
+        raise _invalid("status must be a string")
+    patch = CasePatch(
+        status=None if status is None else _status(status),
+        severity=None if body.get("severity") is None else _severity(body["severity"]),
+        reason=_text(body, "reason", MAX_REASON),
+        note=_text(body, "note", MAX_NOTE),
+    )
+    if patch.status is None and patch.severity is None and patch.note is None:
+        raise _invalid("nothing to change: send status, severity (with reason) or note")
+    return patch
+
+
+def authorise_patch(agent: AgentPublic, case: CasePublic, patch: CasePatch) -> None:
+    """Raise 403 JSON when the agent's role may not make this change (see the OpenAPI description)."""
+    if patch.status is not None and patch.status != case.status:
+        if patch.status is CaseStatus.CLOSED:
+            require_role(agent, Role.SUPERVISOR, action="close a case")
+        if case.status is CaseStatus.CLOSED:
+            require_role(agent, Role.SUPERVISOR, action="reopen a closed case")
+    if patch.severity is not None and case.severity is Severity.SEV1 and patch.severity > Severity.SEV1:
+        require_role(agent, Role.SUPERVISOR, action="lower the severity of a Sev1 case")
+
+
+def _if_match(request: web.Request) -> set[str]:
+    raw = request.headers.get("If-Match", "").strip()
+    if not raw or raw == "*":
+        raise http_error(
+            428, "precondition_required", "send If-Match with the ETag of the case from GET /api/cases/{number}"
+        )
+    return {tag.strip().removeprefix("W/").strip('"') for tag in raw.split(",") if tag.strip()}
+
+
+async def _body(request: web.Request) -> object:
+    if request.content_type != "application/json":
+        raise http_error(415, "unsupported_media_type", "send the body as application/json")
+    try:
+        return await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise http_error(400, "invalid_json", "the body is not JSON") from exc
+
+
+async def patch_case_handler(request: web.Request) -> web.Response:
+    """PATCH /api/cases/{number} with If-Match: change status or severity (with reason), or add a note."""
+    agent = await require_token(request)
+    number = request.match_info["number"]
+    expected = _if_match(request)
+    patch = parse_patch(await _body(request))
+    now = request.app[CLOCK]()
+    actor = f"agent:{agent.name}"
+    async with request.app[SESSION_MAKER]() as session, session.begin():
+        version = await case_version(session, number=number, for_update=True)
+        case = None if version is None else await get_case(session, number=number)
+        if version is None or case is None:
+            raise http_error(404, "not_found", f"no case {number!r}")
+        if version not in expected:
+            raise http_error(
+                409, "conflict", "the case changed since you read it: GET it again and retry", headers=_etag(version)
+            )
+        authorise_patch(agent, case, patch)
+        if patch.severity is not None and patch.severity != case.severity and patch.reason is None:
+            raise _invalid("changing the severity needs a reason")
+        if patch.status is not None or patch.severity is not None:
+            case = await update_case(
+                session,
+                number=case.number,
+                actor=actor,
+                at=now,
+                status=patch.status,
+                severity=patch.severity,
+                reason=patch.reason,
+            )
+        if patch.note is not None:
+            await add_event(session, number=case.number, kind="note", actor=actor, at=now, detail={"text": patch.note})
+        body, version = await _detail(session, case)
+    log.info("case %s updated by agent %s", case.number, agent.name)
+    return _json(body, headers=_etag(version))
+
+
+# --- GET /api/handoffs ----------------------------------------------------------------------------
+
+# Bot Framework plumbing (service URL, channel account ids): nothing an agent's tool should depend on.
+_HANDOFF_INTERNALS = frozenset({"conversation_reference"})
+
+
+def _handoff_status(raw: str) -> HandoffStatus:
+    try:
+        return HandoffStatus(raw)
+    except ValueError as exc:
+        raise _invalid(f"status {raw!r}: use one of {', '.join(s.value for s in HandoffStatus)}") from exc
+
+
+def handoff_json(handoff: HandoffPublic) -> dict[str, Any]:
+    """Return a handoff as the API shows it."""
+    return {name: value for name, value in handoff if name not in _HANDOFF_INTERNALS}
+
+
+async def list_handoffs_handler(request: web.Request) -> web.Response:
+    """GET /api/handoffs?status=: live-chat handoffs, oldest first."""
+    await require_token(request)
+    unknown = sorted(set(request.query) - {"status"})
+    if unknown:
+        raise _invalid(f"unknown query parameter(s) {', '.join(unknown)}: use status")
+    raw = request.query.get("status", "").strip()
+    status = _handoff_status(raw) if raw else None
+    async with read_session(request.app[SESSION_MAKER]) as session:
+        handoffs = await list_handoffs(session, status=status)
+    return _json({"handoffs": [handoff_json(handoff) for handoff in handoffs]})
+
+
+def setup_agent_api(app: web.Application) -> None:
+    """Mount the agent API and its OpenAPI document."""
+    app.router.add_get(OPENAPI_PATH, get_openapi)
+    app.router.add_get("/api/me", get_me)
+    app.router.add_get("/api/cases", list_cases_handler)
+    app.router.add_get("/api/cases/{number}", get_case_handler)
+    app.router.add_patch("/api/cases/{number}", patch_case_handler)
+    app.router.add_get("/api/handoffs", list_handoffs_handler)

@@ -1,0 +1,544 @@
+"""Agent accounts, API tokens, console sessions and the sign-in failure throttle (typed, keyword-only queries)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import case, func, literal
+from sqlalchemy import update as sa_update
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from intake.domain import require_aware
+from store.cases import normalise_case_number
+from store.db import SQLITE_BEGIN_OPTION, SessionMaker, upsert
+from store.errors import StoreError
+from store.models import Agent, ApiToken, Case, CaseEvent, CasePublic, UTCDateTime
+
+# An agent counts as online while a console session of theirs has sent a heartbeat this recently.
+LIVE_WINDOW = timedelta(minutes=2)
+
+# Marks a stored hash as a one-time password: it signs in once, then the agent must choose a password.
+_ONE_TIME = "once"
+
+_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
+
+
+class Role(StrEnum):
+    """What an agent may do; a supervisor may do everything an agent may."""
+
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+
+
+class Presence(StrEnum):
+    """Whether an agent takes live chats; `offline` until they say otherwise."""
+
+    OFFLINE = "offline"
+    AVAILABLE = "available"
+    AWAY = "away"
+
+
+class AgentError(StoreError):
+    """Base class of the agent store's errors."""
+
+
+class InvalidAgentError(AgentError, ValueError):
+    """A name, e-mail, role or presence that cannot be stored."""
+
+
+class AgentExistsError(AgentError, ValueError):
+    """An agent with that name exists already."""
+
+
+class AgentNotFoundError(AgentError, LookupError):
+    """No agent has that name or id."""
+
+
+@asynccontextmanager
+async def read_session(session_maker: SessionMaker) -> AsyncIterator[AsyncSession]:
+    """A session for lookups only: on SQLite it does not queue for the write lock (BEGIN DEFERRED)."""
+    async with session_maker() as session:
+        await session.connection(execution_options={SQLITE_BEGIN_OPTION: "DEFERRED"})
+        yield session
+
+
+# --- tables ---------------------------------------------------------------------------------------
+
+
+class ConsoleSession(SQLModel, table=True):
+    """A signed-in browser: the id is the sha256 of the cookie's secret, which is never stored."""
+
+    __tablename__ = "console_sessions"
+
+    id: str = Field(max_length=64, primary_key=True)
+    agent_id: int = Field(foreign_key="agents.id", ondelete="CASCADE", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    # The console's heartbeat: agents count as online only while a session of theirs is seen.
+    last_seen_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    # Signed in with a one-time password: the session may only choose a new password.
+    password_change_required: bool = False
+
+
+class SignInFailure(SQLModel, table=True):
+    """Failed sign-ins per key ("name:alice", "ip:10.0.0.7") in the window that started at window_start."""
+
+    __tablename__ = "sign_in_failures"
+
+    key: str = Field(max_length=200, primary_key=True)
+    count: int = 0
+    window_start: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+# --- read models ----------------------------------------------------------------------------------
+
+
+class AgentPublic(SQLModel):
+    """Read model of an agent: never the password hash."""
+
+    id: int
+    name: str
+    email: str
+    role: Role
+    presence: Presence
+    disabled: bool
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """Return the agent as JSON-ready values."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "email": self.email,
+            "role": self.role.value,
+            "presence": self.presence.value,
+            "disabled": self.disabled,
+        }
+
+
+class ConsoleSessionPublic(SQLModel):
+    """Read model of a console session."""
+
+    id: str
+    agent_id: int
+    csrf_token: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    last_seen_at: datetime
+    password_change_required: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class Credentials:
+    """What sign-in checks: the agent, the argon2 hash, whether it is one-time, and the stored value."""
+
+    agent: AgentPublic
+    password_hash: str
+    one_time: bool
+    stored: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class FailureCount:
+    """Failed sign-ins of a key since window_start."""
+
+    count: int
+    window_start: datetime
+
+
+# --- agents ---------------------------------------------------------------------------------------
+
+
+def canonical_agent_name(raw: str) -> str:
+    """Return the stored form of a name (lower case); raise InvalidAgentError if it is not one."""
+    name = raw.strip().lower()
+    if not _NAME.fullmatch(name):
+        raise InvalidAgentError(
+            f"agent name {raw!r}: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
+    return name
+
+
+def _public(agent: Agent) -> AgentPublic:
+    return AgentPublic.model_validate(agent)
+
+
+def _stored_hash(password_hash: str, one_time: bool) -> str:
+    return f"{_ONE_TIME}{password_hash}" if one_time else password_hash
+
+
+async def create_agent(
+    session: AsyncSession,
+    *,
+    name: str,
+    email: str,
+    role: Role | str,
+    password_hash: str,
+    at: datetime,
+    one_time: bool = False,
+) -> AgentPublic:
+    """Add an agent (in the caller's transaction); raise AgentExistsError or InvalidAgentError."""
+    canonical = canonical_agent_name(name)
+    if email and not _EMAIL.fullmatch(email.strip()):
+        raise InvalidAgentError(f"{email!r} is not an e-mail address")
+    try:
+        agent_role = Role(role)
+    except ValueError as exc:
+        raise InvalidAgentError(f"role {role!r}: use one of {', '.join(r.value for r in Role)}") from exc
+    if await _agent_by_name(session, canonical) is not None:
+        raise AgentExistsError(f"an agent named {canonical!r} exists already")
+    agent = Agent(
+        name=canonical,
+        email=email.strip(),
+        role=agent_role.value,
+        password_hash=_stored_hash(password_hash, one_time),
+        presence=Presence.OFFLINE.value,
+        created_at=require_aware(at, "at"),
+    )
+    session.add(agent)
+    await session.flush()
+    return _public(agent)
+
+
+async def _agent_by_name(session: AsyncSession, name: str) -> Agent | None:
+    return (await session.exec(select(Agent).where(Agent.name == name))).first()
+
+
+async def _require_agent(session: AsyncSession, name: str) -> Agent:
+    try:
+        canonical = canonical_agent_name(name)
+    except InvalidAgentError as exc:
+        raise AgentNotFoundError(f"no agent named {name!r}") from exc
+    agent = await _agent_by_name(session, canonical)
+    if agent is None:
+        raise AgentNotFoundError(f"no agent named {canonical!r}")
+    return agent
+
+
+async def get_agent_by_name(session: AsyncSession, *, name: str) -> AgentPublic | None:
+    """Return the agent called `name` (any case), or None."""
+    try:
+        agent = await _require_agent(session, name)
+    except AgentNotFoundError:
+        return None
+    return _public(agent)
+
+
+async def get_agent_by_id(session: AsyncSession, *, agent_id: int) -> AgentPublic | None:
+    """Return the agent with `agent_id`, or None."""
+    agent = await session.get(Agent, agent_id)
+    return None if agent is None else _public(agent)
+
+
+async def list_agents(session: AsyncSession) -> list[AgentPublic]:
+    """Return every agent, disabled ones included, by name."""
+    rows = (await session.exec(select(Agent).order_by(col(Agent.name)))).all()
+    return [_public(agent) for agent in rows]
+
+
+async def get_credentials(session: AsyncSession, *, name: str) -> Credentials | None:
+    """Return what sign-in checks for an enabled agent with a password; None otherwise."""
+    try:
+        agent = await _require_agent(session, name)
+    except AgentNotFoundError:
+        return None
+    stored = agent.password_hash
+    if agent.disabled or not stored:
+        return None
+    one_time = stored.startswith(_ONE_TIME)
+    return Credentials(
+        agent=_public(agent),
+        password_hash=stored.removeprefix(_ONE_TIME) if one_time else stored,
+        one_time=one_time,
+        stored=stored,
+    )
+
+
+async def swap_password_hash(
+    session: AsyncSession, *, agent_id: int, expected: str, password_hash: str, one_time: bool = False
+) -> bool:
+    """Replace the stored hash only if it still is `expected` (Credentials.stored); False if it changed."""
+    # Compare-and-swap: of two sign-ins racing with one one-time password, only one consumes it.
+    result = await session.exec(
+        sa_update(Agent)
+        .where(col(Agent.id) == agent_id, col(Agent.password_hash) == expected)
+        .values(password_hash=_stored_hash(password_hash, one_time))
+    )
+    return _rowcount(result) == 1
+
+
+async def set_password_hash(
+    session: AsyncSession, *, name: str, password_hash: str, one_time: bool = False
+) -> AgentPublic:
+    """Set an agent's password hash whatever it was; raise AgentNotFoundError."""
+    agent = await _require_agent(session, name)
+    agent.password_hash = _stored_hash(password_hash, one_time)
+    session.add(agent)
+    await session.flush()
+    return _public(agent)
+
+
+async def disable_agent(session: AsyncSession, *, name: str, at: datetime) -> AgentPublic:
+    """Disable an agent: offline, every API token and console session revoked; raise AgentNotFoundError."""
+    agent = await _require_agent(session, name)
+    agent.disabled = True
+    agent.presence = Presence.OFFLINE.value
+    session.add(agent)
+    await session.flush()
+    assert agent.id is not None
+    await revoke_api_tokens(session, agent_id=agent.id, at=at)
+    await revoke_console_sessions(session, agent_id=agent.id, at=at)
+    return _public(agent)
+
+
+async def set_presence(session: AsyncSession, *, agent_id: int, presence: Presence | str) -> AgentPublic:
+    """Set an agent's presence to "available" or "away"; raise AgentNotFoundError or InvalidAgentError."""
+    if presence not in (Presence.AVAILABLE, Presence.AWAY):
+        raise InvalidAgentError(f"presence {presence!r}: use 'available' or 'away'")
+    agent = await session.get(Agent, agent_id)
+    if agent is None:
+        raise AgentNotFoundError(f"no agent with id {agent_id}")
+    agent.presence = Presence(presence).value
+    session.add(agent)
+    await session.flush()
+    return _public(agent)
+
+
+async def count_available(session: AsyncSession, *, now: datetime) -> int:
+    """Count enabled, available agents with a live console session seen within LIVE_WINDOW of `now`."""
+    require_aware(now, "now")
+    live = (
+        select(ConsoleSession.agent_id)
+        .where(
+            col(ConsoleSession.revoked_at).is_(None),
+            col(ConsoleSession.expires_at) > now,
+            col(ConsoleSession.last_seen_at) >= now - LIVE_WINDOW,
+            col(ConsoleSession.password_change_required).is_(False),
+        )
+        .distinct()
+    )
+    query = select(func.count()).where(
+        col(Agent.disabled).is_(False),
+        Agent.presence == Presence.AVAILABLE.value,
+        col(Agent.id).in_(live),
+    )
+    return int((await session.exec(query)).one())
+
+
+# --- API tokens -----------------------------------------------------------------------------------
+
+
+async def create_api_token(session: AsyncSession, *, agent_id: int, token_hash: str, at: datetime) -> int:
+    """Store the hash of a new API token of an agent; return the token's id."""
+    token = ApiToken(agent_id=agent_id, token_hash=token_hash, created_at=require_aware(at, "at"))
+    session.add(token)
+    await session.flush()
+    assert token.id is not None
+    return token.id
+
+
+async def find_agent_by_token_hash(session: AsyncSession, *, token_hash: str) -> AgentPublic | None:
+    """Return the enabled agent owning the unrevoked token with this hash, or None."""
+    query = (
+        select(Agent)
+        .join(ApiToken, col(ApiToken.agent_id) == col(Agent.id))
+        .where(
+            ApiToken.token_hash == token_hash,
+            col(ApiToken.revoked_at).is_(None),
+            col(Agent.disabled).is_(False),
+        )
+    )
+    agent = (await session.exec(query)).first()
+    return None if agent is None else _public(agent)
+
+
+async def revoke_api_token(session: AsyncSession, *, token_hash: str, at: datetime) -> bool:
+    """Revoke one token; False when no live token has this hash."""
+    result = await session.exec(
+        sa_update(ApiToken)
+        .where(col(ApiToken.token_hash) == token_hash, col(ApiToken.revoked_at).is_(None))
+        .values(revoked_at=require_aware(at, "at"))
+    )
+    return _rowcount(result) == 1
+
+
+async def revoke_api_tokens(session: AsyncSession, *, agent_id: int, at: datetime) -> int:
+    """Revoke every live token of an agent; return how many."""
+    result = await session.exec(
+        sa_update(ApiToken)
+        .where(col(ApiToken.agent_id) == agent_id, col(ApiToken.revoked_at).is_(None))
+        .values(revoked_at=require_aware(at, "at"))
+    )
+    return _rowcount(result)
+
+
+# --- console sessions -----------------------------------------------------------------------------
+
+
+async def create_console_session(
+    session: AsyncSession,
+    *,
+    session_id: str,
+    agent_id: int,
+    csrf_token: str,
+    at: datetime,
+    expires_at: datetime,
+    password_change_required: bool = False,
+) -> ConsoleSessionPublic:
+    """Record a signed-in browser by the hash of its secret."""
+    row = ConsoleSession(
+        id=session_id,
+        agent_id=agent_id,
+        csrf_token=csrf_token,
+        created_at=require_aware(at, "at"),
+        expires_at=require_aware(expires_at, "expires_at"),
+        last_seen_at=at,
+        password_change_required=password_change_required,
+    )
+    session.add(row)
+    await session.flush()
+    return ConsoleSessionPublic.model_validate(row)
+
+
+async def find_console_session(
+    session: AsyncSession, *, session_id: str, now: datetime
+) -> tuple[ConsoleSessionPublic, AgentPublic] | None:
+    """Return the live session (unrevoked, unexpired, its agent enabled) and its agent, or None."""
+    query = (
+        select(ConsoleSession, Agent)
+        .join(Agent, col(Agent.id) == col(ConsoleSession.agent_id))
+        .where(
+            ConsoleSession.id == session_id,
+            col(ConsoleSession.revoked_at).is_(None),
+            col(ConsoleSession.expires_at) > require_aware(now, "now"),
+            col(Agent.disabled).is_(False),
+        )
+    )
+    found = (await session.exec(query)).first()
+    if found is None:
+        return None
+    row, agent = found
+    return ConsoleSessionPublic.model_validate(row), _public(agent)
+
+
+async def touch_seen(session: AsyncSession, *, session_id: str, at: datetime) -> None:
+    """Record a heartbeat of a console session (it keeps its agent online)."""
+    await session.exec(
+        sa_update(ConsoleSession)
+        .where(col(ConsoleSession.id) == session_id)
+        .values(last_seen_at=require_aware(at, "at"))
+    )
+
+
+async def finish_password_change(session: AsyncSession, *, session_id: str, agent_id: int, at: datetime) -> int:
+    """Let this session use the console again and revoke the agent's other sessions; return how many."""
+    await session.exec(
+        sa_update(ConsoleSession).where(col(ConsoleSession.id) == session_id).values(password_change_required=False)
+    )
+    result = await session.exec(
+        sa_update(ConsoleSession)
+        .where(
+            col(ConsoleSession.agent_id) == agent_id,
+            col(ConsoleSession.id) != session_id,
+            col(ConsoleSession.revoked_at).is_(None),
+        )
+        .values(revoked_at=require_aware(at, "at"))
+    )
+    return _rowcount(result)
+
+
+async def revoke_console_session(session: AsyncSession, *, session_id: str, at: datetime) -> None:
+    """Sign one browser out."""
+    await session.exec(
+        sa_update(ConsoleSession)
+        .where(col(ConsoleSession.id) == session_id, col(ConsoleSession.revoked_at).is_(None))
+        .values(revoked_at=require_aware(at, "at"))
+    )
+
+
+async def revoke_console_sessions(session: AsyncSession, *, agent_id: int, at: datetime) -> int:
+    """Sign every browser of an agent out; return how many sessions were live."""
+    result = await session.exec(
+        sa_update(ConsoleSession)
+        .where(col(ConsoleSession.agent_id) == agent_id, col(ConsoleSession.revoked_at).is_(None))
+        .values(revoked_at=require_aware(at, "at"))
+    )
+    return _rowcount(result)
+
+
+# --- sign-in throttle -----------------------------------------------------------------------------
+
+
+async def get_sign_in_failures(session: AsyncSession, *, key: str, now: datetime, window: timedelta) -> FailureCount:
+    """Return the failures of `key` in its current window (zero when the window has passed)."""
+    row = await session.get(SignInFailure, key)
+    if row is None or row.window_start <= require_aware(now, "now") - window:
+        return FailureCount(count=0, window_start=now)
+    return FailureCount(count=row.count, window_start=row.window_start)
+
+
+async def record_sign_in_failure(session: AsyncSession, *, key: str, at: datetime, window: timedelta) -> FailureCount:
+    """Count one more failure of `key`, starting a new window when the last one has passed."""
+    at = require_aware(at, "at")
+    # One atomic upsert: processes failing at once for the same key all count.
+    instant = literal(at, UTCDateTime())
+    stale = col(SignInFailure.window_start) <= literal(at - window, UTCDateTime())
+    statement = (
+        upsert(session, SignInFailure)
+        .values(key=key, count=1, window_start=at)
+        .on_conflict_do_update(
+            index_elements=["key"],
+            set_={
+                "count": case((stale, 1), else_=col(SignInFailure.count) + 1),
+                "window_start": case((stale, instant), else_=col(SignInFailure.window_start)),
+            },
+        )
+        .returning(col(SignInFailure.count), col(SignInFailure.window_start))
+    )
+    count, window_start = (await session.exec(statement)).one()
+    return FailureCount(count=int(count), window_start=window_start)
+
+
+async def clear_sign_in_failures(session: AsyncSession, *, key: str) -> None:
+    """Forget the failures of `key` (after a successful sign-in)."""
+    row = await session.get(SignInFailure, key)
+    if row is not None:
+        await session.delete(row)
+        await session.flush()
+
+
+# --- case versions for the agent API's optimistic concurrency -------------------------------------
+
+
+async def case_version(session: AsyncSession, *, number: str, for_update: bool = False) -> str | None:
+    """Return a version tag of the case that changes with any change to it or its history; None if missing."""
+    canonical = normalise_case_number(number)
+    if canonical is None:
+        return None
+    query = select(Case).where(Case.number == canonical)
+    if for_update:
+        # PostgreSQL: hold the row until commit so a check-then-update cannot interleave (SQLite's
+        # BEGIN IMMEDIATE already serialises writers and ignores FOR UPDATE).
+        query = query.with_for_update()
+    row = (await session.exec(query)).first()
+    if row is None:
+        return None
+    last_event = (await session.exec(select(func.max(CaseEvent.id)).where(CaseEvent.case_id == row.id))).one()
+    state = {"case": CasePublic.model_validate(row).to_json_dict(), "last_event": last_event}
+    return hashlib.sha256(json.dumps(state, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+def _rowcount(result: Any) -> int:
+    return int(result.rowcount)
