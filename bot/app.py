@@ -13,12 +13,17 @@ from botbuilder.schema import ActivityTypes
 from sqlalchemy import text
 
 from bot.adapter import create_adapter
+from bot.agents.api import setup_agent_api
+from bot.agents.auth import setup_auth
+from bot.console import setup_console
 from bot.directline import DirectLineConfig, setup_directline
 from bot.errors import error_middleware, json_error
+from bot.handoff import setup_handoff
 from bot.intake_bot import IntakeBot
 from bot.keys import ADAPTER, BOT, CLOCK, CONVERSATION_STATE, ENGINE, POLICY, SESSION_MAKER, SETTINGS, Clock
 from bot.messages import MAX_ACTIVITY_BYTES, handle_messages
 from bot.settings import Settings
+from bot.voice import setup_paging, setup_voice, voice_config
 from bot.website import setup_website
 from store.botstate import SqlStorage
 from store.db import create_engine, session_factory
@@ -47,18 +52,29 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, database_url: str 
     app[ENGINE] = engine
     app[SESSION_MAKER] = sessions
 
+    async def database(app: web.Application) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    # Registered first so it is cleaned up last: background tasks stop before the engine goes away
+    # (a task still querying after dispose() would open a connection nobody closes).
+    app.cleanup_ctx.append(database)
+
     adapter = create_adapter(settings)
     adapter.on_turn_error = _on_turn_error
     conversation_state = ConversationState(SqlStorage(sessions))
     app[ADAPTER] = adapter
     app[CONVERSATION_STATE] = conversation_state
-    app[BOT] = IntakeBot(policy=policy, conversation_state=conversation_state, session_maker=sessions, clock=clock)
+    handoff = setup_handoff(app)  # live agents: whether chat is offered, and the relay once it is
+    app[BOT] = IntakeBot(
+        policy=policy,
+        conversation_state=conversation_state,
+        session_maker=sessions,
+        clock=clock,
+        agents_online=handoff.agents_online,
+        handoff=handoff,
+    )
 
-    async def database(app: web.Application) -> AsyncIterator[None]:
-        yield
-        await engine.dispose()
-
-    app.cleanup_ctx.append(database)
     app.router.add_post("/api/messages", handle_messages)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
@@ -78,6 +94,12 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, database_url: str 
         clock=clock,
     )
     setup_website(app, company_name=settings.company_name, chat_hours=policy.chat.describe(), web_dir=WEB_DIR)
+    setup_auth(app)
+    setup_console(app)
+    setup_agent_api(app)
+    voice = voice_config(settings)
+    setup_voice(app, config=voice, bot=app[BOT], session_maker=sessions, clock=clock)
+    setup_paging(app, config=voice, session_maker=sessions, clock=clock)
     return app
 
 

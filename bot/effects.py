@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
+from bot.voice.paging import page_item
 from intake import conversation as convo
 from intake.domain import CaseStatus, Severity
 from intake.policy import Policy
@@ -18,11 +20,13 @@ from store import transcripts as transcript_store
 from store.db import SessionMaker
 from store.outbox import NewOutboxItem
 
+if TYPE_CHECKING:
+    from bot.handoff import HandoffService
+
 log = logging.getLogger(__name__)
 
 EVENT_CONNECT_ONCALL = "intake.connect_oncall"
 EVENT_HANDOFF = "handoff.initiate"
-PAGE_KIND = "sms_page"
 
 
 @dataclass
@@ -36,9 +40,10 @@ class EffectOutcome:
 class EffectRunner:
     """The only place the dialogue touches the outside world."""
 
-    def __init__(self, *, session_maker: SessionMaker, policy: Policy) -> None:
+    def __init__(self, *, session_maker: SessionMaker, policy: Policy, handoff: HandoffService | None = None) -> None:
         self._sessions = session_maker
         self._policy = policy
+        self._handoffs = handoff
 
     async def caller_account(self, e164: str | None) -> convo.KnownAccount | None:
         """Caller ID: the account whose contact phone this is, when exactly one has it."""
@@ -80,18 +85,17 @@ class EffectRunner:
         if effect.attachments:
             names = list(effect.attachments)
             events.append(case_store.NewEvent(kind="attachment", actor="customer", detail={"names": names}))
-        if effect.live_agent_requested:
-            events.append(
-                case_store.NewEvent(kind="handoff_requested", actor="customer", detail={"reason": "customer"})
-            )
+        # A requested live agent is logged by the RequestHandoff effect that follows, with its reason.
         outbox: list[NewOutboxItem] = []
         if effect.page_oncall:
-            # Written in the case's transaction: a crash after the commit still pages, exactly once.
+            # Written in the case's transaction: a crash after the commit still pages, exactly once; the
+            # phone line's escalation uses the same key, so a case is paged once whichever path queues it.
             outbox.append(
-                NewOutboxItem(
-                    kind=PAGE_KIND,
-                    dedupe_key=f"{effect.key}:page",
-                    payload={"k_number": effect.k_number, "summary": effect.summary, "channel": ctx.channel.value},
+                page_item(
+                    idempotency_key=effect.key,
+                    k_number=effect.k_number,
+                    summary=effect.summary,
+                    channel=ctx.channel.value,
                 )
             )
         status = CaseStatus.INCOMPLETE if effect.incomplete else CaseStatus.NEW
@@ -166,7 +170,11 @@ class EffectRunner:
                 )
             ],
         )
-        return EffectOutcome(activities=[event])
+        if self._handoffs is None:
+            return EffectOutcome(activities=[event])
+        position = await self._handoffs.start(turn_context, case_number=effect.case_number, reason=effect.reason, at=at)
+        queued = Activity(type=ActivityTypes.message, text=f"You're number {position} in the queue for a live agent.")
+        return EffectOutcome(activities=[event, queued])
 
     async def _note_attachments(self, effect: convo.NoteAttachment) -> EffectOutcome:
         if effect.case_number:

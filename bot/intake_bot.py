@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botbuilder.core import ActivityHandler, ConversationState, StatePropertyAccessor, TurnContext
 from botbuilder.schema import (
@@ -23,6 +23,9 @@ from intake import conversation as convo
 from intake.domain import Channel
 from intake.policy import Policy
 from store.db import SessionMaker
+
+if TYPE_CHECKING:
+    from bot.handoff import HandoffService
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +54,14 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
         session_maker: SessionMaker,
         clock: Callable[[], datetime],
         agents_online: AgentsOnline = _no_agents,
+        handoff: HandoffService | None = None,
     ) -> None:
         self._policy = policy
         self._conversation_state = conversation_state
         self._state: StatePropertyAccessor = conversation_state.create_property(STATE_PROPERTY)
         self._last_turn: StatePropertyAccessor = conversation_state.create_property(LAST_TURN_PROPERTY)
-        self._effects = EffectRunner(session_maker=session_maker, policy=policy)
+        self._effects = EffectRunner(session_maker=session_maker, policy=policy, handoff=handoff)
+        self._handoff = handoff
         self._clock = clock
         self._agents_online = agents_online
 
@@ -70,6 +75,10 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
                 if replies:
                     await turn_context.send_activities(replies)
                 return
+        if self._handoff is not None and await self._handoff.relay_customer(turn_context):
+            # Handed off to a live agent: the agent answers, never the bot too.
+            await self._conversation_state.save_changes(turn_context)
+            return
         await super().on_turn(turn_context)
         await self._conversation_state.save_changes(turn_context)
 
@@ -148,7 +157,8 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
             step = convo.step(ctx, step.state, result)
             sent.extend(step.prompts)
             activities.extend(_prompt_activity(p) for p in step.prompts)
-        if step.done:
+        if step.done and ctx.channel is Channel.PHONE:
+            # Hang up after the goodbye. Chat stays open (Web Chat has no renderer for endOfConversation).
             activities.append(
                 Activity(type=ActivityTypes.end_of_conversation, code=EndOfConversationCodes.completed_successfully)
             )

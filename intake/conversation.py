@@ -524,7 +524,9 @@ def _create_case(ctx: Context, state: State, decision: Decision, at: datetime, i
         description=_description(state),
         decision=decision,
         evidence=_triage(state).evidence,
-        page_oncall=decision.severity is Severity.SEV1,
+        # Page now unless an engineer is about to be dialled: the phone line pages only if nobody answers.
+        page_oncall=decision.severity is Severity.SEV1
+        and (incomplete or decision.outcome is not Outcome.PHONE_ENGINEER),
         incomplete=incomplete,
         live_agent_requested=state.handoff,
         severity_corrections=state.corrections,

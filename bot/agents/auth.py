@@ -90,7 +90,9 @@ _PAGE_HEADERS = {
     # The auth pages are plain forms: no script, no style, no framing, posting only to this origin.
     "Content-Security-Policy": "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: with no-referrer Chromium posts the sign-in form with `Origin: null`,
+    # which the same-origin check must refuse.
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 

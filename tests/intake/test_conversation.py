@@ -571,7 +571,8 @@ def test_chat_sev1_is_paged_and_sent_to_the_phone_line_with_the_case_number() ->
 def test_phone_sev1_connects_the_on_call_engineer() -> None:
     talk = _filed_as(1, channel=Channel.PHONE, at=SATURDAY, agents=0)
     case = talk.create_case()
-    assert case.page_oncall and case.decision.outcome is Outcome.PHONE_ENGINEER
+    # The engineer is dialled now; the phone line pages only if nobody answers.
+    assert not case.page_oncall and case.decision.outcome is Outcome.PHONE_ENGINEER
     talk.created()
     assert "2 6 1 1, 0 0 4 2" in talk.speak and "2611-0042" in talk.text
     assert "connecting you to our on-call engineer" in talk.text

@@ -1,0 +1,200 @@
+"""Server-sent events for the console: one shared poll per process wakes every open stream on a change."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.agents.auth import COOKIE_NAME, TOUCH_EVERY, require_session, secret_digest
+from bot.console.views import JsonObject, queue_snapshot
+from bot.handoff import HANDOFF, HandoffService
+from bot.keys import CLOCK, SESSION_MAKER
+from store import agents as agent_store
+from store import handoffs as handoff_store
+from store.db import SessionMaker
+
+log = logging.getLogger(__name__)
+
+# Changes made by other processes show up within this; changes made here wake the feed at once.
+POLL_INTERVAL = timedelta(milliseconds=500)
+# A comment line this often keeps proxies from closing an idle stream.
+KEEPALIVE = timedelta(seconds=15)
+
+
+class Subscription:
+    """One open stream's wake-up signal."""
+
+    def __init__(self) -> None:
+        self.closed = False
+        self._event = asyncio.Event()
+
+    def wake(self) -> None:
+        """Tell the stream the queue changed."""
+        self._event.set()
+
+    def close(self) -> None:
+        """Tell the stream to end (the service is stopping)."""
+        self.closed = True
+        self._event.set()
+
+    async def wait(self, seconds: float) -> bool:
+        """Wait for a wake-up or the end (True), or for `seconds` (False); then forget the wake-up."""
+        try:
+            await asyncio.wait_for(self._event.wait(), seconds)
+        except TimeoutError:
+            return False
+        self._event.clear()
+        return True
+
+
+class ConsoleFeed:
+    """Watches the open handoffs (polling the table, woken early by this process) and fans changes out."""
+
+    def __init__(self, service: HandoffService, session_maker: SessionMaker, *, interval: timedelta) -> None:
+        self._service = service
+        self._sessions = session_maker
+        self._interval = interval.total_seconds()
+        self._subscriptions: set[Subscription] = set()
+        self._versions: dict[int, int] | None = None
+        self._snapshot: JsonObject | None = None
+        self._lock = asyncio.Lock()
+        self._stopping = False
+
+    @contextlib.contextmanager
+    def subscribe(self) -> Iterator[Subscription]:
+        """Register a stream for the duration of the block."""
+        subscription = Subscription()
+        self._subscriptions.add(subscription)
+        try:
+            yield subscription
+        finally:
+            self._subscriptions.discard(subscription)
+
+    def close_all(self) -> None:
+        """End every stream (shutdown: open streams would hold it up)."""
+        for subscription in list(self._subscriptions):
+            subscription.close()
+
+    async def snapshot(self) -> JsonObject:
+        """The current queue, built once per change however many streams ask."""
+        async with self._lock:
+            if self._snapshot is None:
+                async with self._sessions() as session:
+                    self._snapshot = await queue_snapshot(session)
+            return self._snapshot
+
+    async def poll_once(self) -> bool:
+        """Compare the open handoffs' versions with the last round; on a change wake every stream."""
+        async with self._sessions() as session:
+            versions = await handoff_store.open_versions(session)
+        if versions == self._versions:
+            return False
+        self._versions = versions
+        self._snapshot = None
+        for subscription in list(self._subscriptions):
+            subscription.wake()
+        return True
+
+    def stop(self) -> None:
+        """End the poll after its current round (cancelling a query midway strands its connection)."""
+        self._stopping = True
+        self._service.changed.set()
+
+    async def run(self) -> None:
+        """Poll until stop(): every interval, or at once when this process changed a handoff."""
+        changed = self._service.changed
+        while not self._stopping:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), self._interval)
+            if self._stopping:
+                break
+            # Cleared before reading, so a change made during the read wakes the next round.
+            changed.clear()
+            try:
+                await self.poll_once()
+            except (SQLAlchemyError, OSError) as exc:
+                log.warning("console feed poll failed: %s", type(exc).__name__)
+
+
+FEED = web.AppKey("console_feed", ConsoleFeed)
+
+
+def _frame(event: str, data: Any) -> bytes:
+    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+
+
+async def _still_signed_in(request: web.Request) -> bool:
+    """Re-check the stream's session (signed out, expired or disabled ends it) and keep the agent online."""
+    secret = request.cookies.get(COOKIE_NAME, "")
+    now = request.app[CLOCK]()
+    async with request.app[SESSION_MAKER]() as session, session.begin():
+        found = await agent_store.find_console_session(session, session_id=secret_digest(secret), now=now)
+        if found is None:
+            return False
+        # The open console is the agent's heartbeat: count_available counts agents seen recently.
+        await agent_store.touch_seen(session, session_id=found[0].id, at=now)
+    return True
+
+
+async def stream(request: web.Request) -> web.StreamResponse:
+    """GET /agent/console/events: `queue` events with the whole queue whenever it changes."""
+    await require_session(request, csrf=False)
+    feed = request.app[FEED]
+    clock = request.app[CLOCK]
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/event-stream",
+            "Cache-Control": "no-store",
+            "X-Accel-Buffering": "no",  # nginx: pass events through as they come
+            "X-Content-Type-Options": "nosniff",
+        }
+    )
+    await response.prepare(request)
+    loop = asyncio.get_running_loop()
+    checked = loop.time()
+    with feed.subscribe() as subscription:
+        subscription.wake()  # the current queue first
+        while True:
+            woken = await subscription.wait(KEEPALIVE.total_seconds())
+            if subscription.closed:
+                break
+            if loop.time() - checked >= TOUCH_EVERY.total_seconds():
+                checked = loop.time()
+                if not await _still_signed_in(request):
+                    await response.write(_frame("signed_out", {}))
+                    break
+            if not woken:
+                await response.write(b": keepalive\n\n")
+                continue
+            snapshot = await feed.snapshot()
+            # "now" lets the page count down to each response target on the server's clock.
+            await response.write(_frame("queue", {**snapshot, "now": clock().isoformat()}))
+    return response
+
+
+def setup_events(app: web.Application) -> None:
+    """Mount the stream and run the feed's poll for this process."""
+    app.router.add_get("/agent/console/events", stream, allow_head=False)
+
+    feed = ConsoleFeed(app[HANDOFF], app[SESSION_MAKER], interval=POLL_INTERVAL)
+    app[FEED] = feed
+
+    async def feed_task(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(feed.run(), name="console feed")
+        yield
+        feed.stop()
+        await task
+
+    async def close_streams(app: web.Application) -> None:
+        feed.close_all()
+
+    app.cleanup_ctx.append(feed_task)
+    app.on_shutdown.append(close_streams)

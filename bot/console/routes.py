@@ -1,0 +1,381 @@
+"""The agent console at /agent: its pages, and the JSON endpoints its script calls (session + CSRF)."""
+
+from __future__ import annotations
+
+import functools
+import html
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bot.agents.auth import http_error, require_page_session, require_role, require_session
+from bot.console import supervisor
+from bot.console.views import JsonObject, conversation_detail, queue_snapshot
+from bot.handoff import (
+    HANDOFF,
+    DeliveryError,
+    HandoffNotFoundError,
+    HandoffService,
+    HandoffStateError,
+    NotYourHandoffError,
+)
+from bot.keys import CLOCK, SESSION_MAKER, SETTINGS
+from intake.domain import CaseStatus, Severity
+from store import agents as agent_store
+from store import cases as case_store
+from store import handoffs as handoff_store
+from store.agents import AgentPublic, InvalidAgentError, Presence, Role
+from store.handoffs import HandoffPublic
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+STATIC_FILES = frozenset({"console.js", "console.css", "supervisor.js"})
+API = "/agent/console"
+MAX_TEXT = 4000
+
+# No inline script or style anywhere: the pages load their script and stylesheet from this origin only.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "connect-src 'self'",
+        "img-src 'self' data:",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
+_PAGE_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    # Not no-referrer: under it browsers send "Origin: null" on same-origin POSTs, which origin checks refuse.
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _refusals(handler: Handler) -> Handler:
+    """Turn handoff errors into JSON HTTP errors."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except HandoffNotFoundError as exc:
+            raise http_error(404, "not_found", str(exc)) from exc
+        except NotYourHandoffError as exc:
+            raise http_error(403, "not_your_conversation", str(exc)) from exc
+        except HandoffStateError as exc:
+            raise http_error(409, "conflict", str(exc)) from exc
+        except DeliveryError as exc:
+            raise http_error(409, "not_delivered", str(exc)) from exc
+
+    return wrapped
+
+
+# --- pages -----------------------------------------------------------------------------------------
+
+
+def render(template: str, values: dict[str, str]) -> str:
+    """Fill a page template's {{placeholders}}, HTML-escaped."""
+    page = template
+    for name, value in values.items():
+        page = page.replace("{{" + name + "}}", html.escape(value, quote=True))
+    return page
+
+
+def _page_values(request: web.Request, agent: AgentPublic, csrf: str) -> dict[str, str]:
+    return {
+        "company_name": request.app[SETTINGS].company_name,
+        "agent_name": agent.name,
+        "agent_id": str(agent.id),
+        "agent_role": agent.role.value,
+        "agent_presence": agent.presence.value,
+        "csrf_token": csrf,
+    }
+
+
+def _page_handler(template_name: str, *, role: Role) -> Handler:
+    template = (STATIC_DIR / template_name).read_text("utf-8")
+
+    async def page(request: web.Request) -> web.Response:
+        agent, csrf = await require_page_session(request)
+        require_role(agent, role, action="open this page")
+        text = render(template, _page_values(request, agent, csrf))
+        return web.Response(text=text, content_type="text/html", charset="utf-8", headers=_PAGE_HEADERS)
+
+    return page
+
+
+async def static_file(request: web.Request) -> web.StreamResponse:
+    """GET /agent/static/{name}: the console's script and stylesheet."""
+    name = request.match_info["name"]
+    if name not in STATIC_FILES:
+        raise http_error(404, "not_found", "no such file")
+    return web.FileResponse(
+        STATIC_DIR / name, headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+    )
+
+
+# --- reading requests ------------------------------------------------------------------------------
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    if request.content_type != "application/json":
+        raise http_error(415, "unsupported_media_type", "send application/json")
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise http_error(400, "invalid_json", "the body is not JSON") from exc
+    if not isinstance(body, dict):
+        raise http_error(422, "invalid_fields", "send a JSON object")
+    return body
+
+
+def _text(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise http_error(422, "invalid_fields", f"'{name}' must be a non-empty string")
+    if len(value) > MAX_TEXT:
+        raise http_error(422, "invalid_fields", f"'{name}' is longer than {MAX_TEXT} characters")
+    return value.strip()
+
+
+def _handoff_id(request: web.Request) -> int:
+    raw = request.match_info["handoff_id"]
+    if not raw.isdigit() or len(raw) > 12:
+        raise http_error(404, "not_found", "no such conversation")
+    return int(raw)
+
+
+async def _load(request: web.Request) -> HandoffPublic:
+    async with request.app[SESSION_MAKER]() as session:
+        handoff = await handoff_store.get_handoff(session, handoff_id=_handoff_id(request))
+    if handoff is None:
+        raise HandoffNotFoundError("no such conversation")
+    return handoff
+
+
+def _mine(handoff: HandoffPublic, agent: AgentPublic) -> None:
+    if handoff.agent_id is None:
+        raise HandoffStateError("claim the conversation first")
+    if handoff.agent_id != agent.id:
+        raise NotYourHandoffError("another agent has this conversation")
+
+
+def _service(request: web.Request) -> HandoffService:
+    return request.app[HANDOFF]
+
+
+async def _detail(request: web.Request, handoff_id: int, *, after: int = 0) -> JsonObject:
+    async with request.app[SESSION_MAKER]() as session:
+        handoff = await handoff_store.get_handoff(session, handoff_id=handoff_id)
+        if handoff is None:
+            raise HandoffNotFoundError("no such conversation")
+        return await conversation_detail(session, handoff, after=after)
+
+
+# --- the agent and the queue -----------------------------------------------------------------------
+
+
+async def queue(request: web.Request) -> web.Response:
+    """GET /agent/console/queue: the open handoffs in queue order."""
+    await require_session(request, csrf=False)
+    async with request.app[SESSION_MAKER]() as session:
+        snapshot = await queue_snapshot(session)
+    return web.json_response({**snapshot, "now": request.app[CLOCK]().isoformat()})
+
+
+async def presence(request: web.Request) -> web.Response:
+    """POST /agent/console/presence {"presence": "available"|"away"}: whether live chat may be offered."""
+    agent, _ = await require_session(request, csrf=True)
+    wanted = (await _body(request)).get("presence")
+    if wanted not in (Presence.AVAILABLE.value, Presence.AWAY.value):
+        raise http_error(422, "invalid_fields", "'presence' must be 'available' or 'away'")
+    try:
+        async with request.app[SESSION_MAKER]() as session, session.begin():
+            updated = await agent_store.set_presence(session, agent_id=agent.id, presence=wanted)
+    except InvalidAgentError as exc:
+        raise http_error(422, "invalid_fields", str(exc)) from exc
+    return web.json_response({"agent": updated.to_json_dict()})
+
+
+# --- one conversation ------------------------------------------------------------------------------
+
+
+@_refusals
+async def detail(request: web.Request) -> web.Response:
+    """GET /agent/console/handoffs/{id}?after=N: the conversation, its case, and transcript lines after N."""
+    agent, _ = await require_session(request, csrf=False)
+    handoff = await _load(request)
+    # A waiting conversation may be previewed by anyone; a claimed one by its agent or a supervisor.
+    if handoff.agent_id not in (None, agent.id) and agent.role is not Role.SUPERVISOR:
+        raise NotYourHandoffError("another agent has this conversation")
+    raw = request.query.get("after", "0")
+    after = int(raw) if raw.isdigit() and len(raw) <= 12 else 0
+    return web.json_response(await _detail(request, handoff.id, after=after))
+
+
+@_refusals
+async def claim(request: web.Request) -> web.Response:
+    """POST .../claim: take a waiting conversation (409 when another agent was first)."""
+    agent, _ = await require_session(request, csrf=True)
+    handoff = await _service(request).claim(_handoff_id(request), agent, request.app[CLOCK]())
+    return web.json_response(await _detail(request, handoff.id))
+
+
+@_refusals
+async def message(request: web.Request) -> web.Response:
+    """POST .../messages {"text"}: say something to the customer."""
+    agent, _ = await require_session(request, csrf=True)
+    text = _text(await _body(request), "text")
+    handoff = await _load(request)
+    _mine(handoff, agent)
+    await _service(request).send_agent_message(handoff.id, agent, text, request.app[CLOCK]())
+    return web.json_response(await _detail(request, handoff.id))
+
+
+@_refusals
+async def hand_back(request: web.Request) -> web.Response:
+    """POST .../hand-back: the bot takes the conversation again."""
+    agent, _ = await require_session(request, csrf=True)
+    handoff = await _load(request)
+    _mine(handoff, agent)
+    await _service(request).hand_back(handoff.id, agent, request.app[CLOCK]())
+    return web.json_response(await _detail(request, handoff.id))
+
+
+@_refusals
+async def close_chat(request: web.Request) -> web.Response:
+    """POST .../close: end the live chat."""
+    agent, _ = await require_session(request, csrf=True)
+    handoff = await _load(request)
+    _mine(handoff, agent)
+    await _service(request).close(handoff.id, agent, request.app[CLOCK]())
+    return web.json_response(await _detail(request, handoff.id))
+
+
+# --- the conversation's case -----------------------------------------------------------------------
+
+
+async def _case_of(request: web.Request, agent: AgentPublic) -> HandoffPublic:
+    handoff = await _load(request)
+    _mine(handoff, agent)
+    if handoff.case_number is None:
+        raise HandoffStateError("this conversation has no case")
+    return handoff
+
+
+@_refusals
+async def severity(request: web.Request) -> web.Response:
+    """POST .../severity {"severity": 1-4, "reason"}: re-grade the case; the reason is logged."""
+    agent, _ = await require_session(request, csrf=True)
+    body = await _body(request)
+    wanted = body.get("severity")
+    if not isinstance(wanted, int) or isinstance(wanted, bool) or wanted not in {s.value for s in Severity}:
+        raise http_error(422, "invalid_fields", "'severity' must be 1, 2, 3 or 4")
+    reason = _text(body, "reason")
+    handoff = await _case_of(request, agent)
+    assert handoff.case_number is not None
+    async with request.app[SESSION_MAKER]() as session, session.begin():
+        case = await case_store.get_case(session, number=handoff.case_number)
+        assert case is not None
+        if case.severity is Severity.SEV1 and wanted > 1:
+            require_role(agent, Role.SUPERVISOR, action="lower the severity of a Sev1 case")
+        await case_store.update_case(
+            session,
+            number=case.number,
+            actor=agent.name,
+            at=request.app[CLOCK](),
+            severity=Severity(wanted),
+            reason=reason,
+        )
+        await handoff_store.sync_severity(session, case_number=case.number, severity=wanted)
+    _service(request).notify()
+    return web.json_response(await _detail(request, handoff.id))
+
+
+@_refusals
+async def note(request: web.Request) -> web.Response:
+    """POST .../notes {"text"}: an internal note on the case (the customer never sees it)."""
+    agent, _ = await require_session(request, csrf=True)
+    text = _text(await _body(request), "text")
+    handoff = await _case_of(request, agent)
+    assert handoff.case_number is not None
+    async with request.app[SESSION_MAKER]() as session, session.begin():
+        await case_store.add_event(
+            session,
+            number=handoff.case_number,
+            kind="note",
+            actor=agent.name,
+            at=request.app[CLOCK](),
+            detail={"text": text},
+        )
+        await handoff_store.touch(session, handoff_id=handoff.id)
+    _service(request).notify()
+    return web.json_response(await _detail(request, handoff.id))
+
+
+@_refusals
+async def case_status(request: web.Request) -> web.Response:
+    """POST .../status {"status": "resolved"|"closed", "reason"?}: resolve the case; closing is a supervisor's."""
+    agent, _ = await require_session(request, csrf=True)
+    body = await _body(request)
+    wanted = body.get("status")
+    if wanted not in (CaseStatus.RESOLVED.value, CaseStatus.CLOSED.value):
+        raise http_error(422, "invalid_fields", "'status' must be 'resolved' or 'closed'")
+    reason = _text(body, "reason") if body.get("reason") is not None else None
+    handoff = await _case_of(request, agent)
+    assert handoff.case_number is not None
+    if wanted == CaseStatus.CLOSED.value:
+        # The same rule as the agent API: only a supervisor closes a case.
+        require_role(agent, Role.SUPERVISOR, action="close a case")
+    async with request.app[SESSION_MAKER]() as session, session.begin():
+        await case_store.update_case(
+            session,
+            number=handoff.case_number,
+            actor=agent.name,
+            at=request.app[CLOCK](),
+            status=CaseStatus(wanted),
+            reason=reason,
+        )
+        await handoff_store.touch(session, handoff_id=handoff.id)
+    _service(request).notify()
+    return web.json_response(await _detail(request, handoff.id))
+
+
+# --- supervisor ------------------------------------------------------------------------------------
+
+
+async def supervisor_data(request: web.Request) -> web.Response:
+    """GET /agent/console/supervisor: open cases with their SLA state; Sev1 pages and calls."""
+    agent, _ = await require_session(request, csrf=False)
+    require_role(agent, Role.SUPERVISOR, action="see the supervisor view")
+    async with request.app[SESSION_MAKER]() as session:
+        data = await supervisor.overview(session, request.app[CLOCK]())
+    return web.json_response(data)
+
+
+def setup_routes(app: web.Application) -> None:
+    """Mount the console's pages, files and JSON endpoints."""
+    router = app.router
+    router.add_get("/agent", _page_handler("console.html", role=Role.AGENT))
+    router.add_get("/agent/supervisor", _page_handler("supervisor.html", role=Role.SUPERVISOR))
+    router.add_get("/agent/static/{name}", static_file)
+    router.add_get(f"{API}/queue", queue)
+    router.add_post(f"{API}/presence", presence)
+    router.add_get(f"{API}/supervisor", supervisor_data)
+    one = API + "/handoffs/{handoff_id}"
+    router.add_get(one, detail)
+    router.add_post(f"{one}/claim", claim)
+    router.add_post(f"{one}/messages", message)
+    router.add_post(f"{one}/severity", severity)
+    router.add_post(f"{one}/notes", note)
+    router.add_post(f"{one}/status", case_status)
+    router.add_post(f"{one}/hand-back", hand_back)
+    router.add_post(f"{one}/close", close_chat)

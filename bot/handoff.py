@@ -1,0 +1,383 @@
+"""Live-agent handoff: queue a chat, relay it both ways, hand it back, and time it out to a web request."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from aiohttp import web
+from botbuilder.core import ConversationState, StatePropertyAccessor, TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity, ActivityTypes, ConversationReference
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.intake_bot import STATE_PROPERTY, _prompt_activity
+from bot.keys import ADAPTER, CLOCK, CONVERSATION_STATE, POLICY, SESSION_MAKER, SETTINGS, Clock
+from intake import conversation as convo
+from intake import wording as w
+from intake.policy import Policy
+from store import agents as agent_store
+from store import cases as case_store
+from store import handoffs as handoff_store
+from store import transcripts as transcript_store
+from store.agents import AgentPublic
+from store.db import SessionMaker
+from store.errors import CaseNotFoundError
+from store.handoffs import HandoffPublic, HandoffStatus
+from store.models import CasePublic
+
+log = logging.getLogger(__name__)
+
+# How often this process looks for handoffs that waited too long (every process sweeps; claims are atomic).
+SWEEP_INTERVAL_SECONDS = 1.0
+# A retried customer message is found among the conversation's last lines; older ones cannot be retries.
+_DEDUPE_LINES = 20
+
+Resume = Callable[[convo.State], tuple[convo.State, convo.Prompt]]
+
+
+class HandoffError(Exception):
+    """Base class of handoff errors; handlers turn them into HTTP errors."""
+
+
+class HandoffNotFoundError(HandoffError, LookupError):
+    """No handoff has this id."""
+
+
+class NotYourHandoffError(HandoffError, PermissionError):
+    """Another agent has claimed this conversation."""
+
+
+class HandoffStateError(HandoffError):
+    """The handoff is not in a state that allows this (already claimed, already ended, no case)."""
+
+
+class DeliveryError(HandoffError):
+    """The customer's channel did not take a message."""
+
+
+class HandoffService:
+    """Relays a handed-off chat between the customer and an agent, and keeps the bot out of it meanwhile."""
+
+    def __init__(
+        self,
+        *,
+        session_maker: SessionMaker,
+        adapter: CloudAdapter,
+        conversation_state: ConversationState,
+        policy: Policy,
+        clock: Clock,
+        timeout: timedelta,
+        app_id: str = "",
+    ) -> None:
+        self._sessions = session_maker
+        self._adapter = adapter
+        self._conversation_state = conversation_state
+        self._dialogue: StatePropertyAccessor = conversation_state.create_property(STATE_PROPERTY)
+        self._policy = policy
+        self._clock = clock
+        self.timeout = timeout
+        self._app_id = app_id
+        # In-process wake-up of the console feed; other processes' changes reach it through its poll.
+        self.changed = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    def notify(self) -> None:
+        """Wake this process's console feed: a handoff changed."""
+        self.changed.set()
+
+    # -- the bot's side --------------------------------------------------------------------------
+
+    async def agents_online(self) -> int:
+        """How many agents are available for live chat right now (the dialogue offers chat only then)."""
+        async with self._sessions() as session:
+            return await agent_store.count_available(session, now=self._clock())
+
+    async def start(self, turn_context: TurnContext, *, case_number: str | None, reason: str, at: datetime) -> int:
+        """Queue the conversation for an agent; return its place in the queue."""
+        activity = turn_context.activity
+        reference = TurnContext.get_conversation_reference(activity).serialize()
+        async with self._sessions() as session, session.begin():
+            case = await case_store.get_case(session, number=case_number) if case_number else None
+            handoff, created = await handoff_store.create_handoff(
+                session,
+                conversation_id=activity.conversation.id,
+                channel=activity.channel_id or "unknown",
+                reason=reason,
+                reference=reference,
+                at=at,
+                case_number=case.number if case else None,
+                severity=int(case.severity) if case else None,
+                response_due=case.response_due if case else None,
+            )
+            position = await handoff_store.queue_position(session, handoff_id=handoff.id)
+        if created:
+            log.info("handoff %s queued for conversation %s (%s)", handoff.id, handoff.conversation_id, reason)
+        self.notify()
+        return position or 1
+
+    async def relay_customer(self, turn_context: TurnContext) -> bool:
+        """While a conversation is handed off, keep the customer's message for the agent; True = bot silent."""
+        activity = turn_context.activity
+        if activity.type != ActivityTypes.message or activity.conversation is None:
+            return False
+        conversation_id = activity.conversation.id
+        async with self._sessions() as session, session.begin():
+            handoff = await handoff_store.open_handoff_for(session, conversation_id=conversation_id)
+            if handoff is None:
+                return False
+            if not await _seen(session, conversation_id, activity.id):
+                names = [a.name or a.content_type or "attachment" for a in activity.attachments or []]
+                text = activity.text or ""
+                if names:
+                    text = (text + " " if text else "") + "[attachments: " + ", ".join(names) + "]"
+                await transcript_store.append_transcript(
+                    session,
+                    conversation_id=conversation_id,
+                    role="customer",
+                    text=text,
+                    at=self._clock(),
+                    activity=activity.serialize(),
+                    channel=handoff.channel,
+                )
+                await handoff_store.touch(session, handoff_id=handoff.id)
+        self.notify()
+        return True
+
+    # -- the agent's side ------------------------------------------------------------------------
+
+    async def claim(self, handoff_id: int, agent: AgentPublic, at: datetime) -> HandoffPublic:
+        """Take a queued conversation; HandoffStateError when another agent was first."""
+        async with self._sessions() as session, session.begin():
+            if await handoff_store.get_handoff(session, handoff_id=handoff_id) is None:
+                raise HandoffNotFoundError(f"no handoff {handoff_id}")
+            won = await handoff_store.claim(session, handoff_id=handoff_id, agent_id=agent.id, at=at)
+            handoff = await handoff_store.get_handoff(session, handoff_id=handoff_id)
+            assert handoff is not None
+            if won:
+                await self._log_line(session, handoff, "bot", _joined(agent), at)
+        if not won:
+            raise HandoffStateError("this conversation was claimed by another agent or has ended")
+        log.info("handoff %s claimed by agent %s", handoff_id, agent.id)
+        self.notify()
+        await self._deliver_quietly(handoff, [_message(_joined(agent))])
+        return handoff
+
+    async def send_agent_message(self, handoff_id: int, agent: AgentPublic, text: str, at: datetime) -> None:
+        """Send the agent's words to the customer; the first reply on a case stamps its first response."""
+        async with self._sessions() as session, session.begin():
+            handoff = await self._owned(session, handoff_id, agent)
+            await self._log_line(session, handoff, "agent", text, at)
+            if handoff.case_number:
+                case = await case_store.record_first_response(
+                    session, number=handoff.case_number, actor=agent.name, at=at
+                )
+                if case.first_response_at == at:
+                    log.info("case %s: first response, target met: %s", case.number, case.response_met)
+        self.notify()
+        await self._deliver(handoff, [_message(text, agent=agent.name)])
+
+    async def hand_back(self, handoff_id: int, agent: AgentPublic, at: datetime) -> None:
+        """Return the conversation to the bot, which tells the customer and carries on."""
+        message = "You're back with the assistant."
+        async with self._sessions() as session, session.begin():
+            handoff = await self._owned(session, handoff_id, agent)
+            if not await handoff_store.hand_back(session, handoff_id=handoff_id, agent_id=agent.id, at=at):
+                raise HandoffStateError("the conversation is no longer active")
+            await self._log_line(session, handoff, "bot", message, at)
+        log.info("handoff %s handed back to the bot by agent %s", handoff_id, agent.id)
+        self.notify()
+        await self._resume(handoff, [message], lambda state: resume_dialogue(state, self._policy), at)
+
+    async def close(self, handoff_id: int, agent: AgentPublic, at: datetime) -> None:
+        """End the live chat; the customer's next message starts a new conversation with the bot."""
+        message = f"{agent.name} has closed the chat. Thank you for contacting {self._policy.company_name}."
+        async with self._sessions() as session, session.begin():
+            handoff = await self._owned(session, handoff_id, agent)
+            if not await handoff_store.close(session, handoff_id=handoff_id, agent_id=agent.id, at=at):
+                raise HandoffStateError("the conversation is no longer active")
+            await self._log_line(session, handoff, "bot", message, at)
+        log.info("handoff %s closed by agent %s", handoff_id, agent.id)
+        self.notify()
+        await self._deliver_quietly(handoff, [_message(message)])
+
+    async def _owned(self, session: AsyncSession, handoff_id: int, agent: AgentPublic) -> HandoffPublic:
+        handoff = await handoff_store.get_handoff(session, handoff_id=handoff_id, lock=True)
+        if handoff is None:
+            raise HandoffNotFoundError(f"no handoff {handoff_id}")
+        if handoff.agent_id is not None and handoff.agent_id != agent.id:
+            raise NotYourHandoffError("another agent has this conversation")
+        if handoff.status is not HandoffStatus.ACTIVE:
+            raise HandoffStateError(f"the conversation is {handoff.status.value}, not active")
+        return handoff
+
+    # -- nobody came -----------------------------------------------------------------------------
+
+    async def expire_due(self) -> int:
+        """Turn handoffs nobody took within the timeout into web support requests; return how many."""
+        now = self._clock()
+        told: dict[int, str] = {}
+        async with self._sessions() as session, session.begin():
+            expired = await handoff_store.due_timeouts(session, now=now, timeout=self.timeout)
+            for handoff in expired:
+                case = None
+                if handoff.case_number:
+                    with contextlib.suppress(CaseNotFoundError):
+                        await handoff_store.route_to_web_request(
+                            session, number=handoff.case_number, actor="bot", at=now
+                        )
+                        case = await case_store.get_case(session, number=handoff.case_number)
+                told[handoff.id] = self._timed_out_text(case, now)
+                await self._log_line(session, handoff, "bot", told[handoff.id], now)
+        for handoff in expired:
+            log.info("handoff %s timed out unclaimed; case %s is a web request", handoff.id, handoff.case_number)
+            await self._resume(handoff, [told[handoff.id]], lambda state: resume_dialogue(state, self._policy), now)
+        if expired:
+            self.notify()
+        return len(expired)
+
+    def _timed_out_text(self, case: CasePublic | None, now: datetime) -> str:
+        sorry = "Sorry, no live agent could take your chat in time."
+        if case is None:
+            return f"{sorry} I haven't recorded a case for you yet: let's do that now, so an engineer can follow up."
+        when = w.due(case.response_due, now, self._policy.chat.tz)
+        return (
+            f"{sorry} I've passed case {case.number} to our engineers as a web support request; "
+            f"an engineer will respond {when}."
+        )
+
+    async def run_sweeper(self) -> None:
+        """Sweep for timed-out handoffs until stop_sweeper()."""
+        while not self._stopping.is_set():
+            try:
+                await self.expire_due()
+            except (SQLAlchemyError, OSError) as exc:
+                # A database hiccup must not end the sweeper; the next round retries.
+                log.warning("handoff timeout sweep failed: %s", type(exc).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), SWEEP_INTERVAL_SECONDS)
+
+    def stop_sweeper(self) -> None:
+        """Let the sweeper finish its round and end (cancelling a query midway strands its connection)."""
+        self._stopping.set()
+
+    # -- talking to the customer -----------------------------------------------------------------
+
+    async def _log_line(
+        self, session: AsyncSession, handoff: HandoffPublic, role: str, text: str, at: datetime
+    ) -> None:
+        await transcript_store.append_transcript(
+            session, conversation_id=handoff.conversation_id, role=role, text=text, at=at, channel=handoff.channel
+        )
+        await handoff_store.touch(session, handoff_id=handoff.id)
+
+    async def _continue(self, handoff: HandoffPublic, logic: Callable[[TurnContext], Awaitable[None]]) -> None:
+        reference = ConversationReference().deserialize(handoff.conversation_reference)
+        # CloudAdapter.continue_conversation (botbuilder 4.17.1) builds the claims from bot_app_id: "" in local
+        # mode, the app id otherwise; the reply goes to the reference's serviceUrl (the gateway's connector).
+        try:
+            await self._adapter.continue_conversation(reference, logic, self._app_id)
+        except Exception as exc:  # msrest and aiohttp raise many kinds; all mean "not delivered"
+            log.warning("handoff %s: message not delivered: %s", handoff.id, type(exc).__name__)
+            raise DeliveryError("the customer's chat did not take the message") from exc
+
+    async def _deliver(self, handoff: HandoffPublic, activities: Sequence[Activity]) -> None:
+        async def send(turn_context: TurnContext) -> None:
+            await turn_context.send_activities(list(activities))
+
+        await self._continue(handoff, send)
+
+    async def _deliver_quietly(self, handoff: HandoffPublic, activities: Sequence[Activity]) -> None:
+        # A notice the agent did not write: failing to deliver it must not fail the agent's action.
+        with contextlib.suppress(DeliveryError):
+            await self._deliver(handoff, activities)
+
+    async def _resume(self, handoff: HandoffPublic, lead: Sequence[str], resume: Resume, at: datetime) -> None:
+        """Tell the customer `lead`, put the dialogue where it continues and ask its next question."""
+        prompts: list[str] = []
+
+        async def carry_on(turn_context: TurnContext) -> None:
+            await self._conversation_state.load(turn_context)
+            stored = await self._dialogue.get(turn_context)
+            state, prompt = resume(convo.State.from_dict(stored) if isinstance(stored, dict) else convo.State())
+            await self._dialogue.set(turn_context, state.to_dict())
+            await self._conversation_state.save_changes(turn_context)
+            prompts.append(prompt.text)
+            await turn_context.send_activities([*(_message(text) for text in lead), _prompt_activity(prompt)])
+
+        with contextlib.suppress(DeliveryError):
+            await self._continue(handoff, carry_on)
+        if prompts:
+            async with self._sessions() as session, session.begin():
+                await transcript_store.append_lines(
+                    session,
+                    conversation_id=handoff.conversation_id,
+                    channel=handoff.channel,
+                    at=at,
+                    lines=[("bot", text) for text in prompts],
+                )
+
+
+def resume_dialogue(state: convo.State, policy: Policy) -> tuple[convo.State, convo.Prompt]:
+    """Where the dialogue picks up after a handoff: the account, the problem, or anything else."""
+    if not state.k_number:
+        asked = replace(state, phase=convo.Phase.ASK_ACCOUNT, silences=0)
+        return asked, w.ask_account(policy, phone=False, have_problem=bool(state.problem))
+    if not state.last_case:
+        return replace(state, phase=convo.Phase.ASK_PROBLEM, silences=0), w.ask_problem(phone=False)
+    return replace(state, phase=convo.Phase.ANYTHING_ELSE, silences=0), w.anything_else(phone=False)
+
+
+def _joined(agent: AgentPublic) -> str:
+    return f"{agent.name} from the support team has joined the chat."
+
+
+def _message(text: str, *, agent: str | None = None) -> Activity:
+    data = {"handoff": {"agent": agent}} if agent else None
+    return Activity(type=ActivityTypes.message, text=text, input_hint="acceptingInput", channel_data=data)
+
+
+async def _seen(session: AsyncSession, conversation_id: str, activity_id: str | None) -> bool:
+    """True if this activity is already in the transcript (a client's retry of the same message)."""
+    if not activity_id:
+        return False
+    lines = await transcript_store.get_transcript(session, conversation_id=conversation_id)
+    return any((line.activity or {}).get("id") == activity_id for line in lines[-_DEDUPE_LINES:])
+
+
+HANDOFF = web.AppKey("handoff", HandoffService)
+
+
+def setup_handoff(app: web.Application) -> HandoffService:
+    """Create the handoff service from the app's shared objects and run its timeout sweeper."""
+    settings = app[SETTINGS]
+    service = HandoffService(
+        session_maker=app[SESSION_MAKER],
+        adapter=app[ADAPTER],
+        conversation_state=app[CONVERSATION_STATE],
+        policy=app[POLICY],
+        clock=app[CLOCK],
+        timeout=timedelta(seconds=settings.handoff_timeout_seconds),
+        app_id=settings.microsoft_app_id,
+    )
+    app[HANDOFF] = service
+
+    tasks: list[asyncio.Task[None]] = []
+
+    async def start_sweeper(app: web.Application) -> None:
+        tasks.append(asyncio.create_task(service.run_sweeper(), name="handoff timeouts"))
+
+    async def stop_sweeper(app: web.Application) -> None:
+        # on_shutdown, not cleanup_ctx: it must stop before the database engine (created earlier) is disposed.
+        service.stop_sweeper()
+        for task in tasks:
+            await task
+
+    app.on_startup.append(start_sweeper)
+    app.on_shutdown.append(stop_sweeper)
+    return service

@@ -1,0 +1,297 @@
+"""Live-agent handoffs: the queue, race-free claims, hand-back, close and the unclaimed timeout."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column
+from sqlalchemy import update as sa_update
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from intake.domain import Outcome, require_aware
+from store.cases import add_event, normalise_case_number
+from store.db import upsert
+from store.errors import CaseNotFoundError
+from store.models import Case, UTCDateTime
+
+
+class HandoffStatus(StrEnum):
+    """Where a handoff stands; queued and active ones are open."""
+
+    QUEUED = "queued"  # waiting for an agent; the bot stays silent
+    ACTIVE = "active"  # an agent has it
+    RETURNED = "returned"  # handed back to the bot
+    CLOSED = "closed"  # the agent ended the chat
+    TIMED_OUT = "timed_out"  # nobody took it in time: turned into a web support request
+
+
+OPEN_STATUSES: tuple[HandoffStatus, ...] = (HandoffStatus.QUEUED, HandoffStatus.ACTIVE)
+
+
+class HandoffBase(SQLModel):
+    """Fields of a handoff shared by the table and its read model."""
+
+    conversation_id: str = Field(max_length=200, index=True)
+    # The Bot Framework channel id of the conversation ("directline", ...).
+    channel: str = Field(max_length=64)
+    case_number: str | None = Field(default=None, max_length=16, index=True)
+    reason: str = Field(max_length=32)
+    agent_id: int | None = Field(default=None, foreign_key="agents.id", ondelete="SET NULL", index=True)
+    # Copied from the case so the queue orders without a join; kept in step when an agent changes it.
+    severity: int | None = None
+    response_due: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    conversation_reference: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    # Bumped on every change and relayed message: the consoles' poll compares versions across processes.
+    version: int = 0
+
+
+class Handoff(HandoffBase, table=True):
+    """A conversation handed to (or waiting for) a live agent."""
+
+    __tablename__ = "handoffs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    status: str = Field(max_length=16, index=True)
+    # The conversation id while open, NULL after: the unique constraint allows one open handoff per
+    # conversation on both backends (NULLs never collide), and is the conflict target of an idempotent create.
+    open_conversation_id: str | None = Field(default=None, max_length=200, unique=True)
+
+
+class HandoffPublic(HandoffBase):
+    """Read model of a handoff."""
+
+    id: int
+    status: HandoffStatus
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+def _public(row: Handoff) -> HandoffPublic:
+    return HandoffPublic.model_validate(row)
+
+
+def _queue_order() -> tuple[Any, ...]:
+    # Most severe first; cases without a severity (no case yet) last; then the nearest target, then FIFO.
+    return (
+        col(Handoff.severity).asc().nulls_last(),
+        col(Handoff.response_due).asc().nulls_last(),
+        col(Handoff.created_at),
+        col(Handoff.id),
+    )
+
+
+async def create_handoff(
+    session: AsyncSession,
+    *,
+    conversation_id: str,
+    channel: str,
+    reason: str,
+    reference: Mapping[str, Any],
+    at: datetime,
+    case_number: str | None = None,
+    severity: int | None = None,
+    response_due: datetime | None = None,
+) -> tuple[HandoffPublic, bool]:
+    """Queue a handoff; when the conversation already has an open one, return it. True if created."""
+    number = normalise_case_number(case_number) if case_number else None
+    result: Any = await session.exec(
+        upsert(session, Handoff)
+        .values(
+            conversation_id=conversation_id,
+            channel=channel,
+            case_number=number,
+            reason=reason,
+            status=HandoffStatus.QUEUED.value,
+            severity=severity,
+            response_due=None if response_due is None else require_aware(response_due, "response_due"),
+            conversation_reference=dict(reference),
+            created_at=require_aware(at, "at"),
+            version=0,
+            open_conversation_id=conversation_id,
+        )
+        .on_conflict_do_nothing(index_elements=["open_conversation_id"])
+    )
+    created = result.rowcount == 1
+    handoff = await open_handoff_for(session, conversation_id=conversation_id)
+    assert handoff is not None  # inserted, or the open one we collided with
+    return handoff, created
+
+
+async def get_handoff(session: AsyncSession, *, handoff_id: int, lock: bool = False) -> HandoffPublic | None:
+    """Return the handoff with this id, or None; lock=True holds its row until the transaction ends."""
+    query = select(Handoff).where(Handoff.id == handoff_id)
+    if lock:
+        # PostgreSQL: a check-then-write (is it still active and mine?) cannot interleave with a hand-back.
+        # SQLite's BEGIN IMMEDIATE already serialises writers; its dialect leaves FOR UPDATE out.
+        query = query.with_for_update()
+    row = (await session.exec(query)).first()
+    return None if row is None else _public(row)
+
+
+async def open_handoff_for(session: AsyncSession, *, conversation_id: str) -> HandoffPublic | None:
+    """Return the conversation's queued or active handoff, or None."""
+    row = (await session.exec(select(Handoff).where(Handoff.open_conversation_id == conversation_id))).first()
+    return None if row is None else _public(row)
+
+
+async def queue(session: AsyncSession, *, statuses: Collection[HandoffStatus] = OPEN_STATUSES) -> list[HandoffPublic]:
+    """Return the open handoffs (or those in `statuses`) by severity, then response due, then age."""
+    query = select(Handoff).where(col(Handoff.status).in_([HandoffStatus(s).value for s in statuses]))
+    rows = (await session.exec(query.order_by(*_queue_order()))).all()
+    return [_public(row) for row in rows]
+
+
+async def queue_position(session: AsyncSession, *, handoff_id: int) -> int | None:
+    """Return the 1-based place of a queued handoff among the queued ones; None once it left the queue."""
+    query = select(Handoff.id).where(Handoff.status == HandoffStatus.QUEUED.value).order_by(*_queue_order())
+    ids = list((await session.exec(query)).all())
+    return ids.index(handoff_id) + 1 if handoff_id in ids else None
+
+
+async def list_handoffs(session: AsyncSession, *, status: HandoffStatus | str | None = None) -> list[HandoffPublic]:
+    """Return handoffs, optionally of one status, oldest first."""
+    query = select(Handoff)
+    if status is not None:
+        query = query.where(Handoff.status == HandoffStatus(status).value)
+    rows = (await session.exec(query.order_by(col(Handoff.created_at), col(Handoff.id)))).all()
+    return [_public(row) for row in rows]
+
+
+async def open_versions(session: AsyncSession) -> dict[int, int]:
+    """Return {id: version} of the open handoffs: what the consoles' poll compares between rounds."""
+    query = select(Handoff.id, Handoff.version).where(col(Handoff.open_conversation_id).is_not(None))
+    return {int(handoff_id or 0): int(version) for handoff_id, version in (await session.exec(query)).all()}
+
+
+async def claim(session: AsyncSession, *, handoff_id: int, agent_id: int, at: datetime) -> bool:
+    """Give a queued handoff to an agent; of concurrent claims exactly one gets True."""
+    # One conditional UPDATE: the database serialises the writers and only the first still sees 'queued'.
+    result: Any = await session.exec(
+        sa_update(Handoff)
+        .where(col(Handoff.id) == handoff_id, col(Handoff.status) == HandoffStatus.QUEUED.value)
+        .values(
+            status=HandoffStatus.ACTIVE.value,
+            agent_id=agent_id,
+            claimed_at=require_aware(at, "at"),
+            version=col(Handoff.version) + 1,
+        )
+    )
+    return bool(result.rowcount == 1)
+
+
+async def _end(
+    session: AsyncSession,
+    *,
+    handoff_id: int,
+    to: HandoffStatus,
+    at: datetime,
+    from_statuses: Collection[HandoffStatus],
+    agent_id: int | None,
+) -> bool:
+    query = sa_update(Handoff).where(
+        col(Handoff.id) == handoff_id, col(Handoff.status).in_([s.value for s in from_statuses])
+    )
+    if agent_id is not None:
+        query = query.where(col(Handoff.agent_id) == agent_id)
+    result: Any = await session.exec(
+        query.values(
+            status=to.value,
+            ended_at=require_aware(at, "at"),
+            open_conversation_id=None,
+            version=col(Handoff.version) + 1,
+        )
+    )
+    return bool(result.rowcount == 1)
+
+
+async def hand_back(session: AsyncSession, *, handoff_id: int, agent_id: int, at: datetime) -> bool:
+    """Return an active handoff of `agent_id` to the bot; False if it is not theirs or not active."""
+    return await _end(
+        session,
+        handoff_id=handoff_id,
+        to=HandoffStatus.RETURNED,
+        at=at,
+        from_statuses=(HandoffStatus.ACTIVE,),
+        agent_id=agent_id,
+    )
+
+
+async def close(session: AsyncSession, *, handoff_id: int, agent_id: int, at: datetime) -> bool:
+    """End an active handoff of `agent_id`; False if it is not theirs or not active."""
+    return await _end(
+        session,
+        handoff_id=handoff_id,
+        to=HandoffStatus.CLOSED,
+        at=at,
+        from_statuses=(HandoffStatus.ACTIVE,),
+        agent_id=agent_id,
+    )
+
+
+async def due_timeouts(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    timeout: timedelta,  # noqa: ASYNC109  (how long a handoff may wait, not an I/O deadline)
+) -> list[HandoffPublic]:
+    """Time out the handoffs queued for `timeout` or longer; return those this caller timed out."""
+    cutoff = require_aware(now, "now") - timeout
+    query = select(Handoff.id).where(Handoff.status == HandoffStatus.QUEUED.value, col(Handoff.created_at) <= cutoff)
+    won: list[HandoffPublic] = []
+    for found_id in (await session.exec(query.order_by(col(Handoff.id)))).all():
+        handoff_id = int(found_id or 0)
+        # Per row compare-and-set: an agent's claim or another process's sweep may get there first.
+        if await _end(
+            session,
+            handoff_id=handoff_id,
+            to=HandoffStatus.TIMED_OUT,
+            at=now,
+            from_statuses=(HandoffStatus.QUEUED,),
+            agent_id=None,
+        ):
+            found = await get_handoff(session, handoff_id=handoff_id)
+            assert found is not None
+            won.append(found)
+    return won
+
+
+async def touch(session: AsyncSession, *, handoff_id: int) -> None:
+    """Bump a handoff's version (a message was relayed) so every process's consoles look again."""
+    await session.exec(sa_update(Handoff).where(col(Handoff.id) == handoff_id).values(version=col(Handoff.version) + 1))
+
+
+async def sync_severity(session: AsyncSession, *, case_number: str, severity: int) -> None:
+    """Keep the open handoffs of a case ordered by its new severity."""
+    await session.exec(
+        sa_update(Handoff)
+        .where(col(Handoff.case_number) == case_number, col(Handoff.open_conversation_id).is_not(None))
+        .values(severity=severity, version=col(Handoff.version) + 1)
+    )
+
+
+async def route_to_web_request(session: AsyncSession, *, number: str, actor: str, at: datetime) -> str:
+    """Make a case a web support request (no agent took its chat), logging why; return the old outcome."""
+    case = (await session.exec(select(Case).where(Case.number == number))).first()
+    if case is None:
+        raise CaseNotFoundError(f"no case {number!r}")
+    previous = case.outcome
+    case.outcome = Outcome.WEB_REQUEST.value
+    session.add(case)
+    await add_event(
+        session,
+        number=number,
+        kind="handoff_timed_out",
+        actor=actor,
+        at=at,
+        detail={"outcome": {"from": previous, "to": Outcome.WEB_REQUEST.value}},
+    )
+    return previous

@@ -1,0 +1,1 @@
+"""Tests of the agent console and the live-agent relay."""

@@ -1,0 +1,149 @@
+"""Two real pages in headless Chromium: a customer in Web Chat on / and an agent in the console at /agent."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Locator, Page, expect
+
+from store.directline import list_activities
+from store.handoffs import list_handoffs
+from tests.bot.browser import WatchedPage, chromium_fixture, watched_page_fixture  # noqa: F401  (fixtures)
+
+from .harness import PASSWORD, Site, running_site
+
+pytestmark = pytest.mark.browser
+
+WAIT_MS = 15_000
+
+
+@pytest.fixture
+async def site(db_url: str) -> AsyncIterator[Site]:
+    async with running_site(db_url) as running:
+        yield running
+
+
+@pytest.fixture
+async def agent_page(chromium: Browser) -> AsyncIterator[WatchedPage]:
+    """A second browser context: the agent's own cookies, apart from the customer's."""
+    context = await chromium.new_context()
+    page = await context.new_page()
+    watched = WatchedPage(page)
+    page.on("console", watched.on_console)
+    page.on("pageerror", watched.on_page_error)
+    try:
+        yield watched
+    finally:
+        await context.close()
+
+
+async def _sign_in(page: Page, base_url: str, name: str) -> None:
+    await page.goto(f"{base_url}/agent")
+    await expect(page).to_have_url(re.compile(r"/agent/sign-in$"))
+    await page.get_by_label("Name").fill(name)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page).to_have_url(re.compile(r"/agent$"))
+    await expect(page.locator("#connection")).to_have_text("Live", timeout=WAIT_MS)
+    async with page.expect_response(lambda r: r.url.endswith("/agent/console/presence") and r.ok):
+        await page.get_by_label("Status").select_option("available")
+
+
+async def _customer_says(page: Page, text: str) -> None:
+    box = page.get_by_role("textbox").first
+    await box.fill(text)
+    await box.press("Enter")
+
+
+def _bubble(page: Page, text: str) -> Locator:
+    return page.locator("#webchat p").filter(has_text=text).first
+
+
+async def _bot_texts(site: Site, conversation_id: str) -> list[str]:
+    activities = await list_activities(site.sessions, conversation_id=conversation_id, after_seq=0)
+    return [
+        a.body.get("text") or ""
+        for a in activities
+        if a.body.get("type") == "message" and (a.body.get("from") or {}).get("role") == "bot"
+    ]
+
+
+async def test_customer_and_agent_chat_live_while_the_bot_stays_silent(
+    site: Site, watched_page: WatchedPage, agent_page: WatchedPage, tmp_path: Path
+) -> None:
+    await site.add_agent("alice")
+    agent = agent_page.page
+    await _sign_in(agent, site.base_url, "alice")
+    await expect(agent.locator("#queue-empty")).to_be_visible()
+
+    customer = watched_page.page
+    await customer.goto(f"{site.base_url}/")
+    await expect(_bubble(customer, "K#")).to_be_visible(timeout=WAIT_MS)
+    await _customer_says(customer, "K123456 how do I export a report to PDF?")
+    await expect(_bubble(customer, "Is that right?")).to_be_visible(timeout=WAIT_MS)
+    await _customer_says(customer, "talk to an agent")
+    queued = "You're number 1 in the queue for a live agent."
+    # Web Chat typesets apostrophes as curly quotes: match the words around them.
+    await expect(_bubble(customer, "number 1 in the queue for a live agent")).to_be_visible(timeout=WAIT_MS)
+
+    # The queue updates live (no reload) with the case, its severity and the time left to respond.
+    entry = agent.locator("#queue li").first
+    await expect(entry).to_contain_text("How do I export a report to PDF?", timeout=WAIT_MS)
+    await expect(entry).to_contain_text("Sev 4")
+    await expect(entry.locator(".due")).to_contain_text("left to respond")
+    await entry.get_by_role("button", name="Claim").click()
+    transcript = agent.locator("#transcript")
+    await expect(transcript.locator("li.customer").filter(has_text="talk to an agent")).to_be_visible(timeout=WAIT_MS)
+    await expect(agent.locator("#conversation-state")).to_have_text("You are chatting with the customer.")
+    await expect(_bubble(customer, "alice from the support team has joined")).to_be_visible(timeout=WAIT_MS)
+
+    # Customer -> agent, live.
+    await _customer_says(customer, "Which menu has the PDF export?")
+    await expect(transcript.locator("li.customer").filter(has_text="Which menu has the PDF export?")).to_be_visible(
+        timeout=WAIT_MS
+    )
+    # Agent -> customer, live.
+    reply = agent.get_by_label("Message to the customer")
+    await reply.fill("It's under File > Export > PDF.")
+    await reply.press("Enter")
+    await expect(_bubble(customer, "under File > Export > PDF.")).to_be_visible(timeout=WAIT_MS)
+    await expect(transcript.locator("li.agent").filter(has_text="File > Export")).to_be_visible()
+    await _customer_says(customer, "Thanks, found it")
+    await expect(transcript.locator("li.customer").filter(has_text="Thanks, found it")).to_be_visible(timeout=WAIT_MS)
+    await expect(agent.locator("#case")).to_contain_text("met")  # first response recorded, target met
+
+    # While the agent had the chat, the bot said nothing: only the agent and the join notice reached Web Chat.
+    async with site.sessions() as session:
+        [handoff] = await list_handoffs(session)
+    shown = await _bot_texts(site, handoff.conversation_id)
+    after = shown[shown.index(queued) + 1 :]
+    assert after == ["alice from the support team has joined the chat.", "It's under File > Export > PDF."]
+    await customer.screenshot(path=str(tmp_path / "customer.png"))
+    await agent.screenshot(path=str(tmp_path / "agent.png"), full_page=True)
+
+    # Hand back: the bot takes over again and carries on with the dialogue.
+    await agent.get_by_role("button", name="Hand back to the bot").click()
+    await expect(_bubble(customer, "back with the assistant.")).to_be_visible(timeout=WAIT_MS)
+    await expect(_bubble(customer, "Is there anything else I can help with?")).to_be_visible(timeout=WAIT_MS)
+    await expect(agent.locator("#conversation-state")).to_have_text("Handed back to the assistant.", timeout=WAIT_MS)
+    await expect(agent.locator("#queue-empty")).to_be_visible(timeout=WAIT_MS)
+    await _customer_says(customer, "That's all")
+    await expect(_bubble(customer, "Goodbye")).to_be_visible(timeout=WAIT_MS)
+    await expect(customer.get_by_text("Send failed", exact=False)).to_have_count(0)
+    assert watched_page.errors == []
+    assert agent_page.errors == []
+
+
+async def test_supervisor_page_renders_open_cases(site: Site, agent_page: WatchedPage) -> None:
+    await site.add_agent("boss", role="supervisor")
+    page = agent_page.page
+    await _sign_in(page, site.base_url, "boss")
+    await expect(page.locator("#supervisor-link")).to_be_visible(timeout=WAIT_MS)
+    await page.locator("#supervisor-link").click()
+    await expect(page).to_have_url(re.compile(r"/agent/supervisor$"))
+    await expect(page.locator("#updated")).to_contain_text("Updated", timeout=WAIT_MS)
+    await expect(page.locator("#open-cases")).to_contain_text("No open cases.")
+    assert agent_page.errors == []

@@ -1,0 +1,122 @@
+"""The live queue stream: the current queue first, then every change, from this process or another."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from datetime import timedelta
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.console import events
+from store.db import create_engine, session_factory
+from store.handoffs import create_handoff
+
+from .harness import Agent, hand_off, running_site
+
+
+async def _next_event(response: aiohttp.ClientResponse, wait_s: float = 5.0) -> tuple[str, dict[str, Any]]:
+    """Read one server-sent event (skipping keepalive comments)."""
+    name, data = "", ""
+    while True:
+        raw = await asyncio.wait_for(response.content.readline(), wait_s)
+        if not raw:
+            raise AssertionError("the stream ended")
+        line = raw.decode().rstrip("\n")
+        if line.startswith(":"):
+            continue
+        if line.startswith("event: "):
+            name = line.removeprefix("event: ")
+        elif line.startswith("data: "):
+            data = line.removeprefix("data: ")
+        elif line == "" and name:
+            return name, json.loads(data)
+
+
+async def _open(agent: Agent) -> aiohttp.ClientResponse:
+    response = await agent.http.get(f"{agent.base_url}/agent/console/events")
+    assert response.status == 200 and response.headers["Content-Type"].startswith("text/event-stream")
+    return response
+
+
+async def test_the_stream_sends_the_queue_then_each_change(db_url: str) -> None:
+    async with running_site(db_url) as site:
+        alice = await site.sign_in("alice")
+        stream = await _open(alice)
+        try:
+            name, first = await _next_event(stream)
+            assert name == "queue" and first["items"] == [] and first["now"].startswith("2026-11-24T10:00")
+            customer = await site.customer()
+            await hand_off(customer, with_case=True)
+            name, data = await _next_event(stream)
+            while not data["items"]:
+                name, data = await _next_event(stream)
+            item = data["items"][0]
+            assert item["status"] == "queued" and item["severity"] == 4 and item["response_due"]
+            await alice.ok("POST", f"/handoffs/{item['id']}/claim")
+            while data["items"][0]["status"] != "active":
+                _, data = await _next_event(stream)
+            assert data["items"][0]["agent"]["name"] == "alice"
+            # A customer's message bumps the version, so the agent's open conversation reloads.
+            version = data["items"][0]["version"]
+            await customer.say("still there?")
+            while data["items"][0]["version"] == version:
+                _, data = await _next_event(stream)
+        finally:
+            stream.close()
+
+
+async def test_changes_made_by_another_process_arrive_through_the_poll(db_url: str) -> None:
+    async with running_site(db_url) as site:
+        alice = await site.sign_in("alice")
+        stream = await _open(alice)
+        other = create_engine(db_url)  # another process's connection: no in-process wake-up reaches us
+        try:
+            await _next_event(stream)
+            started = time.monotonic()
+            async with session_factory(other)() as session, session.begin():
+                await create_handoff(
+                    session,
+                    conversation_id="elsewhere",
+                    channel="directline",
+                    reason="question",
+                    reference={},
+                    at=site.clock(),
+                )
+            _, data = await _next_event(stream)
+            assert [i["reason"] for i in data["items"]] == ["question"]
+            assert time.monotonic() - started < events.POLL_INTERVAL.total_seconds() + 1.5
+        finally:
+            stream.close()
+            await other.dispose()
+
+
+async def test_a_disabled_agents_stream_ends(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Check the session on every round instead of every 30 seconds.
+    monkeypatch.setattr(events, "TOUCH_EVERY", timedelta(0))
+    monkeypatch.setattr(events, "KEEPALIVE", timedelta(milliseconds=100))
+    async with running_site(db_url) as site:
+        alice = await site.sign_in("alice")
+        stream = await _open(alice)
+        try:
+            await _next_event(stream)
+            await site.disable("alice")
+            name, _ = await _next_event(stream)
+            assert name == "signed_out"
+            assert await asyncio.wait_for(stream.content.read(), 5) == b""
+        finally:
+            stream.close()
+
+
+async def test_shutdown_is_not_held_up_by_open_streams(db_url: str) -> None:
+    started = 0.0
+    async with running_site(db_url) as site:
+        alice = await site.sign_in("alice")
+        stream = await _open(alice)
+        await _next_event(stream)
+        started = time.monotonic()
+    assert time.monotonic() - started < 5
+    stream.close()
