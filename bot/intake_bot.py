@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 VOICE_CHANNEL_ID = "twilio-voice"
 STATE_PROPERTY = "intake"
 LAST_TURN_PROPERTY = "last_turn"
+HANDED_OFF_PROPERTY = "handed_off"
 EVENT_NO_INPUT = "intake.no_input"
 EVENT_HANGUP = "intake.hangup"
 EVENT_CONNECT_ONCALL = "intake.connect_oncall"
@@ -60,6 +61,8 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
         self._conversation_state = conversation_state
         self._state: StatePropertyAccessor = conversation_state.create_property(STATE_PROPERTY)
         self._last_turn: StatePropertyAccessor = conversation_state.create_property(LAST_TURN_PROPERTY)
+        # Set when this conversation asks for a live agent, so the other turns skip the handoff lookup.
+        self._handed_off: StatePropertyAccessor = conversation_state.create_property(HANDED_OFF_PROPERTY)
         self._effects = EffectRunner(session_maker=session_maker, policy=policy, handoff=handoff)
         self._handoff = handoff
         self._clock = clock
@@ -75,10 +78,13 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
                 if replies:
                     await turn_context.send_activities(replies)
                 return
-        if self._handoff is not None and await self._handoff.relay_customer(turn_context):
-            # Handed off to a live agent: the agent answers, never the bot too.
-            await self._conversation_state.save_changes(turn_context)
-            return
+        if self._handoff is not None and await self._handed_off.get(turn_context):
+            if await self._handoff.relay_customer(turn_context):
+                # Handed off to a live agent: the agent answers, never the bot too.
+                await self._conversation_state.save_changes(turn_context)
+                return
+            if turn_context.activity.type == ActivityTypes.message:
+                await self._handed_off.delete(turn_context)  # the agent handed back or closed
         await super().on_turn(turn_context)
         await self._conversation_state.save_changes(turn_context)
 
@@ -147,6 +153,8 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
             followups: list[Activity] = []
             result = None
             for effect in step.effects:
+                if isinstance(effect, convo.RequestHandoff):
+                    await self._handed_off.set(turn_context, True)
                 outcome = await self._effects.run(turn_context, ctx, step.state, effect)
                 followups.extend(outcome.activities)
                 if outcome.result is not None:
@@ -169,7 +177,9 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
     async def _context(self, turn_context: TurnContext) -> convo.Context:
         activity = turn_context.activity
         channel = Channel.PHONE if activity.channel_id == VOICE_CHANNEL_ID else Channel.CHAT
-        agents = await self._agents_online() if channel is Channel.CHAT else 0
+        # Agents matter only while live chat is open: skip the query (a transaction) at night and on the phone.
+        chat_open = channel is Channel.CHAT and self._policy.chat.is_open(self._clock())
+        agents = await self._agents_online() if chat_open else 0
         return convo.Context(
             policy=self._policy,
             channel=channel,

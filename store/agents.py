@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -19,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake.domain import require_aware
 from store.cases import normalise_case_number
-from store.db import SQLITE_BEGIN_OPTION, SessionMaker, upsert
+from store.db import upsert
 from store.errors import StoreError
 from store.models import Agent, ApiToken, Case, CaseEvent, CasePublic, UTCDateTime
 
@@ -64,12 +62,6 @@ class AgentNotFoundError(AgentError, LookupError):
     """No agent has that name or id."""
 
 
-@asynccontextmanager
-async def read_session(session_maker: SessionMaker) -> AsyncIterator[AsyncSession]:
-    """A session for lookups only: on SQLite it does not queue for the write lock (BEGIN DEFERRED)."""
-    async with session_maker() as session:
-        await session.connection(execution_options={SQLITE_BEGIN_OPTION: "DEFERRED"})
-        yield session
 
 
 # --- tables ---------------------------------------------------------------------------------------

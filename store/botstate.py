@@ -13,7 +13,7 @@ from jsonpickle.unpickler import Unpickler  # type: ignore[import-untyped]
 from sqlmodel import col, delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from store.db import SessionMaker, upsert
+from store.db import SessionMaker, read_session, upsert
 from store.errors import StorageConflictError, StorageItemError
 from store.models import BotState
 
@@ -37,7 +37,7 @@ class SqlStorage(Storage):  # type: ignore[misc]
         """Return the stored items of `keys` that exist, each carrying its current e_tag."""
         if not keys:
             return {}
-        async with self._session_maker() as session:
+        async with read_session(self._session_maker) as session:
             rows = (await session.exec(select(BotState).where(col(BotState.key).in_(list(keys))))).all()
         return {row.key: _restore(row.data, row.etag) for row in rows}
 

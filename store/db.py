@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -78,6 +80,14 @@ SessionMaker: TypeAlias = async_sessionmaker[AsyncSession]
 def session_factory(engine: AsyncEngine) -> SessionMaker:
     """Return the session factory every store function takes (objects stay usable after commit)."""
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def read_session(session_maker: SessionMaker) -> AsyncIterator[AsyncSession]:
+    """A session for lookups only: on SQLite it does not queue for the write lock (BEGIN DEFERRED)."""
+    async with session_maker() as session:
+        await session.connection(execution_options={SQLITE_BEGIN_OPTION: "DEFERRED"})
+        yield session
 
 
 def dialect_name(session: AsyncSession) -> str:

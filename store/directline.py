@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +11,7 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake.domain import require_aware
-from store.db import SQLITE_BEGIN_OPTION, SessionMaker
+from store.db import SessionMaker, read_session
 from store.models import UTCDateTime
 
 _FK_CONVERSATION = "fk_directline_activities_conversation_id"
@@ -82,12 +81,6 @@ def format_activity_id(conversation_id: str, seq: int) -> str:
     return f"{conversation_id}|{seq:07d}"
 
 
-@asynccontextmanager
-async def _reading(session_maker: SessionMaker) -> AsyncIterator[AsyncSession]:
-    async with session_maker() as session:
-        # Readers need no write lock; on SQLite the store's default BEGIN IMMEDIATE would serialise them.
-        await session.connection(execution_options={SQLITE_BEGIN_OPTION: "DEFERRED"})
-        yield session
 
 
 async def create_conversation(
@@ -102,7 +95,7 @@ async def create_conversation(
 
 async def get_conversation(session_maker: SessionMaker, *, conversation_id: str) -> DirectLineConversationPublic | None:
     """Return the conversation `conversation_id`, or None."""
-    async with _reading(session_maker) as session:
+    async with read_session(session_maker) as session:
         row = await session.get(DirectLineConversation, conversation_id)
         if row is None:
             return None
@@ -200,7 +193,7 @@ async def list_activities(
     session_maker: SessionMaker, *, conversation_id: str, after_seq: int, limit: int = DEFAULT_PAGE
 ) -> list[DirectLineActivityPublic]:
     """Return up to `limit` activities positioned after `after_seq`, oldest first."""
-    async with _reading(session_maker) as session:
+    async with read_session(session_maker) as session:
         rows = (
             await session.exec(
                 select(DirectLineActivity)
@@ -217,7 +210,7 @@ async def last_seqs(session_maker: SessionMaker, *, conversation_ids: Sequence[s
     """Return the newest position of each of `conversation_ids` that exists (one query for a poller)."""
     if not conversation_ids:
         return {}
-    async with _reading(session_maker) as session:
+    async with read_session(session_maker) as session:
         rows = (
             await session.exec(
                 select(DirectLineConversation.id, DirectLineConversation.last_seq).where(

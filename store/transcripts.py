@@ -97,10 +97,18 @@ async def append_lines(
     lines: Sequence[tuple[str, str]],
 ) -> list[TranscriptLine]:
     """Add several (role, text) lines at one instant, in order (creating the conversation if new)."""
-    return [
-        await append_transcript(session, conversation_id=conversation_id, role=role, text=text, at=at, channel=channel)
+    bad = sorted({role for role, _ in lines} - ROLES)
+    if bad:
+        raise TranscriptRoleError(f"role must be one of {sorted(ROLES)}, got {bad[0]!r}")
+    # One conversation check and one flush for the whole turn: this runs on every message.
+    await ensure_conversation(session, conversation_id=conversation_id, channel=channel, started_at=at)
+    entries = [
+        TranscriptEntry(conversation_id=conversation_id, at=require_aware(at, "at"), role=role, text=text)
         for role, text in lines
     ]
+    session.add_all(entries)
+    await session.flush()
+    return [TranscriptLine.model_validate(entry) for entry in entries]
 
 
 async def get_transcript(

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection
-from contextlib import asynccontextmanager
+from collections.abc import Collection
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -14,7 +13,7 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake.domain import require_aware
-from store.db import SQLITE_BEGIN_OPTION, SessionMaker, upsert
+from store.db import upsert
 from store.models import UTCDateTime
 
 
@@ -73,12 +72,6 @@ class DialAttempt(SQLModel, table=True):
     at: datetime = Field(sa_type=UTCDateTime, nullable=False)
 
 
-@asynccontextmanager
-async def read_session(session_maker: SessionMaker) -> AsyncIterator[AsyncSession]:
-    """A session for lookups only: on SQLite it does not queue for the write lock (BEGIN DEFERRED)."""
-    async with session_maker() as session:
-        await session.connection(execution_options={SQLITE_BEGIN_OPTION: "DEFERRED"})
-        yield session
 
 
 # --- turns -----------------------------------------------------------------------------------------

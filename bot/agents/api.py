@@ -18,8 +18,9 @@ from bot.agents.auth import http_error, require_role, require_token
 from bot.agents.openapi import OPENAPI_PATH, openapi_document
 from bot.keys import CLOCK, SESSION_MAKER, SETTINGS
 from intake.domain import CaseStatus, Severity
-from store.agents import AgentPublic, Role, case_version, read_session
+from store.agents import AgentPublic, Role, case_version
 from store.cases import add_event, get_case, list_cases, list_events, update_case
+from store.db import read_session
 from store.handoffs import HandoffPublic, HandoffStatus, list_handoffs
 from store.models import CasePublic
 from store.transcripts import get_transcript

@@ -36,14 +36,13 @@ from store.agents import (
     finish_password_change,
     get_credentials,
     get_sign_in_failures,
-    read_session,
     record_sign_in_failure,
     revoke_console_session,
     set_password_hash,
     swap_password_hash,
     touch_seen,
 )
-from store.db import SessionMaker
+from store.db import SessionMaker, read_session
 
 log = logging.getLogger(__name__)
 

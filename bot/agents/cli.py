@@ -21,12 +21,11 @@ from store.agents import (
     disable_agent,
     get_agent_by_name,
     list_agents,
-    read_session,
     revoke_api_tokens,
     revoke_console_sessions,
     set_password_hash,
 )
-from store.db import SessionMaker, create_engine, session_factory
+from store.db import SessionMaker, create_engine, read_session, session_factory
 from store.migrate import upgrade_async
 
 Command = Callable[[argparse.Namespace, SessionMaker, TextIO], Awaitable[int]]

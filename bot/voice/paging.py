@@ -33,10 +33,9 @@ from bot.voice.privacy import describe_error
 from intake.domain import CaseStatus
 from store import cases as case_store
 from store import outbox as outbox_store
-from store.db import SessionMaker
+from store.db import SessionMaker, read_session
 from store.models import Case, OutboxItem
 from store.outbox import NewOutboxItem
-from store.voice import read_session
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from bot.voice.signature import SIGNATURE_HEADER, Verdict, public_url, verify
 from bot.voice.twiml import TurnKind, WebhookError, call_sid_of
 from store import cases as case_store
 from store import voice as voice_store
-from store.db import SessionMaker
+from store.db import SessionMaker, read_session
 from store.errors import CaseNotFoundError
 from store.voice import CallPhase
 
@@ -144,7 +144,7 @@ class VoiceLine:
         number = request.query.get("case", "")
         if not number:
             raise WebhookError("case missing from the whisper URL")
-        async with voice_store.read_session(self._sessions()) as session:
+        async with read_session(self._sessions()) as session:
             case = await case_store.get_case(session, number=number)
         if case is None:
             return twiml.whisper_twiml(case_number=number, k_number="", summary="")
@@ -188,7 +188,7 @@ class VoiceLine:
             keypad = {}
             if kind is TurnKind.GATHER:
                 # Read outside the write transaction: on SQLite that keeps the write lock held briefly.
-                async with voice_store.read_session(sessions) as session:
+                async with read_session(sessions) as session:
                     keypad = await voice_store.previous_keypad(session, call_sid=call_sid, step=step)
             # Validated before any write: a malformed body changes nothing.
             activity = twiml.form_to_activity(
@@ -209,7 +209,7 @@ class VoiceLine:
                     log.warning("call %s step %s: first delivery unfinished, asking again", call_sid, key)
                     return twiml.retry_twiml(self.config, step=step)
                 await asyncio.sleep(_REPLAY_POLL_SECONDS)
-                async with voice_store.read_session(sessions) as session:
+                async with read_session(sessions) as session:
                     stored = await voice_store.get_turn(session, call_sid=call_sid, step=key)
             if stored is not None and stored.twiml is not None:
                 log.info("call %s step %s: resent webhook answered from the store", call_sid, key)
