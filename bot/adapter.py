@@ -67,6 +67,17 @@ class CachingAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
             self._token_clients[key] = client
         return client
 
+    async def aclose(self) -> None:
+        """Close every cached client's HTTP session (on app shutdown)."""
+        clients = [c for cache in self._connectors.values() for c in cache.values()]
+        clients += list(self._token_clients.values())
+        self._connectors.clear()
+        self._token_clients.clear()
+        for client in clients:
+            exit_ = getattr(client, "__aexit__", None)
+            if exit_ is not None:
+                await exit_(None, None, None)
+
     def create_bot_framework_client(self) -> Any:
         return self._inner.create_bot_framework_client()
 
@@ -91,3 +102,10 @@ def create_adapter(settings: Settings) -> CloudAdapter:
         APP_TENANTID=settings.microsoft_app_tenant_id,
     )
     return CloudAdapter(CachingAuthentication(ConfigurationBotFrameworkAuthentication(configuration)))
+
+
+async def close_adapter(adapter: CloudAdapter) -> None:
+    """Release the HTTP sessions the adapter's cached clients hold."""
+    auth = adapter.bot_framework_authentication
+    if isinstance(auth, CachingAuthentication):
+        await auth.aclose()

@@ -12,7 +12,7 @@ from botbuilder.core import ConversationState, TurnContext
 from botbuilder.schema import ActivityTypes
 from sqlalchemy import text
 
-from bot.adapter import create_adapter
+from bot.adapter import close_adapter, create_adapter
 from bot.agents.api import setup_agent_api
 from bot.agents.auth import setup_auth
 from bot.console import setup_console
@@ -54,6 +54,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, database_url: str 
 
     async def database(app: web.Application) -> AsyncIterator[None]:
         yield
+        await close_adapter(app[ADAPTER])
         await engine.dispose()
 
     # Registered first so it is cleaned up last: background tasks stop before the engine goes away

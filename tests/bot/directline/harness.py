@@ -43,6 +43,19 @@ class EchoBot(ActivityHandler):  # type: ignore[misc]
         """Echo the text back."""
         await turn_context.send_activity(MessageFactory.text(f"echo: {turn_context.activity.text}"))
 
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        """Run the turn, then close the connector client the stock CloudAdapter built for it.
+
+        botbuilder 4.17.1 builds a new client per turn and never closes it; left to the garbage collector,
+        its socket surfaces as a ResourceWarning in whichever later test happens to collect it.
+        """
+        try:
+            await super().on_turn(turn_context)
+        finally:
+            client = turn_context.turn_state.get(CloudAdapter.BOT_CONNECTOR_CLIENT_KEY)
+            if client is not None:
+                await client.__aexit__(None, None, None)
+
 
 class _NoAppId:
     # What ConfigurationBotFrameworkAuthentication reads: no app id means no authentication either way.
