@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from botbuilder.core import TurnContext
@@ -17,7 +18,7 @@ from intake.policy import Policy
 from store import accounts as account_store
 from store import cases as case_store
 from store import transcripts as transcript_store
-from store.db import SessionMaker
+from store.db import SessionMaker, read_session
 from store.outbox import NewOutboxItem
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ class EffectRunner:
         """Caller ID: the account whose contact phone this is, when exactly one has it."""
         if not e164:
             return None
-        async with self._sessions() as session:
+        async with read_session(self._sessions) as session:
             account = await account_store.find_account_by_phone(session, e164=e164)
         if account is None:
             return None
@@ -123,7 +124,7 @@ class EffectRunner:
 
     async def _lookup(self, effect: convo.LookupCase) -> EffectOutcome:
         number = case_store.normalise_case_number(effect.number) or effect.number
-        async with self._sessions() as session:
+        async with read_session(self._sessions) as session:
             case = await case_store.find_case_for_account(session, number=number, k_number=effect.k_number)
             last = await case_store.last_event(session, number=case.number) if case else None
         summary = None
@@ -145,16 +146,9 @@ class EffectRunner:
     ) -> EffectOutcome:
         at = effect.at
         if effect.case_number:
-            async with self._sessions() as session, session.begin():
-                await case_store.add_event(
-                    session,
-                    number=effect.case_number,
-                    kind="handoff_requested",
-                    actor="customer",
-                    at=at,
-                    detail={"reason": effect.reason, "conversation_id": ctx.conversation_id},
-                )
-        async with self._sessions() as session:
+            detail = {"reason": effect.reason, "conversation_id": ctx.conversation_id}
+            await self._log(effect.case_number, "handoff_requested", at, detail)
+        async with read_session(self._sessions) as session:
             transcript = await transcript_store.get_transcript(session, conversation_id=ctx.conversation_id)
         # The Bot Framework handoff convention (as in the JS and .NET SDKs): an event with the context
         # in `value` and the transcript attached.
@@ -178,16 +172,13 @@ class EffectRunner:
 
     async def _note_attachments(self, effect: convo.NoteAttachment) -> EffectOutcome:
         if effect.case_number:
-            async with self._sessions() as session, session.begin():
-                await case_store.add_event(
-                    session,
-                    number=effect.case_number,
-                    kind="attachment",
-                    actor="customer",
-                    at=effect.at,
-                    detail={"names": list(effect.names)},
-                )
+            await self._log(effect.case_number, "attachment", effect.at, {"names": list(effect.names)})
         return EffectOutcome()
+
+    async def _log(self, number: str, kind: str, at: datetime, detail: Mapping[str, object]) -> None:
+        """Append a customer event to a case's history."""
+        async with self._sessions() as session, session.begin():
+            await case_store.add_event(session, number=number, kind=kind, actor="customer", at=at, detail=detail)
 
     async def record_turn(
         self,
