@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
+from bot.contract import EVENT_CONNECT_ONCALL, EVENT_HANDOFF
 from bot.voice.paging import page_item
 from intake import conversation as convo
 from intake.domain import CaseStatus, Severity
@@ -25,9 +26,6 @@ if TYPE_CHECKING:
     from bot.handoff import HandoffService
 
 log = logging.getLogger(__name__)
-
-EVENT_CONNECT_ONCALL = "intake.connect_oncall"
-EVENT_HANDOFF = "handoff.initiate"
 
 
 @dataclass

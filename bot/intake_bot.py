@@ -18,6 +18,7 @@ from botbuilder.schema import (
     SuggestedActions,
 )
 
+from bot.contract import EVENT_HANGUP, EVENT_NO_INPUT, VOICE_CHANNEL_ID
 from bot.effects import EffectRunner
 from intake import conversation as convo
 from intake.domain import Channel
@@ -29,13 +30,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-VOICE_CHANNEL_ID = "twilio-voice"
 STATE_PROPERTY = "intake"
 LAST_TURN_PROPERTY = "last_turn"
 HANDED_OFF_PROPERTY = "handed_off"
-EVENT_NO_INPUT = "intake.no_input"
-EVENT_HANGUP = "intake.hangup"
-EVENT_CONNECT_ONCALL = "intake.connect_oncall"
 
 AgentsOnline = Callable[[], Awaitable[int]]
 

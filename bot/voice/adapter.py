@@ -11,8 +11,8 @@ from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.core import conversation_reference_extension as references
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference, InputHints, ResourceResponse
 
+from bot.contract import EVENT_HANGUP
 from bot.voice.privacy import describe_error
-from bot.voice.twiml import EVENT_HANGUP
 
 log = logging.getLogger(__name__)
 

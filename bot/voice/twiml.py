@@ -23,15 +23,12 @@ from botbuilder.schema import (
 )
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
+from bot.contract import EVENT_CONNECT_ONCALL, EVENT_HANGUP, EVENT_NO_INPUT, VOICE_CHANNEL_ID
 from bot.voice.config import VoiceConfig
 from store.accounts import normalise_phone
 from store.errors import InvalidPhoneError
 
-CHANNEL_ID = "twilio-voice"
 BOT_ID = "support-intake"
-EVENT_NO_INPUT = "intake.no_input"
-EVENT_HANGUP = "intake.hangup"
-EVENT_CONNECT_ONCALL = "intake.connect_oncall"
 
 _CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
 _DIGITS = re.compile(r"[0-9*#]*")
@@ -92,7 +89,7 @@ def form_to_activity(
         id=f"{call_sid}:{step}",
         timestamp=now,
         local_timestamp=now,
-        channel_id=CHANNEL_ID,
+        channel_id=VOICE_CHANNEL_ID,
         service_url=public_base_url,
         conversation=ConversationAccount(id=call_sid),
         from_property=user,
