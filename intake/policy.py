@@ -318,13 +318,18 @@ class AccountFormat:
 
     def find(self, text: str) -> str | None:
         """Find a K# anywhere in free text: `K123456`, `k#123456`, `K 123456`, `K-123456`."""
+        span = self.find_span(text)
+        return span[0] if span else None
+
+    def find_span(self, text: str) -> tuple[str, int, int] | None:
+        """The canonical K# found in free text, with where it stands (start, end) so it can be cut out."""
         prefix = re.escape(self.prefix)
         match = re.search(
             rf"(?<![A-Za-z0-9]){prefix}\s*(?:#|no\.?|number)?\s*[-:]?\s*(\d{{{self.min_digits},{self.max_digits}}})(?!\d)",
             text,
             re.IGNORECASE,
         )
-        return self._canonical(match.group(1)) if match else None
+        return (self._canonical(match.group(1)), match.start(), match.end()) if match else None
 
     def from_digits(self, digits: str) -> str | None:
         """Keypad entry (the prefix implied) -> canonical K#, or None if the length is wrong."""

@@ -256,12 +256,10 @@ def split_account(fmt: AccountFormat, text: str, digits: str | None) -> tuple[st
     """The K# in a turn (typed anywhere, or keyed as digits) and the rest of the text."""
     if digits:
         return fmt.from_digits(digits), text
-    found = fmt.find(text)
-    if found:
-        # The same forms AccountFormat.find accepts, so exactly the K# is cut out of the problem text.
-        number = found[len(fmt.prefix) :]
-        pattern = rf"(?<![A-Za-z0-9]){re.escape(fmt.prefix)}\s*(?:#|no\.?|number)?\s*[-:]?\s*{number}(?!\d)"
-        return found, re.sub(pattern, " ", text, count=1, flags=re.IGNORECASE)
+    span = fmt.find_span(text)
+    if span:
+        found, start, end = span
+        return found, f"{text[:start]} {text[end:]}"
     bare = text.strip()
     if re.fullmatch(r"[\d\s#*-]+", bare):  # "123456": the K implied, as on the keypad
         return fmt.from_digits(re.sub(r"[\s-]", "", bare)), ""

@@ -932,3 +932,13 @@ def test_due_returns_utc() -> None:
 def test_policy_requires_sla_for_every_severity(sla: dict[Severity, SlaTarget]) -> None:
     with pytest.raises(PolicyError, match="SLA targets must cover severities 1 to 4"):
         Policy(sla=sla)
+
+
+def test_find_span_locates_the_k_number_for_cutting_out() -> None:
+    fmt = AccountFormat()
+    assert fmt.find_span("hi K#123456 the viewer is down") == ("K123456", 3, 11)
+    # Non-ASCII digits are canonicalised, and the span still covers exactly what the customer typed.
+    text = "hi K\u0661\u0662\u0663\u0664\u0665\u0666 down"
+    k_number, start, end = fmt.find_span(text) or ("", 0, 0)
+    assert k_number == "K123456" and text[:start] + text[end:] == "hi  down"
+    assert fmt.find_span("no account here") is None
