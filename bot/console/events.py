@@ -17,6 +17,7 @@ from bot.agents.auth import COOKIE_NAME, TOUCH_EVERY, require_session, secret_di
 from bot.console.views import JsonObject, queue_snapshot
 from bot.handoff import HANDOFF, HandoffService
 from bot.keys import CLOCK, SESSION_MAKER
+from bot.signal import Subscription
 from store import agents as agent_store
 from store import handoffs as handoff_store
 from store.db import SessionMaker
@@ -27,32 +28,6 @@ log = logging.getLogger(__name__)
 POLL_INTERVAL = timedelta(milliseconds=500)
 # A comment line this often keeps proxies from closing an idle stream.
 KEEPALIVE = timedelta(seconds=15)
-
-
-class Subscription:
-    """One open stream's wake-up signal."""
-
-    def __init__(self) -> None:
-        self.closed = False
-        self._event = asyncio.Event()
-
-    def wake(self) -> None:
-        """Tell the stream the queue changed."""
-        self._event.set()
-
-    def close(self) -> None:
-        """Tell the stream to end (the service is stopping)."""
-        self.closed = True
-        self._event.set()
-
-    async def wait(self, seconds: float) -> bool:
-        """Wait for a wake-up or the end (True), or for `seconds` (False); then forget the wake-up."""
-        try:
-            await asyncio.wait_for(self._event.wait(), seconds)
-        except TimeoutError:
-            return False
-        self._event.clear()
-        return True
 
 
 class ConsoleFeed:
@@ -166,6 +141,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
             woken = await subscription.wait(KEEPALIVE.total_seconds())
             if subscription.closed:
                 break
+            subscription.clear()  # before reading the snapshot: a change during the read wakes again
             if loop.time() - checked >= TOUCH_EVERY.total_seconds():
                 checked = loop.time()
                 if not await _still_signed_in(request):

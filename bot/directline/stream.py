@@ -13,38 +13,13 @@ from aiohttp import WSCloseCode, web
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.directline.models import activity_set
+from bot.signal import Subscription
 from store.db import SessionMaker
 from store.directline import DirectLineActivityPublic, last_seqs
 
 log = logging.getLogger(__name__)
 
 Fetch = Callable[[int], Awaitable[list[DirectLineActivityPublic]]]
-
-
-class Subscription:
-    """One open stream's wake-up signal."""
-
-    def __init__(self, conversation_id: str) -> None:
-        self.conversation_id = conversation_id
-        self.closed = False
-        self._event = asyncio.Event()
-
-    def wake(self) -> None:
-        """Tell the stream to look for new activities."""
-        self._event.set()
-
-    def close(self) -> None:
-        """Tell the stream to end (its socket closed, or the service is stopping)."""
-        self.closed = True
-        self._event.set()
-
-    def clear(self) -> None:
-        """Forget past wake-ups; called before reading, so a write during the read still wakes."""
-        self._event.clear()
-
-    async def wait(self) -> None:
-        """Wait for a wake-up or the end."""
-        await self._event.wait()
 
 
 class StreamHub:
@@ -59,7 +34,7 @@ class StreamHub:
     @contextlib.contextmanager
     def subscribe(self, conversation_id: str) -> Iterator[Subscription]:
         """Register a stream for the duration of the block."""
-        subscription = Subscription(conversation_id)
+        subscription = Subscription()
         self._subscriptions.setdefault(conversation_id, set()).add(subscription)
         try:
             yield subscription
