@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,9 +58,9 @@ async def chromium_fixture() -> AsyncIterator[Browser]:
             await browser.close()
 
 
-@pytest.fixture(name="watched_page")
-async def watched_page_fixture(chromium: Browser) -> AsyncIterator[WatchedPage]:
-    """A fresh page whose console errors and page errors are collected (import with chromium_fixture)."""
+@contextlib.asynccontextmanager
+async def watched_context(chromium: Browser) -> AsyncIterator[WatchedPage]:
+    """A page in a browser context of its own (own cookies), its console and page errors collected."""
     context = await chromium.new_context()
     page = await context.new_page()
     watched = WatchedPage(page)
@@ -69,3 +70,10 @@ async def watched_page_fixture(chromium: Browser) -> AsyncIterator[WatchedPage]:
         yield watched
     finally:
         await context.close()
+
+
+@pytest.fixture(name="watched_page")
+async def watched_page_fixture(chromium: Browser) -> AsyncIterator[WatchedPage]:
+    """A fresh page whose console errors and page errors are collected (import with chromium_fixture)."""
+    async with watched_context(chromium) as watched:
+        yield watched

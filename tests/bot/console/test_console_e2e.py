@@ -11,7 +11,7 @@ from playwright.async_api import Browser, Locator, Page, expect
 
 from store.directline import list_activities
 from store.handoffs import list_handoffs
-from tests.bot.browser import WatchedPage, chromium_fixture, watched_page_fixture  # noqa: F401  (fixtures)
+from tests.bot.browser import WatchedPage, chromium_fixture, watched_context, watched_page_fixture  # noqa: F401  (fixtures)
 
 from .harness import PASSWORD, Site, running_site
 
@@ -29,15 +29,8 @@ async def site(db_url: str) -> AsyncIterator[Site]:
 @pytest.fixture
 async def agent_page(chromium: Browser) -> AsyncIterator[WatchedPage]:
     """A second browser context: the agent's own cookies, apart from the customer's."""
-    context = await chromium.new_context()
-    page = await context.new_page()
-    watched = WatchedPage(page)
-    page.on("console", watched.on_console)
-    page.on("pageerror", watched.on_page_error)
-    try:
+    async with watched_context(chromium) as watched:
         yield watched
-    finally:
-        await context.close()
 
 
 async def _sign_in(page: Page, base_url: str, name: str) -> None:
