@@ -133,29 +133,17 @@ def test_accounts_import_and_cases_listing(tmp_path: Path, capsys: pytest.Captur
 
 
 async def _file_case(url: str) -> str:
-    from datetime import UTC, datetime, timedelta
+    from datetime import UTC, datetime
 
-    from intake.domain import Channel, Outcome, Severity
-    from store.cases import create_case
     from store.db import create_engine, session_factory
     from store.migrate import upgrade_async
+    from tests.store.helpers import new_case
 
     await upgrade_async(url)
     engine = create_engine(url)
     try:
         at = datetime(2026, 11, 24, 15, tzinfo=UTC)
-        case = await create_case(
-            session_factory(engine),
-            idempotency_key="cli-test",
-            k_number="K123456",
-            severity=Severity.SEV2,
-            channel=Channel.CHAT,
-            outcome=Outcome.WEB_REQUEST,
-            summary="worklist slow for all readers",
-            created_at=at,
-            response_due=at + timedelta(hours=1),
-            fix_due=at + timedelta(hours=24),
-        )
+        case = await new_case(session_factory(engine), "cli-test", created_at=at)
         return case.number
     finally:
         await engine.dispose()
