@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from types import SimpleNamespace
 from typing import Any
 
+from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import DeliveryModes
 from botframework.connector.auth import (
     AuthenticateRequestResult,
     BotFrameworkAuthentication,
@@ -13,6 +16,7 @@ from botframework.connector.auth import (
     ConnectorFactory,
 )
 
+from bot.activity_json import to_json
 from bot.settings import Settings
 
 
@@ -93,6 +97,21 @@ def _app_id(identity: ClaimsIdentity | None) -> str:
     return str(claims.get("appid") or claims.get("azp") or claims.get("aud") or "")
 
 
+class IntakeAdapter(CloudAdapter):  # type: ignore[misc]
+    """CloudAdapter answering expectReplies with one plain JSON body.
+
+    botbuilder 4.17.1 serialises ExpectedReplies through msrest (see bot/activity_json.py for the cost), and
+    its aiohttp integration then serialises that dict again and fails with a 500; bot/messages.py sends
+    the body as it is.
+    """
+
+    def _process_turn_results(self, context: TurnContext) -> InvokeResponse:
+        if context.activity.delivery_mode == DeliveryModes.expect_replies:
+            activities = [to_json(activity) for activity in context.buffered_reply_activities]
+            return InvokeResponse(status=HTTPStatus.OK, body={"activities": activities})
+        return super()._process_turn_results(context)
+
+
 def create_adapter(settings: Settings) -> CloudAdapter:
     """A CloudAdapter for the configured app id; empty app id = local mode, like the Emulator."""
     configuration = SimpleNamespace(
@@ -101,7 +120,7 @@ def create_adapter(settings: Settings) -> CloudAdapter:
         APP_TYPE="SingleTenant" if settings.microsoft_app_tenant_id else "MultiTenant",
         APP_TENANTID=settings.microsoft_app_tenant_id,
     )
-    return CloudAdapter(CachingAuthentication(ConfigurationBotFrameworkAuthentication(configuration)))
+    return IntakeAdapter(CachingAuthentication(ConfigurationBotFrameworkAuthentication(configuration)))
 
 
 async def close_adapter(adapter: CloudAdapter) -> None:

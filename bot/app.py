@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import web
-from botbuilder.core import ConversationState, TurnContext
+from botbuilder.core import TurnContext
 from botbuilder.schema import ActivityTypes
 from sqlalchemy import text
 
@@ -20,13 +20,13 @@ from bot.directline import DirectLineConfig, setup_directline
 from bot.errors import error_middleware, json_error
 from bot.handoff import setup_handoff
 from bot.intake_bot import IntakeBot
-from bot.keys import ADAPTER, BOT, CLOCK, CONVERSATION_STATE, ENGINE, POLICY, SESSION_MAKER, SETTINGS, Clock
+from bot.keys import ADAPTER, BOT, CLOCK, ENGINE, JOBS, POLICY, SESSION_MAKER, SETTINGS, Clock
 from bot.messages import MAX_ACTIVITY_BYTES, handle_messages
 from bot.settings import Settings
 from bot.voice import setup_paging, setup_voice, voice_config
 from bot.website import setup_website
-from store.botstate import SqlStorage
 from store.db import create_engine, session_factory
+from store.jobs import Jobs
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +49,15 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, database_url: str 
 
     engine = create_engine(database_url or settings.effective_database_url())
     sessions = session_factory(engine)
+    jobs = Jobs(engine)  # the turn's own reads and writes (see store/jobs.py)
     app[ENGINE] = engine
     app[SESSION_MAKER] = sessions
+    app[JOBS] = jobs
 
     async def database(app: web.Application) -> AsyncIterator[None]:
         yield
         await close_adapter(app[ADAPTER])
+        await jobs.aclose()
         await engine.dispose()
 
     # Registered first so it is cleaned up last: background tasks stop before the engine goes away
@@ -63,13 +66,11 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, database_url: str 
 
     adapter = create_adapter(settings)
     adapter.on_turn_error = _on_turn_error
-    conversation_state = ConversationState(SqlStorage(sessions))
     app[ADAPTER] = adapter
-    app[CONVERSATION_STATE] = conversation_state
     handoff = setup_handoff(app)  # live agents: whether chat is offered, and the relay once it is
     app[BOT] = IntakeBot(
         policy=policy,
-        conversation_state=conversation_state,
+        jobs=jobs,
         session_maker=sessions,
         clock=clock,
         agents_online=handoff.agents_online,

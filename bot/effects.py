@@ -6,10 +6,12 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment
+from sqlalchemy.engine import Connection
 
 from bot.contract import EVENT_CONNECT_ONCALL, EVENT_HANDOFF
 from bot.voice.paging import page_item
@@ -20,6 +22,8 @@ from store import accounts as account_store
 from store import cases as case_store
 from store import transcripts as transcript_store
 from store.db import SessionMaker, read_session
+from store.jobs import Jobs
+from store.models import CaseEventPublic, CasePublic
 from store.outbox import NewOutboxItem
 
 if TYPE_CHECKING:
@@ -39,8 +43,11 @@ class EffectOutcome:
 class EffectRunner:
     """The only place the dialogue touches the outside world."""
 
-    def __init__(self, *, session_maker: SessionMaker, policy: Policy, handoff: HandoffService | None = None) -> None:
+    def __init__(
+        self, *, session_maker: SessionMaker, jobs: Jobs, policy: Policy, handoff: HandoffService | None = None
+    ) -> None:
         self._sessions = session_maker
+        self._jobs = jobs
         self._policy = policy
         self._handoffs = handoff
 
@@ -99,7 +106,7 @@ class EffectRunner:
             )
         status = CaseStatus.INCOMPLETE if effect.incomplete else CaseStatus.NEW
         case = await case_store.create_case(
-            self._sessions,
+            self._jobs,
             idempotency_key=effect.key,
             k_number=effect.k_number,
             severity=Severity(effect.severity),
@@ -122,11 +129,10 @@ class EffectRunner:
 
     async def _lookup(self, effect: convo.LookupCase) -> EffectOutcome:
         number = case_store.normalise_case_number(effect.number) or effect.number
-        async with read_session(self._sessions) as session:
-            case = await case_store.find_case_for_account(session, number=number, k_number=effect.k_number)
-            last = await case_store.last_event(session, number=case.number) if case else None
+        found = await self._jobs.read(partial(_case_and_last_event, number=number, k_number=effect.k_number))
         summary = None
-        if case is not None:
+        if found is not None:
+            case, last = found
             summary = convo.CaseSummary(
                 number=case.number,
                 severity=Severity(case.severity),
@@ -178,35 +184,32 @@ class EffectRunner:
         async with self._sessions() as session, session.begin():
             await case_store.add_event(session, number=number, kind=kind, actor="customer", at=at, detail=detail)
 
-    async def record_turn(
-        self,
-        turn_context: TurnContext,
-        ctx: convo.Context,
-        event: convo.Start | convo.UserTurn | convo.HangUp,
-        prompts: Sequence[convo.Prompt],
-    ) -> None:
-        """Append the customer's words and the bot's answers to the conversation transcript."""
-        lines: list[tuple[str, str]] = []
-        if isinstance(event, convo.UserTurn):
-            said = event.text or (event.digits or "")
-            if event.no_input:
-                said = "(no input)"
-            if event.attachments:
-                said = (said + " " if said else "") + "[attachments: " + ", ".join(event.attachments) + "]"
-            lines.append(("customer", said))
-        elif isinstance(event, convo.HangUp):
-            lines.append(("customer", "(hung up)"))
-        lines += [("bot", p.text) for p in prompts]
-        if not lines:
-            return
-        async with self._sessions() as session, session.begin():
-            await transcript_store.append_lines(
-                session,
-                conversation_id=ctx.conversation_id,
-                channel=turn_context.activity.channel_id or ctx.channel.value,
-                at=event.at,
-                lines=lines,
-            )
+
+def transcript_lines(
+    event: convo.Start | convo.UserTurn | convo.HangUp, prompts: Sequence[convo.Prompt]
+) -> list[tuple[str, str]]:
+    """The turn's transcript: the customer's words (or what stood for them) and the bot's answers."""
+    lines: list[tuple[str, str]] = []
+    if isinstance(event, convo.UserTurn):
+        said = event.text or (event.digits or "")
+        if event.no_input:
+            said = "(no input)"
+        if event.attachments:
+            said = (said + " " if said else "") + "[attachments: " + ", ".join(event.attachments) + "]"
+        lines.append(("customer", said))
+    elif isinstance(event, convo.HangUp):
+        lines.append(("customer", "(hung up)"))
+    lines += [("bot", p.text) for p in prompts]
+    return lines
+
+
+def _case_and_last_event(
+    conn: Connection, *, number: str, k_number: str
+) -> tuple[CasePublic, CaseEventPublic | None] | None:
+    case = case_store.case_for_account(conn, number=number, k_number=k_number)
+    if case is None:
+        return None
+    return case, case_store.latest_event(conn, number=case.number)
 
 
 def _connect_oncall(effect: convo.ConnectOnCall) -> Activity:

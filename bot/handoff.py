@@ -10,14 +10,15 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from aiohttp import web
-from botbuilder.core import ConversationState, StatePropertyAccessor, TurnContext
+from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.intake_bot import STATE_PROPERTY, _prompt_activity
-from bot.keys import ADAPTER, CLOCK, CONVERSATION_STATE, POLICY, SESSION_MAKER, SETTINGS, Clock
+from bot.intake_bot import _prompt_activity
+from bot.keys import ADAPTER, CLOCK, JOBS, POLICY, SESSION_MAKER, SETTINGS, Clock
+from bot.turn_state import DIALOGUE, TranscriptLines, load_record, save_record, storage_key
 from intake import conversation as convo
 from intake import wording as w
 from intake.policy import Policy
@@ -29,6 +30,7 @@ from store.agents import AgentPublic
 from store.db import SessionMaker
 from store.errors import CaseNotFoundError
 from store.handoffs import HandoffPublic, HandoffStatus
+from store.jobs import Jobs
 from store.models import CasePublic
 
 log = logging.getLogger(__name__)
@@ -69,7 +71,7 @@ class HandoffService:
         *,
         session_maker: SessionMaker,
         adapter: CloudAdapter,
-        conversation_state: ConversationState,
+        jobs: Jobs,
         policy: Policy,
         clock: Clock,
         timeout: timedelta,
@@ -77,8 +79,7 @@ class HandoffService:
     ) -> None:
         self._sessions = session_maker
         self._adapter = adapter
-        self._conversation_state = conversation_state
-        self._dialogue: StatePropertyAccessor = conversation_state.create_property(STATE_PROPERTY)
+        self._jobs = jobs
         self._policy = policy
         self._clock = clock
         self.timeout = timeout
@@ -299,28 +300,19 @@ class HandoffService:
 
     async def _resume(self, handoff: HandoffPublic, lead: Sequence[str], resume: Resume, at: datetime) -> None:
         """Tell the customer `lead`, put the dialogue where it continues and ask its next question."""
-        prompts: list[str] = []
-
         async def carry_on(turn_context: TurnContext) -> None:
-            await self._conversation_state.load(turn_context)
-            stored = await self._dialogue.get(turn_context)
+            record = await load_record(self._jobs, storage_key(turn_context.activity))
+            stored = record.get(DIALOGUE)
             state, prompt = resume(convo.State.from_dict(stored) if isinstance(stored, dict) else convo.State())
-            await self._dialogue.set(turn_context, state.to_dict())
-            await self._conversation_state.save_changes(turn_context)
-            prompts.append(prompt.text)
+            record.set(DIALOGUE, state.to_dict())
+            transcript = TranscriptLines(
+                conversation_id=handoff.conversation_id, channel=handoff.channel, at=at, lines=[("bot", prompt.text)]
+            )
+            await save_record(self._jobs, record, now=at, transcript=transcript)
             await turn_context.send_activities([*(_message(text) for text in lead), _prompt_activity(prompt)])
 
         with contextlib.suppress(DeliveryError):
             await self._continue(handoff, carry_on)
-        if prompts:
-            async with self._sessions() as session, session.begin():
-                await transcript_store.append_lines(
-                    session,
-                    conversation_id=handoff.conversation_id,
-                    channel=handoff.channel,
-                    at=at,
-                    lines=[("bot", text) for text in prompts],
-                )
 
 
 def resume_dialogue(state: convo.State, policy: Policy) -> tuple[convo.State, convo.Prompt]:
@@ -359,7 +351,7 @@ def setup_handoff(app: web.Application) -> HandoffService:
     service = HandoffService(
         session_maker=app[SESSION_MAKER],
         adapter=app[ADAPTER],
-        conversation_state=app[CONVERSATION_STATE],
+        jobs=app[JOBS],
         policy=app[POLICY],
         clock=app[CLOCK],
         timeout=timedelta(seconds=settings.handoff_timeout_seconds),

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from botbuilder.core import ActivityHandler, ConversationState, StatePropertyAccessor, TurnContext
+from botbuilder.core import ActivityHandler, TurnContext
 from botbuilder.schema import (
     Activity,
     ActivityTypes,
@@ -18,23 +18,34 @@ from botbuilder.schema import (
     SuggestedActions,
 )
 
+from bot.activity_json import Reply, to_json
 from bot.contract import EVENT_HANGUP, EVENT_NO_INPUT, VOICE_CHANNEL_ID
-from bot.effects import EffectRunner
+from bot.effects import EffectRunner, transcript_lines
+from bot.turn_state import (
+    DIALOGUE,
+    HANDED_OFF,
+    LAST_TURN,
+    ConversationRecord,
+    TranscriptLines,
+    load_record,
+    save_record,
+    storage_key,
+)
 from intake import conversation as convo
 from intake.domain import Channel
 from intake.policy import Policy
 from store.db import SessionMaker
+from store.jobs import Jobs
 
 if TYPE_CHECKING:
     from bot.handoff import HandoffService
 
 log = logging.getLogger(__name__)
 
-STATE_PROPERTY = "intake"
-LAST_TURN_PROPERTY = "last_turn"
-HANDED_OFF_PROPERTY = "handed_off"
-
 AgentsOnline = Callable[[], Awaitable[int]]
+
+# The turn's ConversationRecord, in TurnContext.turn_state.
+RECORD = "intake.record"
 
 
 async def _no_agents() -> int:
@@ -48,51 +59,40 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
         self,
         *,
         policy: Policy,
-        conversation_state: ConversationState,
+        jobs: Jobs,
         session_maker: SessionMaker,
         clock: Callable[[], datetime],
         agents_online: AgentsOnline = _no_agents,
         handoff: HandoffService | None = None,
     ) -> None:
         self._policy = policy
-        self._conversation_state = conversation_state
-        self._state: StatePropertyAccessor = conversation_state.create_property(STATE_PROPERTY)
-        self._last_turn: StatePropertyAccessor = conversation_state.create_property(LAST_TURN_PROPERTY)
-        # Set when this conversation asks for a live agent, so the other turns skip the handoff lookup.
-        self._handed_off: StatePropertyAccessor = conversation_state.create_property(HANDED_OFF_PROPERTY)
-        self._effects = EffectRunner(session_maker=session_maker, policy=policy, handoff=handoff)
+        self._jobs = jobs
+        self._effects = EffectRunner(session_maker=session_maker, jobs=jobs, policy=policy, handoff=handoff)
         self._handoff = handoff
         self._clock = clock
         self._agents_online = agents_online
 
     async def on_turn(self, turn_context: TurnContext) -> None:
-        activity_id = turn_context.activity.id
-        if activity_id:
-            last = await self._last_turn.get(turn_context)
-            if isinstance(last, dict) and last.get("id") == activity_id:
-                # A redelivered activity (client or channel retry): answer as before, run nothing twice.
-                replies = [Activity().deserialize(a) for a in last.get("replies", [])]
-                if replies:
-                    await turn_context.send_activities(replies)
-                return
-        if self._handoff is not None and await self._handed_off.get(turn_context):
+        activity = turn_context.activity
+        record = await load_record(self._jobs, storage_key(activity))
+        turn_context.turn_state[RECORD] = record
+        last = record.get(LAST_TURN)
+        if activity.id and isinstance(last, dict) and last.get("id") == activity.id:
+            # A redelivered activity (client or channel retry): answer as before, run nothing twice.
+            replies = [Activity().deserialize(a) for a in last.get("replies", [])]
+            if replies:
+                await turn_context.send_activities(replies)
+            return
+        if self._handoff is not None and record.get(HANDED_OFF):
             if await self._handoff.relay_customer(turn_context):
-                # Handed off to a live agent: the agent answers, never the bot too.
-                await self._conversation_state.save_changes(turn_context)
-                return
-            if turn_context.activity.type == ActivityTypes.message:
-                await self._handed_off.delete(turn_context)  # the agent handed back or closed
+                return  # handed off to a live agent: the agent answers, never the bot too
+            if activity.type == ActivityTypes.message:
+                record.discard(HANDED_OFF)  # the agent handed back or closed
         await super().on_turn(turn_context)
-        await self._conversation_state.save_changes(turn_context)
+        if record.changed:
+            await save_record(self._jobs, record, now=self._clock())
 
-    async def _send(self, turn_context: TurnContext, activities: list[Activity]) -> None:
-        """Send this turn's replies and remember them, so a redelivery gets the same answer."""
-        if turn_context.activity.id:
-            await self._last_turn.set(
-                turn_context, {"id": turn_context.activity.id, "replies": [a.serialize() for a in activities]}
-            )
-        if activities:
-            await turn_context.send_activities(activities)
+    # -- activity -> dialogue event ---------------------------------------------------------------
 
     # -- activity -> dialogue event ---------------------------------------------------------------
 
@@ -100,7 +100,7 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
         if not any(member.id != bot_id for member in members_added):
             return
-        if await self._state.get(turn_context) is not None:
+        if _record(turn_context).get(DIALOGUE) is not None:
             return  # a reconnect, not a new conversation: don't greet twice
         ctx = await self._context(turn_context)
         known = await self._effects.caller_account(_caller_number(turn_context.activity))
@@ -124,7 +124,7 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
 
     async def _dispatch(self, turn_context: TurnContext, event: convo.UserTurn | convo.HangUp) -> None:
         ctx = await self._context(turn_context)
-        stored = await self._state.get(turn_context)
+        stored = _record(turn_context).get(DIALOGUE)
         if stored is None:
             if isinstance(event, convo.HangUp):
                 return  # hung up before the greeting: nothing was said, nothing to keep
@@ -143,6 +143,7 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
         step: convo.Step,
         event: convo.Start | convo.UserTurn | convo.HangUp,
     ) -> None:
+        record = _record(turn_context)
         sent: list[convo.Prompt] = list(step.prompts)
         activities = [_prompt_activity(p) for p in step.prompts]
         # Effects with results feed back into the machine until it has nothing more to ask of us.
@@ -151,7 +152,7 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
             result = None
             for effect in step.effects:
                 if isinstance(effect, convo.RequestHandoff):
-                    await self._handed_off.set(turn_context, True)
+                    record.set(HANDED_OFF, True)
                 outcome = await self._effects.run(turn_context, ctx, step.state, effect)
                 followups.extend(outcome.activities)
                 if outcome.result is not None:
@@ -165,11 +166,23 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
         if step.done and ctx.channel is Channel.PHONE:
             # Hang up after the goodbye. Chat stays open (Web Chat has no renderer for endOfConversation).
             activities.append(
-                Activity(type=ActivityTypes.end_of_conversation, code=EndOfConversationCodes.completed_successfully)
+                Reply(type=ActivityTypes.end_of_conversation, code=EndOfConversationCodes.completed_successfully)
             )
-        await self._state.set(turn_context, step.state.to_dict())
-        await self._effects.record_turn(turn_context, ctx, event, sent)
-        await self._send(turn_context, activities)
+        activity = turn_context.activity
+        record.set(DIALOGUE, step.state.to_dict())
+        if activity.id:
+            # Remembered so that a redelivery gets the same answer.
+            record.set(LAST_TURN, {"id": activity.id, "replies": [to_json(a) for a in activities]})
+        transcript = TranscriptLines(
+            conversation_id=ctx.conversation_id,
+            channel=activity.channel_id or ctx.channel.value,
+            at=event.at,
+            lines=transcript_lines(event, sent),
+        )
+        # State and transcript are committed before any reply leaves: what the customer is told is kept.
+        await save_record(self._jobs, record, now=self._clock(), transcript=transcript)
+        if activities:
+            await turn_context.send_activities(activities)
 
     async def _context(self, turn_context: TurnContext) -> convo.Context:
         activity = turn_context.activity
@@ -183,6 +196,11 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
             conversation_id=activity.conversation.id,
             agents_online=agents,
         )
+
+
+def _record(turn_context: TurnContext) -> ConversationRecord:
+    record: ConversationRecord = turn_context.turn_state[RECORD]
+    return record
 
 
 def _twilio_data(activity: Activity) -> dict[str, Any]:
@@ -201,7 +219,7 @@ def _caller_number(activity: Activity) -> str | None:
 def _prompt_activity(prompt: convo.Prompt) -> Activity:
     """A prompt as the activity contract of docs/ARCHITECTURE.md describes it."""
     asks = prompt.expects is not convo.Expect.NONE
-    activity = Activity(
+    activity = Reply(
         type=ActivityTypes.message,
         text=prompt.text,
         speak=prompt.speak,

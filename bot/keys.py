@@ -6,13 +6,14 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from aiohttp import web
-from botbuilder.core import Bot, ConversationState
+from botbuilder.core import Bot
 from botbuilder.integration.aiohttp import CloudAdapter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.settings import Settings
 from intake.policy import Policy
 from store.db import SessionMaker
+from store.jobs import Jobs
 
 Clock = Callable[[], datetime]
 AgentsOnline = Callable[[], Awaitable[int]]
@@ -24,4 +25,4 @@ ENGINE = web.AppKey("engine", AsyncEngine)
 SESSION_MAKER: web.AppKey[SessionMaker] = web.AppKey("session_maker")
 ADAPTER = web.AppKey("adapter", CloudAdapter)
 BOT = web.AppKey("bot", Bot)
-CONVERSATION_STATE = web.AppKey("conversation_state", ConversationState)
+JOBS = web.AppKey("jobs", Jobs)

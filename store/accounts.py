@@ -8,14 +8,18 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 import phonenumbers
+from sqlalchemy import Executable, Table, bindparam
+from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Connection
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake.domain import require_aware
-from store.db import SessionMaker, upsert
+from store.db import SessionMaker, insert_for, upsert
 from store.errors import CsvImportError, CsvProblem, InvalidPhoneError
 from store.models import Account, AccountBase, AccountPhone
 
@@ -56,17 +60,26 @@ def normalise_phone(raw: str, region: str = "US") -> str:
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
-async def ensure_account(session: AsyncSession, *, k_number: str, at: datetime) -> int:
+def ensure_account_in(conn: Connection, *, k_number: str, at: datetime) -> int:
     """Return the id of the account with `k_number`, creating it (empty name) when unknown."""
     # ON CONFLICT DO NOTHING: two processes meeting a new K# at once must not fail each other.
-    await session.exec(
-        upsert(session, Account)
-        .values(k_number=k_number, name="", notes="", created_at=at, updated_at=at)
+    conn.execute(_add_account(conn.dialect.name), {"k_number": k_number, "at": at})
+    account_id: int = conn.execute(_ACCOUNT_ID, {"k_number": k_number}).scalar_one()
+    return account_id
+
+
+_ACCOUNTS: Table = Account.__table__  # type: ignore[attr-defined]
+_ACCOUNT_ID = sa_select(_ACCOUNTS.c.id).where(_ACCOUNTS.c.k_number == bindparam("k_number"))
+
+
+@cache
+def _add_account(dialect: str) -> Executable:
+    at = bindparam("at", type_=_ACCOUNTS.c.created_at.type)
+    return (
+        insert_for(dialect, Account)
+        .values(k_number=bindparam("k_number"), name="", notes="", created_at=at, updated_at=at)
         .on_conflict_do_nothing(index_elements=["k_number"])
     )
-    account_id = (await session.exec(select(Account.id).where(Account.k_number == k_number))).one()
-    assert account_id is not None
-    return account_id
 
 
 async def get_account(session: AsyncSession, *, k_number: str) -> AccountPublic | None:

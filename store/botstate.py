@@ -4,21 +4,28 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from botbuilder.core import Storage
 from jsonpickle.pickler import Pickler  # type: ignore[import-untyped]
 from jsonpickle.unpickler import Unpickler  # type: ignore[import-untyped]
-from sqlmodel import col, delete, select, update
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy import Executable, Table, bindparam, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+from sqlmodel import col, delete, select
 
-from store.db import SessionMaker, read_session, upsert
+from store.db import SessionMaker, insert_for, read_session
 from store.errors import StorageConflictError, StorageItemError
 from store.models import BotState
 
 E_TAG = "e_tag"
 ANY_E_TAG = "*"
+
+_TABLE: Table = BotState.__table__  # type: ignore[attr-defined]
 
 
 def _utcnow() -> datetime:
@@ -48,10 +55,15 @@ class SqlStorage(Storage):  # type: ignore[misc]
         if not changes:
             return
         now = self._clock()
-        async with self._session_maker() as session, session.begin():
+
+        def write_all(session: Session) -> None:
+            conn = session.connection()
             # One key order for every writer, so concurrent batches lock rows in the same order.
             for key in sorted(changes):
-                await _write_one(session, key, changes[key], now)
+                _write_one(conn, key, changes[key], now)
+
+        async with self._session_maker() as session, session.begin():
+            await session.run_sync(write_all)
 
     async def delete(self, keys: Iterable[str]) -> None:
         """Remove the items of `keys` (missing keys are ignored)."""
@@ -62,41 +74,78 @@ class SqlStorage(Storage):  # type: ignore[misc]
             await session.exec(delete(BotState).where(col(BotState.key).in_(keys)))
 
 
-async def _write_one(session: AsyncSession, key: str, item: Any, now: datetime) -> None:
+def _write_one(conn: Connection, key: str, item: Any, now: datetime) -> None:
     expected = _e_tag_of(item)
     if expected == "":
         raise StorageItemError(f"state item {key!r} has an empty e_tag")
     data = _flatten(item)
-    new_etag = uuid.uuid4().hex
-    values = {"data": data, "etag": new_etag, "updated_at": now}
     if expected is None or expected == ANY_E_TAG:
-        # Last writer wins, as with MemoryStorage.
-        await session.exec(
-            upsert(session, BotState)
-            .values(key=key, **values)
-            .on_conflict_do_update(index_elements=["key"], set_=values)
-        )
-        return
-    # Compare-and-set: the row changes only if nobody wrote it since our read.
-    swapped = await session.exec(
-        update(BotState)
-        .where(col(BotState.key) == key, col(BotState.etag) == expected)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+        put_item(conn, key, data, now=now)  # last writer wins, as with MemoryStorage
+    else:
+        swap_item(conn, key, data, expected=expected, now=now)
+
+
+@dataclass(frozen=True)
+class StateItem:
+    """A stored item's plain JSON and the eTag it was read at."""
+
+    data: dict[str, Any]
+    etag: str
+
+
+# Built once: these run on every turn (see store/jobs.py).
+_GET = sa_select(_TABLE.c.data, _TABLE.c.etag).where(_TABLE.c.key == bindparam("key"))
+_SWAP = (
+    update(_TABLE)
+    .where(_TABLE.c.key == bindparam("k"), _TABLE.c.etag == bindparam("expected"))
+    .values(data=bindparam("new_data"), etag=bindparam("new_etag"), updated_at=bindparam("now"))
+)
+
+
+@cache
+def _create(dialect: str) -> Executable:
+    return (
+        insert_for(dialect, BotState)
+        .values(key=bindparam("k"), data=bindparam("new_data"), etag=bindparam("new_etag"), updated_at=bindparam("now"))
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(_TABLE.c.key)
     )
-    if swapped.rowcount == 1:
-        return
-    # MemoryStorage accepts an eTag for an item that does not exist yet; a row that does exist has moved on.
-    inserted = (
-        await session.exec(
-            upsert(session, BotState)
-            .values(key=key, **values)
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(col(BotState.key))
-        )
-    ).scalar_one_or_none()
+
+
+def get_item(conn: Connection, key: str) -> StateItem | None:
+    """Read one item as stored (plain JSON, no jsonpickle), for code that keeps plain dicts."""
+    row = conn.execute(_GET, {"key": key}).first()
+    return None if row is None else StateItem(data=row.data, etag=row.etag)
+
+
+def put_item(conn: Connection, key: str, data: dict[str, Any], *, now: datetime) -> str:
+    """Store `data` under `key` whatever is there; return the new eTag."""
+    etag = uuid.uuid4().hex
+    values = {"data": data, "etag": etag, "updated_at": now}
+    conn.execute(
+        insert_for(conn.dialect.name, BotState)
+        .values(key=key, **values)
+        .on_conflict_do_update(index_elements=["key"], set_=values)
+    )
+    return etag
+
+
+def swap_item(conn: Connection, key: str, data: dict[str, Any], *, expected: str | None, now: datetime) -> str:
+    """Compare-and-set: store `data` only if the item is still at eTag `expected` (None: still absent).
+
+    Like MemoryStorage, an eTag for an item that does not exist yet is accepted. Returns the new eTag;
+    raises StorageConflictError when somebody else wrote the item since it was read.
+    """
+    etag = uuid.uuid4().hex
+    params = {"k": key, "new_data": data, "new_etag": etag, "now": now}
+    if expected is not None:
+        swapped = conn.execute(_SWAP, {**params, "expected": expected})
+        if swapped.rowcount == 1:
+            return etag
+    inserted = conn.execute(_create(conn.dialect.name), params).scalar_one_or_none()
     if inserted is None:
         raise StorageConflictError(f"eTag conflict on {key!r}: changed since it was read ({expected})")
+    return etag
 
 
 def _e_tag_of(item: Any) -> str | None:

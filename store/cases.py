@@ -6,17 +6,22 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache, partial
 from typing import Any
 
+from sqlalchemy import Executable, Row, Table, bindparam
+from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake.domain import CaseStatus, Channel, Outcome, Severity, require_aware
-from store.accounts import canonical_k_number, ensure_account
-from store.db import SessionMaker, upsert
+from store.accounts import canonical_k_number, ensure_account_in
+from store.db import SessionMaker, insert_for
 from store.errors import CaseNotFoundError
-from store.models import Case, CaseCounter, CaseEvent, CaseEventPublic, CasePublic
+from store.jobs import Jobs
+from store.models import Case, CaseCounter, CaseEvent, CaseEventPublic, CasePublic, Outbox
 from store.outbox import NewOutboxItem, outbox_event_kind, outbox_row
 
 # A conflict can only come from a concurrent insert of the same idempotency key (answered by re-reading)
@@ -51,7 +56,7 @@ def normalise_case_number(raw: str) -> str | None:
 
 
 async def create_case(
-    session_maker: SessionMaker,
+    db: Jobs | SessionMaker,
     *,
     idempotency_key: str,
     k_number: str,
@@ -94,83 +99,86 @@ async def create_case(
         "conversation_id": conversation_id,
         "updated_at": created_at,
     }
+    jobs = db if isinstance(db, Jobs) else Jobs.over(db)
+    create = partial(_create, key=idempotency_key, values=values, actor=actor, events=events, outbox=outbox)
     for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
         try:
-            async with session_maker() as session, session.begin():
-                existing = await _case_by_key(session, idempotency_key)
-                if existing is not None:
-                    return CasePublic.model_validate(existing)
-                case = await _insert_case(session, idempotency_key, values, actor, events, outbox)
-            return case
+            return await jobs.write(create)
         except IntegrityError:
             # Another process committed the same key between our check and our insert: theirs wins.
-            async with session_maker() as session:
-                existing = await _case_by_key(session, idempotency_key)
+            existing = await jobs.read(partial(_case_by_key, key=idempotency_key))
             if existing is not None:
-                return CasePublic.model_validate(existing)
+                return existing
             if attempt == MAX_CREATE_ATTEMPTS:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def _case_by_key(session: AsyncSession, key: str) -> Case | None:
-    return (await session.exec(select(Case).where(Case.idempotency_key == key))).first()
+# Core statements built once: a case is recorded on the bot's hot path (see store/jobs.py).
+_CASES: Table = Case.__table__  # type: ignore[attr-defined]
+_EVENTS: Table = CaseEvent.__table__  # type: ignore[attr-defined]
+_OUTBOX: Table = Outbox.__table__  # type: ignore[attr-defined]
+_CASE_BY_KEY = sa_select(_CASES).where(_CASES.c.idempotency_key == bindparam("key"))
+_CASE_BY_NUMBER = sa_select(_CASES).where(_CASES.c.number == bindparam("number"))
+_INSERT_CASE = _CASES.insert().returning(_CASES.c.id)
+_INSERT_EVENT = _EVENTS.insert()
+_LAST_EVENT = sa_select(_EVENTS).where(_EVENTS.c.case_id == bindparam("case_id")).order_by(_EVENTS.c.id.desc()).limit(1)
+_LAST_EVENT_OF_KIND = (
+    sa_select(_EVENTS)
+    .where(_EVENTS.c.case_id == bindparam("case_id"), _EVENTS.c.kind == bindparam("kind"))
+    .order_by(_EVENTS.c.id.desc())
+    .limit(1)
+)
 
 
-async def _insert_case(
-    session: AsyncSession,
+@cache
+def _bump_counter(dialect: str) -> Executable:
+    # One row per month bumped by an atomic upsert: the row lock (PostgreSQL) or the write lock (SQLite)
+    # serialises concurrent creators, and a rolled-back case gives its number back.
+    return (
+        insert_for(dialect, CaseCounter)
+        .values(month=bindparam("month"), seq=1)
+        .on_conflict_do_update(index_elements=["month"], set_={"seq": col(CaseCounter.seq) + 1})
+        .returning(col(CaseCounter.seq))
+    )
+
+
+def _case_by_key(conn: Connection, *, key: str) -> CasePublic | None:
+    row = conn.execute(_CASE_BY_KEY, {"key": key}).first()
+    return None if row is None else CasePublic.model_validate(row._mapping)
+
+
+def _create(
+    conn: Connection,
+    *,
     key: str,
     values: dict[str, Any],
     actor: str,
     events: Sequence[NewEvent],
     outbox: Sequence[NewOutboxItem],
 ) -> CasePublic:
+    existing = _case_by_key(conn, key=key)
+    if existing is not None:
+        return existing
     created_at: datetime = values["created_at"]
-    account_id = await ensure_account(session, k_number=values["k_number"], at=created_at)
-    number = format_case_number(created_at, await _next_seq(session, created_at))
-    case = Case(number=number, account_id=account_id, idempotency_key=key, **values)
-    session.add(case)
-    await session.flush()
-    assert case.id is not None
-    detail = {k: values[k] for k in ("severity", "channel", "outcome", "status")}
-    session.add(CaseEvent(case_id=case.id, at=created_at, actor=actor, kind="created", detail=detail))
-    for event in events:
-        session.add(
-            CaseEvent(
-                case_id=case.id,
-                at=event.at or created_at,
-                actor=event.actor,
-                kind=event.kind,
-                detail=dict(event.detail),
-            )
-        )
-    for item in outbox:
-        session.add(outbox_row(item, case_id=case.id, now=created_at))
-        session.add(
-            CaseEvent(
-                case_id=case.id,
-                at=created_at,
-                actor=actor,
-                kind=outbox_event_kind(item.kind, "queued"),
-                detail={"kind": item.kind, "dedupe_key": item.dedupe_key},
-            )
-        )
-    await session.flush()
-    return CasePublic.model_validate(case)
-
-
-async def _next_seq(session: AsyncSession, created_at: datetime) -> int:
-    # One row per month bumped by an atomic upsert: the row lock (PostgreSQL) or the write lock (SQLite)
-    # serialises concurrent creators, and a rolled-back case gives its number back.
+    account_id = ensure_account_in(conn, k_number=values["k_number"], at=created_at)
     month = f"{created_at.astimezone(UTC):%y%m}"
-    result = await session.exec(
-        upsert(session, CaseCounter)
-        .values(month=month, seq=1)
-        .on_conflict_do_update(index_elements=["month"], set_={"seq": col(CaseCounter.seq) + 1})
-        .returning(col(CaseCounter.seq))
-    )
-    seq: int = result.scalar_one()
-    return seq
+    seq: int = conn.execute(_bump_counter(conn.dialect.name), {"month": month}).scalar_one()
+    row = {**values, "number": format_case_number(created_at, seq), "account_id": account_id, "idempotency_key": key}
+    case_id: int = conn.execute(_INSERT_CASE, row).scalar_one()
+    detail = {k: values[k] for k in ("severity", "channel", "outcome", "status")}
+    history = [{"case_id": case_id, "at": created_at, "actor": actor, "kind": "created", "detail": detail}]
+    history += [
+        {"case_id": case_id, "at": e.at or created_at, "actor": e.actor, "kind": e.kind, "detail": dict(e.detail)}
+        for e in events
+    ]
+    for item in outbox:
+        conn.execute(_OUTBOX.insert(), outbox_row(item, case_id=case_id, now=created_at).model_dump(exclude={"id"}))
+        detail = {"kind": item.kind, "dedupe_key": item.dedupe_key}
+        kind = outbox_event_kind(item.kind, "queued")
+        history.append({"case_id": case_id, "at": created_at, "actor": actor, "kind": kind, "detail": detail})
+    conn.execute(_INSERT_EVENT, history)
+    return CasePublic.model_validate({**row, "id": case_id})
 
 
 async def get_case(session: AsyncSession, *, number: str) -> CasePublic | None:
@@ -181,10 +189,16 @@ async def get_case(session: AsyncSession, *, number: str) -> CasePublic | None:
 
 async def find_case_for_account(session: AsyncSession, *, number: str, k_number: str) -> CasePublic | None:
     """Return the case when it belongs to `k_number`; None when missing or owned by another account."""
-    case = await _case_by_number(session, number)
-    if case is None or case.k_number != canonical_k_number(k_number):
+    conn = await session.connection()
+    return await conn.run_sync(partial(case_for_account, number=number, k_number=k_number))
+
+
+def case_for_account(conn: Connection, *, number: str, k_number: str) -> CasePublic | None:
+    """find_case_for_account on a connection (in a store job)."""
+    row = _case_row(conn, number)
+    if row is None or row.k_number != canonical_k_number(k_number):
         return None
-    return CasePublic.model_validate(case)
+    return CasePublic.model_validate(row._mapping)
 
 
 async def list_cases(
@@ -269,12 +283,25 @@ async def list_events(session: AsyncSession, *, number: str) -> list[CaseEventPu
 
 async def last_event(session: AsyncSession, *, number: str, kind: str | None = None) -> CaseEventPublic | None:
     """Return the latest event of a case (of `kind` when given), or None; raise CaseNotFoundError."""
-    case = await _require_case(session, number)
-    query = select(CaseEvent).where(CaseEvent.case_id == case.id)
-    if kind is not None:
-        query = query.where(CaseEvent.kind == kind)
-    event = (await session.exec(query.order_by(col(CaseEvent.id).desc()).limit(1))).first()
-    return None if event is None else CaseEventPublic.model_validate(event)
+    conn = await session.connection()
+    return await conn.run_sync(partial(latest_event, number=number, kind=kind))
+
+
+def latest_event(conn: Connection, *, number: str, kind: str | None = None) -> CaseEventPublic | None:
+    """last_event on a connection (in a store job)."""
+    case = _case_row(conn, number)
+    if case is None:
+        raise CaseNotFoundError(f"no case {number!r}")
+    if kind is None:
+        row = conn.execute(_LAST_EVENT, {"case_id": case.id}).first()
+    else:
+        row = conn.execute(_LAST_EVENT_OF_KIND, {"case_id": case.id, "kind": kind}).first()
+    return None if row is None else CaseEventPublic.model_validate(row._mapping)
+
+
+def _case_row(conn: Connection, number: str) -> Row[Any] | None:
+    canonical = normalise_case_number(number)
+    return None if canonical is None else conn.execute(_CASE_BY_NUMBER, {"number": canonical}).first()
 
 
 async def _case_by_number(session: AsyncSession, number: str) -> Case | None:

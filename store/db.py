@@ -20,7 +20,7 @@ from store.errors import DatabaseUrlError
 # Several processes share one SQLite file: wait for the write lock rather than failing at once.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
-# Execution option naming the BEGIN flavour on SQLite; see _sqlite_begin.
+# Execution option naming the BEGIN flavour on SQLite; see sqlite_begin.
 SQLITE_BEGIN_OPTION = "sqlite_begin"
 
 
@@ -47,13 +47,13 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         # pool_pre_ping: a PostgreSQL restart must not poison the pool with dead connections.
         return create_async_engine(parsed, pool_pre_ping=True, **kwargs)
     engine = create_async_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
-    event.listen(engine.sync_engine, "connect", _sqlite_connect)
-    event.listen(engine.sync_engine, "begin", _sqlite_begin)
+    event.listen(engine.sync_engine, "connect", sqlite_connect)
+    event.listen(engine.sync_engine, "begin", sqlite_begin)
     return engine
 
 
-def _sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-    # Take BEGIN away from the driver (it would defer it and COMMIT before DDL); _sqlite_begin emits it.
+def sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # Take BEGIN away from the driver (it would defer it and COMMIT before DDL); sqlite_begin emits it.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
@@ -64,7 +64,7 @@ def _sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.close()
 
 
-def _sqlite_begin(conn: Connection) -> None:
+def sqlite_begin(conn: Connection) -> None:
     # IMMEDIATE takes the write lock up front: a deferred transaction that reads and then writes fails
     # with SQLITE_BUSY (no waiting) once another process has committed in between. Pure readers may
     # opt out with session.connection(execution_options={"sqlite_begin": "DEFERRED"}).
@@ -97,6 +97,11 @@ def dialect_name(session: AsyncSession) -> str:
 
 def upsert(session: AsyncSession, model: type[SQLModel]) -> postgresql.Insert | sqlite.Insert:
     """Return an INSERT for `model` with the backend's ON CONFLICT clauses (both backends support them)."""
-    if dialect_name(session) == "postgresql":
+    return insert_for(dialect_name(session), model)
+
+
+def insert_for(dialect: str, model: type[SQLModel]) -> postgresql.Insert | sqlite.Insert:
+    """Return an INSERT with ON CONFLICT clauses for the backend named `dialect` (for Core jobs)."""
+    if dialect == "postgresql":
         return postgresql.insert(model)
     return sqlite.insert(model)

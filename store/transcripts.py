@@ -4,19 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from botbuilder.core.transcript_logger import PagedResult, TranscriptInfo, TranscriptStore
 from botbuilder.schema import Activity
+from sqlalchemy import Executable, bindparam
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake.domain import require_aware
-from store.db import SessionMaker, upsert
+from store.db import SessionMaker, insert_for, upsert
 from store.errors import TranscriptRoleError
 from store.models import Conversation, TranscriptEntry, TranscriptLine
 
 ROLES = frozenset({"customer", "bot", "agent"})
+
+_ADD_ENTRY = TranscriptEntry.__table__.insert()  # type: ignore[attr-defined]
 
 # botbuilder's stores page by 20.
 PAGE_SIZE = 20
@@ -95,20 +101,50 @@ async def append_lines(
     channel: str,
     at: datetime,
     lines: Sequence[tuple[str, str]],
-) -> list[TranscriptLine]:
-    """Add several (role, text) lines at one instant, in order (creating the conversation if new)."""
+) -> None:
+    """Add several (role, text) lines at one instant, in order, in the session's transaction."""
+
+    def add(sync_session: Session) -> None:
+        add_lines(sync_session.connection(), conversation_id=conversation_id, channel=channel, at=at, lines=lines)
+
+    await session.run_sync(add)
+
+
+def add_lines(
+    conn: Connection,
+    *,
+    conversation_id: str,
+    channel: str,
+    at: datetime,
+    lines: Sequence[tuple[str, str]],
+) -> None:
+    """Add several (role, text) lines at one instant, in order (creating the conversation if new).
+
+    Core statements on the caller's connection: this runs on every turn, inside the turn's transaction.
+    """
     bad = sorted({role for role, _ in lines} - ROLES)
     if bad:
         raise TranscriptRoleError(f"role must be one of {sorted(ROLES)}, got {bad[0]!r}")
-    # One conversation check and one flush for the whole turn: this runs on every message.
-    await ensure_conversation(session, conversation_id=conversation_id, channel=channel, started_at=at)
-    entries = [
-        TranscriptEntry(conversation_id=conversation_id, at=require_aware(at, "at"), role=role, text=text)
-        for role, text in lines
-    ]
-    session.add_all(entries)
-    await session.flush()
-    return [TranscriptLine.model_validate(entry) for entry in entries]
+    if not lines:
+        return
+    at = require_aware(at, "at")
+    conn.execute(
+        _add_conversation(conn.dialect.name), {"conversation_id": conversation_id, "channel": channel, "at": at}
+    )
+    # One executemany; ids (the order) follow the list.
+    conn.execute(
+        _ADD_ENTRY,
+        [{"conversation_id": conversation_id, "at": at, "role": role, "text": text} for role, text in lines],
+    )
+
+
+@cache
+def _add_conversation(dialect: str) -> Executable:
+    return (
+        insert_for(dialect, Conversation)
+        .values(id=bindparam("conversation_id"), channel=bindparam("channel"), started_at=bindparam("at"))
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
 
 
 async def get_transcript(

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import NullPool
 
 from store.db import SessionMaker, create_engine, normalise_url, session_factory
+from store.jobs import Jobs
 from store.migrate import upgrade_async
 
 POSTGRES_URL_ENV = "TEST_POSTGRES_URL"
@@ -139,4 +140,16 @@ async def session_maker(db_url: str) -> AsyncIterator[SessionMaker]:
     try:
         yield session_factory(engine)
     finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def jobs(db_url: str) -> AsyncIterator[Jobs]:
+    """Store jobs on the test's database (SQLite: on their own thread, as in the app)."""
+    engine = create_engine(db_url)
+    jobs = Jobs(engine)
+    try:
+        yield jobs
+    finally:
+        await jobs.aclose()
         await engine.dispose()

@@ -1,0 +1,99 @@
+"""A conversation's stored state: read once when a turn starts, written once when it ends.
+
+botbuilder's ConversationState would read the row, hash it several times, jsonpickle it and write it in a
+transaction of its own, and the transcript would need another. Here the turn's state and its transcript
+lines are committed together, in one store job, before any reply leaves; a redelivered activity finds
+its replies in the same row.
+
+Rows keep ConversationState's key and layout, so the two stay interchangeable on one table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from botbuilder.schema import Activity
+from sqlalchemy.engine import Connection
+
+from store.botstate import get_item, swap_item
+from store.jobs import Jobs
+from store.transcripts import add_lines
+
+# Properties of the conversation's row.
+DIALOGUE = "intake"  # the intake state machine's State.to_dict()
+LAST_TURN = "last_turn"  # {"id": activity id, "replies": [activity JSON]}: answers a redelivery
+HANDED_OFF = "handed_off"  # a live agent was asked for: the next messages may belong to the agent
+
+
+def storage_key(activity: Activity) -> str:
+    """The row of the activity's conversation (botbuilder ConversationState's key)."""
+    return f"{activity.channel_id}/conversations/{activity.conversation.id}"
+
+
+@dataclass
+class ConversationRecord:
+    """The conversation's properties as read at the start of the turn, and the eTag they were read at."""
+
+    key: str
+    data: dict[str, Any] = field(default_factory=dict)
+    etag: str | None = None
+    changed: bool = False
+
+    def get(self, name: str) -> Any:
+        return self.data.get(name)
+
+    def set(self, name: str, value: Any) -> None:
+        self.data[name] = value
+        self.changed = True
+
+    def discard(self, name: str) -> None:
+        if name in self.data:
+            del self.data[name]
+            self.changed = True
+
+
+@dataclass(frozen=True)
+class TranscriptLines:
+    """What a turn adds to the conversation's transcript."""
+
+    conversation_id: str
+    channel: str
+    at: datetime
+    lines: Sequence[tuple[str, str]]
+
+
+async def load_record(jobs: Jobs, key: str) -> ConversationRecord:
+    """Read the conversation's row (an empty record for a new conversation)."""
+    item = await jobs.read(partial(get_item, key=key))
+    if item is None:
+        return ConversationRecord(key=key)
+    return ConversationRecord(key=key, data=dict(item.data), etag=item.etag)
+
+
+async def save_record(
+    jobs: Jobs, record: ConversationRecord, *, now: datetime, transcript: TranscriptLines | None = None
+) -> None:
+    """Write the record and the turn's transcript lines in one transaction.
+
+    Raises store.errors.StorageConflictError when another turn wrote the conversation since it was read;
+    then neither is written.
+    """
+    record.etag = await jobs.write(partial(_save, record=record, now=now, transcript=transcript))
+    record.changed = False
+
+
+def _save(conn: Connection, *, record: ConversationRecord, now: datetime, transcript: TranscriptLines | None) -> str:
+    etag = swap_item(conn, record.key, record.data, expected=record.etag, now=now)
+    if transcript is not None and transcript.lines:
+        add_lines(
+            conn,
+            conversation_id=transcript.conversation_id,
+            channel=transcript.channel,
+            at=transcript.at,
+            lines=transcript.lines,
+        )
+    return etag

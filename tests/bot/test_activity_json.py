@@ -1,0 +1,114 @@
+"""bot.activity_json gives exactly msrest's JSON, and Reply survives botbuilder's send pipeline."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from botbuilder.core import TurnContext
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    Attachment,
+    CardAction,
+    ChannelAccount,
+    ConversationAccount,
+    EndOfConversationCodes,
+    Entity,
+    InputHints,
+    SuggestedActions,
+)
+
+from bot.activity_json import Reply, to_json
+
+ACTIVITIES = [
+    pytest.param(
+        Activity(
+            type=ActivityTypes.message,
+            text="Is Severity 3 right?",
+            speak="Is severity three right?",
+            input_hint=InputHints.expecting_input,
+            channel_data={"intake": {"expects": "choice", "choices": [{"value": "yes", "digit": "1"}], "n": None}},
+            suggested_actions=SuggestedActions(actions=[CardAction(type="imBack", title="Yes", value="Yes")]),
+            from_property=ChannelAccount(id="bot", name="Intake", role="bot"),
+            recipient=ChannelAccount(id="user-1"),
+            conversation=ConversationAccount(id="c-1", is_group=False),
+            reply_to_id="a-1",
+            service_url="http://localhost/",
+            channel_id="directline",
+        ),
+        id="prompt",
+    ),
+    pytest.param(
+        Activity(
+            type=ActivityTypes.end_of_conversation,
+            code=EndOfConversationCodes.completed_successfully,
+            timestamp=datetime(2026, 3, 8, 7, 0, 1, 250000, tzinfo=UTC),
+            local_timestamp=datetime(2026, 3, 8, 2, 0, 1, tzinfo=timezone(timedelta(hours=-5))),
+        ),
+        id="dates-and-enums",
+    ),
+    pytest.param(
+        Activity(
+            type=ActivityTypes.event,
+            name="handoff.initiate",
+            value={"reason": "asked", "case_number": None, "nested": [{"a": [1, 2.5, True]}]},
+            attachments=[
+                Attachment(
+                    content_type="application/vnd.microsoft.activity.transcript",
+                    name="Transcript",
+                    content=[{"role": "bot", "text": "Hello", "at": "2026-11-22T12:00:00+00:00"}],
+                )
+            ],
+        ),
+        id="handoff-event",
+    ),
+    pytest.param(
+        Activity(
+            type=ActivityTypes.message,
+            entities=[Entity(type="mention")],
+            channel_data=ChannelAccount(id="a model inside channelData"),
+            members_added=[ChannelAccount(id="u", name="Ada")],
+            value=5,
+        ),
+        id="models-in-objects",
+    ),
+    pytest.param(Activity(), id="empty"),
+]
+
+
+@pytest.mark.parametrize("activity", ACTIVITIES)
+def test_same_json_as_msrest(activity: Activity) -> None:
+    assert to_json(activity) == activity.serialize()
+
+
+def test_a_reply_is_the_same_activity_to_msrest() -> None:
+    reply = Reply(type=ActivityTypes.message, text="hi", suggested_actions=SuggestedActions(actions=[]))
+    assert isinstance(reply, Activity)
+    assert (
+        to_json(reply)
+        == reply.serialize()
+        == Activity(type="message", text="hi", suggested_actions=SuggestedActions(actions=[])).serialize()
+    )
+
+
+def test_reply_copies_leave_the_original_untouched() -> None:
+    # What TurnContext.send_activities does to each outgoing activity: copy, then stamp the reference.
+    original = Reply(type=ActivityTypes.message, text="hi", channel_data={"intake": {"expects": "none"}})
+    incoming = Activity(
+        type=ActivityTypes.message,
+        id="a-1",
+        channel_id="directline",
+        service_url="http://localhost/",
+        conversation=ConversationAccount(id="c-1"),
+        from_property=ChannelAccount(id="user-1"),
+        recipient=ChannelAccount(id="bot"),
+    )
+    sent = TurnContext.apply_conversation_reference(
+        copy.deepcopy(original), TurnContext.get_conversation_reference(incoming)
+    )
+    assert sent is not original
+    assert sent.conversation.id == "c-1" and sent.recipient.id == "user-1"
+    assert original.conversation is None and original.recipient is None
+    assert to_json(sent)["channelData"] == {"intake": {"expects": "none"}}

@@ -1,0 +1,88 @@
+"""A turn's state and transcript are written together, or not at all."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from botbuilder.core import ConversationState, TurnContext
+from botbuilder.core.adapters import TestAdapter
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
+
+from bot.turn_state import DIALOGUE, TranscriptLines, load_record, save_record, storage_key
+from store.botstate import SqlStorage
+from store.db import create_engine, session_factory
+from store.errors import StorageConflictError
+from store.jobs import Jobs
+from store.transcripts import get_transcript
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+ACTIVITY = Activity(
+    type=ActivityTypes.message,
+    channel_id="directline",
+    conversation=ConversationAccount(id="conv-1"),
+    from_property=ChannelAccount(id="user-1"),
+    recipient=ChannelAccount(id="bot"),
+    text="hello",
+)
+
+
+def _lines(text: str) -> TranscriptLines:
+    return TranscriptLines(conversation_id="conv-1", channel="directline", at=NOW, lines=[("customer", text)])
+
+
+async def _transcript(db_url: str) -> list[str]:
+    engine = create_engine(db_url)
+    try:
+        async with session_factory(engine)() as session:
+            return [line.text for line in await get_transcript(session, conversation_id="conv-1")]
+    finally:
+        await engine.dispose()
+
+
+async def test_round_trip(jobs: Jobs, db_url: str) -> None:
+    key = storage_key(ACTIVITY)
+    assert key == "directline/conversations/conv-1"
+    record = await load_record(jobs, key)
+    assert record.etag is None and record.data == {} and not record.changed
+    record.set(DIALOGUE, {"phase": "ask_problem"})
+    await save_record(jobs, record, now=NOW, transcript=_lines("hello"))
+    assert not record.changed and record.etag
+    again = await load_record(jobs, key)
+    assert again.data == {DIALOGUE: {"phase": "ask_problem"}} and again.etag == record.etag
+    assert await _transcript(db_url) == ["hello"]
+
+
+async def test_a_stale_turn_writes_neither_state_nor_transcript(jobs: Jobs, db_url: str) -> None:
+    key = storage_key(ACTIVITY)
+    first, second = await load_record(jobs, key), await load_record(jobs, key)
+    first.set(DIALOGUE, {"turn": 1})
+    await save_record(jobs, first, now=NOW, transcript=_lines("first"))
+    second.set(DIALOGUE, {"turn": 2})
+    with pytest.raises(StorageConflictError):
+        await save_record(jobs, second, now=NOW, transcript=_lines("second"))
+    assert (await load_record(jobs, key)).data == {DIALOGUE: {"turn": 1}}
+    assert await _transcript(db_url) == ["first"]
+
+
+async def test_rows_are_interchangeable_with_conversation_state(jobs: Jobs, db_url: str) -> None:
+    # Rows written by botbuilder's ConversationState on SqlStorage (earlier versions) carry on, and back.
+    engine = create_engine(db_url)
+    try:
+        state = ConversationState(SqlStorage(session_factory(engine)))
+        accessor = state.create_property(DIALOGUE)
+        context = TurnContext(TestAdapter(), ACTIVITY)
+        await state.load(context)
+        await accessor.set(context, {"phase": "ask_account"})
+        await state.save_changes(context)
+
+        record = await load_record(jobs, storage_key(ACTIVITY))
+        assert record.get(DIALOGUE) == {"phase": "ask_account"}
+        record.set(DIALOGUE, {"phase": "done"})
+        await save_record(jobs, record, now=NOW)
+
+        fresh = TurnContext(TestAdapter(), ACTIVITY)
+        await state.load(fresh, force=True)
+        assert await accessor.get(fresh) == {"phase": "done"}
+    finally:
+        await engine.dispose()

@@ -1,0 +1,96 @@
+"""Store jobs: one transaction per job, on SQLite's own thread or through the async engine."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from store.botstate import get_item, swap_item
+from store.db import create_engine
+from store.errors import StorageConflictError
+from store.jobs import Jobs
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+def _put(conn: Connection, key: str, value: int, expected: str | None = None) -> str:
+    return swap_item(conn, key, {"v": value}, expected=expected, now=NOW)
+
+
+async def test_a_write_commits_and_a_read_sees_it(jobs: Jobs) -> None:
+    etag = await jobs.write(partial(_put, key="k", value=1))
+    item = await jobs.read(partial(get_item, key="k"))
+    assert item is not None and item.data == {"v": 1} and item.etag == etag
+    assert await jobs.read(partial(get_item, key="missing")) is None
+
+
+async def test_a_failing_job_writes_nothing(jobs: Jobs) -> None:
+    def half_done(conn: Connection) -> None:
+        _put(conn, "k", 1)
+        raise RuntimeError("crash after the first statement")
+
+    with pytest.raises(RuntimeError):
+        await jobs.write(half_done)
+    assert await jobs.read(partial(get_item, key="k")) is None
+
+
+async def test_compare_and_set(jobs: Jobs) -> None:
+    first = await jobs.write(partial(_put, key="k", value=1))
+    second = await jobs.write(partial(_put, key="k", value=2, expected=first))
+    with pytest.raises(StorageConflictError):
+        await jobs.write(partial(_put, key="k", value=3, expected=first))  # stale
+    with pytest.raises(StorageConflictError):
+        await jobs.write(partial(_put, key="k", value=4))  # "must not exist yet"
+    item = await jobs.read(partial(get_item, key="k"))
+    assert item is not None and item.data == {"v": 2} and item.etag == second
+
+
+async def test_concurrent_read_modify_writes_lose_no_update(jobs: Jobs, db_url: str) -> None:
+    def bump(conn: Connection, key: str) -> None:
+        item = get_item(conn, key)
+        value = 0 if item is None else item.data["v"]
+        _put(conn, key, value + 1, None if item is None else item.etag)
+
+    results = await asyncio.gather(
+        *(jobs.write(partial(bump, key="counter")) for _ in range(20)), return_exceptions=True
+    )
+    landed = [r for r in results if not isinstance(r, BaseException)]
+    assert all(isinstance(r, StorageConflictError) for r in results if isinstance(r, BaseException))
+    item = await jobs.read(partial(get_item, key="counter"))
+    # Every bump that reported success is counted, none twice; on SQLite the jobs queue and all land.
+    assert item is not None and item.data == {"v": len(landed)} and landed
+    if db_url.startswith("sqlite"):
+        assert len(landed) == 20
+
+
+async def test_sqlite_file_jobs_run_on_their_own_thread(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'j.db'}")
+    jobs = Jobs(engine)
+    try:
+        name = await jobs.read(lambda conn: threading.current_thread().name)
+        assert name.startswith("sqlite-jobs")
+        mode = await jobs.read(lambda conn: conn.execute(text("PRAGMA journal_mode")).scalar_one())
+        assert mode == "wal"  # the connection got the store's pragmas
+    finally:
+        await jobs.aclose()
+        await engine.dispose()
+
+
+async def test_in_memory_sqlite_uses_the_engine_itself(tmp_path: Path) -> None:
+    # A second connection would open another, empty in-memory database.
+    engine = create_engine("sqlite+aiosqlite:///:memory:")
+    jobs = Jobs(engine)
+    try:
+        name = await jobs.read(lambda conn: threading.current_thread().name)
+        assert not name.startswith("sqlite-jobs")
+        assert await jobs.read(lambda conn: conn.execute(text("SELECT 7")).scalar_one()) == 7
+    finally:
+        await jobs.aclose()
+        await engine.dispose()
