@@ -13,6 +13,7 @@ from botbuilder.core import Bot
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, DeliveryModes
 
+from bot.activity_json import activity_from_json
 from bot.errors import json_error
 from bot.keys import ADAPTER, BOT
 
@@ -52,7 +53,7 @@ def parse_activity(body: bytes) -> Activity:
         data["serviceUrl"] = _EXPECT_REPLIES_SERVICE_URL
     data.setdefault("channelId", "api")
     try:
-        return Activity().deserialize(data)
+        return activity_from_json(data)
     except Exception as exc:  # msrest raises its own DeserializationError family
         raise ActivityError(f"not a Bot Framework activity: {exc}") from exc
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from enum import Enum, StrEnum
+from functools import lru_cache
 from typing import Any
 
 from intake import wording as w
@@ -413,8 +414,14 @@ def _on_problem(ctx: Context, state: State, turn: UserTurn) -> Step:
 
 
 def _triage(state: State) -> Triage:
-    answers = {Question(key): value for key, value in state.answers}
-    return triage(" ".join(state.problem), answers)
+    return _triage_of(tuple(state.problem), tuple(state.answers))
+
+
+@lru_cache(maxsize=1024)
+def _triage_of(problem: tuple[str, ...], answers: tuple[tuple[str, str], ...]) -> Triage:
+    # A conversation asks for the same verdict on several turns (the question, the case's evidence);
+    # triage is pure and its result frozen, so it is worked out once.
+    return triage(" ".join(problem), {Question(key): value for key, value in answers})
 
 
 def _severity(state: State) -> Severity:

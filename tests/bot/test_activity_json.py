@@ -20,7 +20,7 @@ from botbuilder.schema import (
     SuggestedActions,
 )
 
-from bot.activity_json import Reply, to_json
+from bot.activity_json import Reply, activity_from_json, to_json
 
 ACTIVITIES = [
     pytest.param(
@@ -112,3 +112,86 @@ def test_reply_copies_leave_the_original_untouched() -> None:
     assert sent.conversation.id == "c-1" and sent.recipient.id == "user-1"
     assert original.conversation is None and original.recipient is None
     assert to_json(sent)["channelData"] == {"intake": {"expects": "none"}}
+
+
+INCOMING = [
+    pytest.param(
+        {
+            "type": "message",
+            "id": "c-1|0000002",
+            "text": "K123456 the print preview icon is misaligned",
+            "from": {"id": "dl_user", "name": "Ada", "role": "user"},
+            "recipient": {"id": "bot"},
+            "conversation": {"id": "c-1"},
+            "channelId": "directline",
+            "serviceUrl": "http://localhost:3978/",
+            "timestamp": "2026-11-22T12:00:01.123456Z",
+            "localTimestamp": "2026-11-22T07:00:01-05:00",
+            "locale": "en-US",
+            "channelData": {"clientActivityID": "abc", "nested": {"x": [1, {"y": None}]}},
+            "deliveryMode": "expectReplies",
+            "attachments": [{"contentType": "image/png", "name": "screen.png", "contentUrl": "http://x/y.png"}],
+            "entities": [{"type": "ClientCapabilities", "requiresBotState": True}],
+        },
+        id="web-chat-message",
+    ),
+    pytest.param(
+        {
+            "type": "conversationUpdate",
+            "membersAdded": [{"id": "bot"}, {"id": "dl_user", "aadObjectId": "x"}],
+            "conversation": {"id": "c-1", "isGroup": False},
+            "channelId": "webchat",
+            "serviceUrl": "http://localhost/",
+            "someFutureField": {"kept": True},
+        },
+        id="conversation-update-with-unknown-keys",
+    ),
+    pytest.param(
+        {
+            "type": "event",
+            "name": "twilio.no_input",
+            "value": [1, "two", {"three": 3}],
+            "conversation": {"id": "CA123"},
+            "channelId": "twilio-voice",
+            "serviceUrl": "http://localhost/",
+            "suggestedActions": {"to": ["u"], "actions": [{"type": "imBack", "title": "Yes", "value": "Yes"}]},
+            "relatesTo": {"conversation": {"id": "c-0"}, "channelId": "webchat"},
+        },
+        id="event-with-nested-models",
+    ),
+    # Values msrest converts or refuses: the reader hands these to msrest.
+    pytest.param({"type": 5, "text": 7, "conversation": {"id": 9}, "serviceUrl": "http://x/"}, id="numbers-as-strings"),
+]
+
+
+def _state(value: object) -> object:
+    """Everything msrest sets on a model, recursively (additional properties included)."""
+    if isinstance(value, list):
+        return [_state(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _state(item) for key, item in value.items()}
+    if hasattr(value, "_attribute_map"):
+        return (type(value).__name__, {key: _state(item) for key, item in vars(value).items()})
+    return value
+
+
+@pytest.mark.parametrize("data", INCOMING)
+def test_reads_what_msrest_reads(data: dict[str, object]) -> None:
+    fast = activity_from_json(copy.deepcopy(data))
+    slow = Activity().deserialize(copy.deepcopy(data))
+    assert type(fast) is Activity
+    assert _state(fast) == _state(slow)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param({"type": "message", "timestamp": "garbage"}, id="bad-date"),
+        pytest.param({"type": "message", "from": 5}, id="account-not-an-object"),
+    ],
+)
+def test_refuses_what_msrest_refuses(data: dict[str, object]) -> None:
+    with pytest.raises(Exception) as slow:
+        Activity().deserialize(copy.deepcopy(data))
+    with pytest.raises(type(slow.value)):
+        activity_from_json(copy.deepcopy(data))
