@@ -94,8 +94,6 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
 
     # -- activity -> dialogue event ---------------------------------------------------------------
 
-    # -- activity -> dialogue event ---------------------------------------------------------------
-
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
         if not any(member.id != bot_id for member in members_added):

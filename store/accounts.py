@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from intake.domain import require_aware
 from store.db import SessionMaker, insert_for, upsert
 from store.errors import CsvImportError, CsvProblem, InvalidPhoneError
+from store.jobs import fetch, run
 from store.models import Account, AccountBase, AccountPhone
 
 # POLICY.md: the letter K followed by 4 to 10 digits; deployments pass their own pattern.
@@ -63,9 +64,9 @@ def normalise_phone(raw: str, region: str = "US") -> str:
 def ensure_account_in(conn: Connection, *, k_number: str, at: datetime) -> int:
     """Return the id of the account with `k_number`, creating it (empty name) when unknown."""
     # ON CONFLICT DO NOTHING: two processes meeting a new K# at once must not fail each other.
-    conn.execute(_add_account(conn.dialect.name), {"k_number": k_number, "at": at})
-    account_id: int = conn.execute(_ACCOUNT_ID, {"k_number": k_number}).scalar_one()
-    return account_id
+    run(conn, _add_account(conn.dialect.name), {"k_number": k_number, "at": at})
+    ((account_id,),) = fetch(conn, _ACCOUNT_ID, {"k_number": k_number})
+    return int(account_id)
 
 
 _ACCOUNTS: Table = Account.__table__  # type: ignore[attr-defined]

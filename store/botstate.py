@@ -20,6 +20,7 @@ from sqlmodel import col, delete, select
 
 from store.db import SessionMaker, insert_for, read_session
 from store.errors import StorageConflictError, StorageItemError
+from store.jobs import fetch, run
 from store.models import BotState
 
 E_TAG = "e_tag"
@@ -93,7 +94,7 @@ class StateItem:
     etag: str
 
 
-# Built once: these run on every turn (see store/jobs.py).
+# Built once: these run on every turn (see store/jobs.py for fetch and run).
 _GET = sa_select(_TABLE.c.data, _TABLE.c.etag).where(_TABLE.c.key == bindparam("key"))
 _SWAP = (
     update(_TABLE)
@@ -114,8 +115,8 @@ def _create(dialect: str) -> Executable:
 
 def get_item(conn: Connection, key: str) -> StateItem | None:
     """Read one item as stored (plain JSON, no jsonpickle), for code that keeps plain dicts."""
-    row = conn.execute(_GET, {"key": key}).first()
-    return None if row is None else StateItem(data=row.data, etag=row.etag)
+    rows = fetch(conn, _GET, {"key": key})
+    return StateItem(data=rows[0][0], etag=rows[0][1]) if rows else None
 
 
 def put_item(conn: Connection, key: str, data: dict[str, Any], *, now: datetime) -> str:
@@ -138,12 +139,9 @@ def swap_item(conn: Connection, key: str, data: dict[str, Any], *, expected: str
     """
     etag = uuid.uuid4().hex
     params = {"k": key, "new_data": data, "new_etag": etag, "now": now}
-    if expected is not None:
-        swapped = conn.execute(_SWAP, {**params, "expected": expected})
-        if swapped.rowcount == 1:
-            return etag
-    inserted = conn.execute(_create(conn.dialect.name), params).scalar_one_or_none()
-    if inserted is None:
+    if expected is not None and run(conn, _SWAP, {**params, "expected": expected}) == 1:
+        return etag
+    if not fetch(conn, _create(conn.dialect.name), params):
         raise StorageConflictError(f"eTag conflict on {key!r}: changed since it was read ({expected})")
     return etag
 

@@ -20,7 +20,7 @@ from intake.domain import CaseStatus, Channel, Outcome, Severity, require_aware
 from store.accounts import canonical_k_number, ensure_account_in
 from store.db import SessionMaker, insert_for
 from store.errors import CaseNotFoundError
-from store.jobs import Jobs
+from store.jobs import Jobs, fetch, run_many
 from store.models import Case, CaseCounter, CaseEvent, CaseEventPublic, CasePublic, Outbox
 from store.outbox import NewOutboxItem, outbox_event_kind, outbox_row
 
@@ -120,8 +120,12 @@ _EVENTS: Table = CaseEvent.__table__  # type: ignore[attr-defined]
 _OUTBOX: Table = Outbox.__table__  # type: ignore[attr-defined]
 _CASE_BY_KEY = sa_select(_CASES).where(_CASES.c.idempotency_key == bindparam("key"))
 _CASE_BY_NUMBER = sa_select(_CASES).where(_CASES.c.number == bindparam("number"))
-_INSERT_CASE = _CASES.insert().returning(_CASES.c.id)
-_INSERT_EVENT = _EVENTS.insert()
+_NEW_CASE_COLUMNS = (
+    "number", "account_id", "idempotency_key", "k_number", "severity", "channel", "outcome", "status", "summary",
+    "description", "created_at", "response_due", "fix_due", "conversation_id", "updated_at",
+)  # fmt: skip
+_INSERT_CASE = _CASES.insert().values({n: bindparam(n) for n in _NEW_CASE_COLUMNS}).returning(_CASES.c.id)
+_INSERT_EVENT = _EVENTS.insert().values({n: bindparam(n) for n in ("case_id", "at", "actor", "kind", "detail")})
 _LAST_EVENT = sa_select(_EVENTS).where(_EVENTS.c.case_id == bindparam("case_id")).order_by(_EVENTS.c.id.desc()).limit(1)
 _LAST_EVENT_OF_KIND = (
     sa_select(_EVENTS)
@@ -144,8 +148,10 @@ def _bump_counter(dialect: str) -> Executable:
 
 
 def _case_by_key(conn: Connection, *, key: str) -> CasePublic | None:
-    row = conn.execute(_CASE_BY_KEY, {"key": key}).first()
-    return None if row is None else CasePublic.model_validate(row._mapping)
+    rows = fetch(conn, _CASE_BY_KEY, {"key": key})
+    if not rows:
+        return None
+    return CasePublic.model_validate(dict(zip(_CASE_BY_KEY.selected_columns.keys(), rows[0], strict=True)))
 
 
 def _create(
@@ -163,9 +169,9 @@ def _create(
     created_at: datetime = values["created_at"]
     account_id = ensure_account_in(conn, k_number=values["k_number"], at=created_at)
     month = f"{created_at.astimezone(UTC):%y%m}"
-    seq: int = conn.execute(_bump_counter(conn.dialect.name), {"month": month}).scalar_one()
+    ((seq,),) = fetch(conn, _bump_counter(conn.dialect.name), {"month": month})
     row = {**values, "number": format_case_number(created_at, seq), "account_id": account_id, "idempotency_key": key}
-    case_id: int = conn.execute(_INSERT_CASE, row).scalar_one()
+    ((case_id,),) = fetch(conn, _INSERT_CASE, row)
     detail = {k: values[k] for k in ("severity", "channel", "outcome", "status")}
     history = [{"case_id": case_id, "at": created_at, "actor": actor, "kind": "created", "detail": detail}]
     history += [
@@ -177,7 +183,7 @@ def _create(
         detail = {"kind": item.kind, "dedupe_key": item.dedupe_key}
         kind = outbox_event_kind(item.kind, "queued")
         history.append({"case_id": case_id, "at": created_at, "actor": actor, "kind": kind, "detail": detail})
-    conn.execute(_INSERT_EVENT, history)
+    run_many(conn, _INSERT_EVENT, history)
     return CasePublic.model_validate({**row, "id": case_id})
 
 

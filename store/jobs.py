@@ -14,14 +14,16 @@ statement costs several hand-offs between the event loop and the driver; here a 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar, cast
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, Executable, Select, event
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
 
 from store.db import SQLITE_BEGIN_OPTION, SQLITE_BUSY_TIMEOUT_MS, sqlite_begin, sqlite_connect
 
@@ -99,3 +101,85 @@ class Jobs:
 def _in_memory(database: str | None) -> bool:
     # An in-memory database exists once per connection: a second engine would see another, empty one.
     return not database or database == ":memory:" or "mode=memory" in database
+
+
+# -- statements on the jobs thread's own SQLite connection ------------------------------------------
+#
+# SQLAlchemy's execution machinery costs about 40 us a statement, more than SQLite takes to run these.
+# The turn's own statements (module-level constants built with bindparam()) are compiled once for the
+# dialect and, on the jobs thread's pysqlite connection, run on the driver inside the job's transaction,
+# with the column types' own bind and result processors, so values are stored and read exactly as
+# SQLAlchemy would. Anywhere else (PostgreSQL, aiosqlite through run_sync) they run through SQLAlchemy.
+
+
+class _Direct(NamedTuple):
+    sql: str
+    names: tuple[str, ...]
+    binds: tuple[Callable[[Any], Any] | None, ...]
+    results: tuple[Callable[[Any], Any] | None, ...]
+    literals: dict[str, Any]  # values written into the statement itself, e.g. .values(seq=1)
+
+
+_DIRECT: dict[Executable, _Direct] = {}
+
+
+def fetch(conn: Connection, statement: Executable, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """Run a SELECT or a statement with RETURNING; return its rows as tuples."""
+    direct = _direct(conn, statement)
+    if direct is None:
+        return [tuple(row) for row in conn.execute(statement, params)]
+    rows: list[tuple[Any, ...]] = _driver(conn).execute(direct.sql, _args(direct, params)).fetchall()
+    if any(direct.results):
+        return [tuple(v if p is None else p(v) for p, v in zip(direct.results, row, strict=True)) for row in rows]
+    return rows
+
+
+def run(conn: Connection, statement: Executable, params: Mapping[str, Any]) -> int:
+    """Run an INSERT, UPDATE or DELETE; return the number of rows it matched."""
+    direct = _direct(conn, statement)
+    if direct is None:
+        return int(conn.execute(statement, params).rowcount)  # type: ignore[attr-defined]
+    return int(_driver(conn).execute(direct.sql, _args(direct, params)).rowcount)
+
+
+def run_many(conn: Connection, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Run an INSERT once per parameter set (executemany)."""
+    if not rows:
+        return
+    direct = _direct(conn, statement)
+    if direct is None:
+        conn.execute(statement, list(rows))
+        return
+    _driver(conn).executemany(direct.sql, [_args(direct, params) for params in rows])
+
+
+def _direct(conn: Connection, statement: Executable) -> _Direct | None:
+    if conn.dialect.driver != "pysqlite":
+        return None
+    direct = _DIRECT.get(statement)
+    if direct is None:
+        dialect = conn.dialect
+        compiled = cast(SQLCompiler, cast(ClauseElement, statement).compile(dialect=dialect))
+        names = tuple(compiled.positiontup or ())
+        binds = tuple(compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names)
+        columns = statement.selected_columns if isinstance(statement, Select) else ()
+        results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
+        literals = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
+        direct = _Direct(compiled.string, names, binds, results, literals)
+        _DIRECT[statement] = direct
+    return direct
+
+
+def _args(direct: _Direct, params: Mapping[str, Any]) -> tuple[Any, ...]:
+    return tuple(
+        value if process is None else process(value)
+        for process, value in zip(direct.binds, (_param(direct, params, name) for name in direct.names), strict=True)
+    )
+
+
+def _param(direct: _Direct, params: Mapping[str, Any], name: str) -> Any:
+    return params[name] if name in params else direct.literals[name]
+
+
+def _driver(conn: Connection) -> Any:
+    return conn.connection.driver_connection

@@ -9,7 +9,7 @@ from typing import Any
 
 from botbuilder.core.transcript_logger import PagedResult, TranscriptInfo, TranscriptStore
 from botbuilder.schema import Activity
-from sqlalchemy import Executable, bindparam
+from sqlalchemy import Executable, Table, bindparam
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlmodel import col, delete, select
@@ -18,11 +18,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from intake.domain import require_aware
 from store.db import SessionMaker, insert_for, upsert
 from store.errors import TranscriptRoleError
+from store.jobs import run, run_many
 from store.models import Conversation, TranscriptEntry, TranscriptLine
 
 ROLES = frozenset({"customer", "bot", "agent"})
 
-_ADD_ENTRY = TranscriptEntry.__table__.insert()  # type: ignore[attr-defined]
+_ENTRIES: Table = TranscriptEntry.__table__  # type: ignore[attr-defined]
+_ADD_ENTRY = _ENTRIES.insert().values(
+    conversation_id=bindparam("conversation_id"), at=bindparam("at"), role=bindparam("role"), text=bindparam("text")
+)
 
 # botbuilder's stores page by 20.
 PAGE_SIZE = 20
@@ -128,11 +132,10 @@ def add_lines(
     if not lines:
         return
     at = require_aware(at, "at")
-    conn.execute(
-        _add_conversation(conn.dialect.name), {"conversation_id": conversation_id, "channel": channel, "at": at}
-    )
+    run(conn, _add_conversation(conn.dialect.name), {"conversation_id": conversation_id, "channel": channel, "at": at})
     # One executemany; ids (the order) follow the list.
-    conn.execute(
+    run_many(
+        conn,
         _ADD_ENTRY,
         [{"conversation_id": conversation_id, "at": at, "role": role, "text": text} for role, text in lines],
     )

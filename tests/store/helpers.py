@@ -8,12 +8,13 @@ from typing import Any
 from intake.domain import CaseStatus, Channel, Outcome, Severity
 from store.cases import create_case
 from store.db import SessionMaker
+from store.jobs import Jobs
 from store.models import CasePublic
 
 T0 = datetime(2026, 11, 3, 14, 5, 30, 123456, tzinfo=UTC)
 
 
-async def new_case(session_maker: SessionMaker, key: str = "key-1", /, **overrides: Any) -> CasePublic:
+async def new_case(db: SessionMaker | Jobs, key: str = "key-1", /, **overrides: Any) -> CasePublic:
     """Create a Sev2 web request for K123456 at T0 unless told otherwise."""
     created_at = overrides.pop("created_at", T0)
     values: dict[str, Any] = {
@@ -30,4 +31,4 @@ async def new_case(session_maker: SessionMaker, key: str = "key-1", /, **overrid
         "fix_due": created_at + timedelta(hours=24),
     }
     values.update(overrides)
-    return await create_case(session_maker, **values)
+    return await create_case(db, **values)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,10 +14,12 @@ from store.accounts import get_account
 from store.cases import (
     NewEvent,
     add_event,
+    case_for_account,
     find_case_for_account,
     format_case_number,
     get_case,
     last_event,
+    latest_event,
     list_cases,
     list_events,
     normalise_case_number,
@@ -25,6 +28,8 @@ from store.cases import (
 )
 from store.db import SessionMaker
 from store.errors import CaseNotFoundError
+from store.jobs import Jobs
+from store.outbox import NewOutboxItem
 
 from .helpers import T0, new_case
 
@@ -229,3 +234,30 @@ async def test_to_json_dict_renders_values(session_maker: SessionMaker) -> None:
     assert data["response_due"] == "2026-11-03T15:05:30.123456+00:00"
     assert data["fix_due"] == "2026-11-04T14:05:30.123456+00:00"
     assert data["first_response_at"] is None
+
+
+async def test_a_case_recorded_by_the_bot_reads_back_the_same(session_maker: SessionMaker, jobs: Jobs) -> None:
+    # The bot records cases as store jobs (on SQLite: straight on the driver, see store/jobs.py); the
+    # console and the API read them through the ORM. Both must agree on every value.
+    page = NewOutboxItem(kind="sms_page", payload={"to": "oncall"}, dedupe_key="page-1")
+    case = await new_case(
+        jobs, "bot-1", events=[NewEvent(kind="triage", detail={"evidence": ["dictation"]})], outbox=[page]
+    )
+    assert await new_case(jobs, "bot-1") == case  # idempotent through the jobs too
+    async with session_maker() as session:
+        assert await get_case(session, number=case.number) == case
+        events = await list_events(session, number=case.number)
+        account = await get_account(session, k_number="K123456")
+    assert [(e.kind, e.at, e.detail) for e in events] == [
+        ("created", T0, {"severity": 2, "channel": "chat", "outcome": "web_request", "status": "new"}),
+        ("triage", T0, {"evidence": ["dictation"]}),
+        ("page_queued", T0, {"kind": "sms_page", "dedupe_key": "page-1"}),
+    ]
+    assert account is not None and account.id == case.account_id
+    # Numbering is shared with cases recorded the other way.
+    other = await new_case(session_maker, "console-1")
+    assert other.number == format_case_number(T0, int(case.number.split("-")[1]) + 1)
+    found = await jobs.read(partial(case_for_account, number=case.number, k_number="k123456"))
+    assert found == case
+    last = await jobs.read(partial(latest_event, number=case.number))
+    assert last is not None and last.kind == "page_queued"

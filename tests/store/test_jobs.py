@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
 
@@ -12,10 +12,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from store.botstate import get_item, swap_item
-from store.db import create_engine
+from store.botstate import SqlStorage, get_item, swap_item
+from store.db import create_engine, session_factory
 from store.errors import StorageConflictError
 from store.jobs import Jobs
+from store.models import BotState
+from store.transcripts import add_lines, get_transcript
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -94,3 +96,32 @@ async def test_in_memory_sqlite_uses_the_engine_itself(tmp_path: Path) -> None:
     finally:
         await jobs.aclose()
         await engine.dispose()
+
+
+async def test_direct_statements_store_what_sqlalchemy_reads_back(jobs: Jobs, db_url: str) -> None:
+    # On the SQLite jobs thread fetch/run/run_many bypass SQLAlchemy's execution; the rows they write
+    # must read back through the ORM exactly (aware UTC instants, JSON), and the other way round.
+    at = datetime(2026, 3, 8, 6, 59, 59, 123456, tzinfo=timezone(timedelta(hours=-5)))
+    data = {"nested": {"list": [1, 2.5, None, "é"]}, "flag": True}
+    direct = await jobs.read(lambda conn: conn.dialect.driver == "pysqlite")
+    assert direct == db_url.startswith("sqlite")
+
+    def write(conn: Connection) -> str:
+        etag = swap_item(conn, "k", data, expected=None, now=at)
+        add_lines(conn, conversation_id="c", channel="webchat", at=at, lines=[("customer", "hi"), ("bot", "hello")])
+        return etag
+
+    etag = await jobs.write(write)
+    engine = create_engine(db_url)
+    try:
+        async with session_factory(engine)() as session:
+            lines = await get_transcript(session, conversation_id="c")
+            row = await session.get(BotState, "k")
+        assert [(line.role, line.text, line.at) for line in lines] == [("customer", "hi", at), ("bot", "hello", at)]
+        assert lines[0].at.tzinfo is not None
+        assert row is not None and row.data == data and row.etag == etag and row.updated_at == at
+        await SqlStorage(session_factory(engine)).write({"k2": {"v": [1, {"w": 2}]}})
+    finally:
+        await engine.dispose()
+    item = await jobs.read(partial(get_item, key="k2"))
+    assert item is not None and item.data == {"v": [1, {"w": 2}]}
