@@ -49,9 +49,12 @@ def to_json(model: Model) -> dict[str, Any]:
     return out
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def _value(value: Any, kind: str) -> Any:
-    if value is None:
-        return None
+    if type(value) in _PLAIN:  # most values: exact types, so str-valued enums still get their .value below
+        return str(value) if kind == "str" and type(value) is not str and value is not None else value
     if isinstance(value, Model):
         return to_json(value)
     if isinstance(value, Enum):
