@@ -125,3 +125,51 @@ async def test_direct_statements_store_what_sqlalchemy_reads_back(jobs: Jobs, db
         await engine.dispose()
     item = await jobs.read(partial(get_item, key="k2"))
     assert item is not None and item.data == {"v": [1, {"w": 2}]}
+
+
+async def test_statements_through_sqlalchemy_share_the_jobs_transaction(jobs: Jobs) -> None:
+    # Jobs may mix driver-level statements (fetch/run) with SQLAlchemy ones; both commit or roll back
+    # together, and the next job starts clean.
+    insert = text("INSERT INTO case_counters (month, seq) VALUES (:month, 1)")
+
+    def both_then_fail(conn: Connection) -> None:
+        _put(conn, "mixed", 1)
+        conn.execute(insert, {"month": "9901"})
+        raise RuntimeError("after both")
+
+    with pytest.raises(RuntimeError):
+        await jobs.write(both_then_fail)
+
+    def both(conn: Connection) -> None:
+        conn.execute(insert, {"month": "9902"})
+        _put(conn, "mixed", 2)
+
+    await jobs.write(both)
+    months = await jobs.read(lambda conn: conn.execute(text("SELECT month FROM case_counters")).scalars().all())
+    assert months == ["9902"]
+    item = await jobs.read(partial(get_item, key="mixed"))
+    assert item is not None and item.data == {"v": 2}
+    assert await jobs.write(partial(_put, key="after", value=3))  # nothing left open
+
+
+async def test_a_cancelled_caller_does_not_stop_its_job_or_the_next(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'j.db'}")
+    jobs = Jobs(engine)
+    started, release = threading.Event(), threading.Event()
+
+    def slow(conn: Connection) -> int:
+        started.set()
+        release.wait(10)
+        return 1
+
+    try:
+        waiting = asyncio.create_task(jobs.read(slow))
+        assert await asyncio.to_thread(started.wait, 10)
+        waiting.cancel()
+        release.set()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        assert await jobs.read(lambda conn: 2) == 2
+    finally:
+        await jobs.aclose()
+        await engine.dispose()
