@@ -20,7 +20,7 @@ from store.errors import DatabaseUrlError
 # Several processes share one SQLite file: wait for the write lock rather than failing at once.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
-# Execution option naming the BEGIN flavour on SQLite; see sqlite_begin.
+# Execution option naming the BEGIN flavour on SQLite; see _sqlite_begin.
 SQLITE_BEGIN_OPTION = "sqlite_begin"
 
 
@@ -48,12 +48,12 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return create_async_engine(parsed, pool_pre_ping=True, **kwargs)
     engine = create_async_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
     event.listen(engine.sync_engine, "connect", sqlite_connect)
-    event.listen(engine.sync_engine, "begin", sqlite_begin)
+    event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine
 
 
 def sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-    # Take BEGIN away from the driver (it would defer it and COMMIT before DDL); sqlite_begin emits it.
+    # Take BEGIN away from the driver (it would defer it and COMMIT before DDL); _sqlite_begin emits it.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
@@ -64,7 +64,7 @@ def sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
     cursor.close()
 
 
-def sqlite_begin(conn: Connection) -> None:
+def _sqlite_begin(conn: Connection) -> None:
     # IMMEDIATE takes the write lock up front: a deferred transaction that reads and then writes fails
     # with SQLITE_BUSY (no waiting) once another process has committed in between. Pure readers may
     # opt out with session.connection(execution_options={"sqlite_begin": "DEFERRED"}).
