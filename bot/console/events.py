@@ -40,6 +40,7 @@ class ConsoleFeed:
         self._subscriptions: set[Subscription] = set()
         self._versions: dict[int, int] | None = None
         self._snapshot: JsonObject | None = None
+        self._generation = 0  # bumped by every change the poll sees
         self._lock = asyncio.Lock()
         self._stopping = False
 
@@ -61,10 +62,16 @@ class ConsoleFeed:
     async def snapshot(self) -> JsonObject:
         """The current queue, built once per change however many streams ask."""
         async with self._lock:
-            if self._snapshot is None:
-                async with self._sessions() as session:
-                    self._snapshot = await queue_snapshot(session)
-            return self._snapshot
+            if self._snapshot is not None:
+                return self._snapshot
+            generation = self._generation
+            async with self._sessions() as session:
+                snapshot = await queue_snapshot(session)
+            # Kept only if no change arrived while it was read: otherwise it may predate that change, and
+            # the woken streams must read again rather than be served this one.
+            if generation == self._generation:
+                self._snapshot = snapshot
+            return snapshot
 
     async def poll_once(self) -> bool:
         """Compare the open handoffs' versions with the last round; on a change wake every stream."""
@@ -73,6 +80,7 @@ class ConsoleFeed:
         if versions == self._versions:
             return False
         self._versions = versions
+        self._generation += 1
         self._snapshot = None
         for subscription in list(self._subscriptions):
             subscription.wake()
