@@ -11,7 +11,6 @@ from botbuilder.core.transcript_logger import PagedResult, TranscriptInfo, Trans
 from botbuilder.schema import Activity
 from sqlalchemy import Executable, Table, bindparam
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -98,22 +97,6 @@ async def append_transcript(
     return TranscriptLine.model_validate(entry)
 
 
-async def append_lines(
-    session: AsyncSession,
-    *,
-    conversation_id: str,
-    channel: str,
-    at: datetime,
-    lines: Sequence[tuple[str, str]],
-) -> None:
-    """Add several (role, text) lines at one instant, in order, in the session's transaction."""
-
-    def add(sync_session: Session) -> None:
-        add_lines(sync_session.connection(), conversation_id=conversation_id, channel=channel, at=at, lines=lines)
-
-    await session.run_sync(add)
-
-
 def add_lines(
     conn: Connection,
     *,
@@ -124,7 +107,8 @@ def add_lines(
 ) -> None:
     """Add several (role, text) lines at one instant, in order (creating the conversation if new).
 
-    Core statements on the caller's connection: this runs on every turn, inside the turn's transaction.
+    Core statements on the caller's connection (a store job's, or an async session's through run_sync):
+    this runs on every turn, inside the turn's transaction.
     """
     bad = sorted({role for role, _ in lines} - ROLES)
     if bad:

@@ -12,7 +12,7 @@ from store.errors import TranscriptRoleError
 from store.transcripts import (
     PAGE_SIZE,
     SqlTranscriptStore,
-    append_lines,
+    add_lines,
     append_transcript,
     end_conversation,
     get_transcript,
@@ -106,12 +106,10 @@ async def test_helpers_append_and_filter(session_maker: SessionMaker) -> None:
     await store.log_activity(_activity(1, kind=ActivityTypes.typing))
     async with session_maker() as session, session.begin():
         await append_transcript(session, conversation_id="conv-1", role="agent", text="Hello, Ada here", at=T0)
-        await append_lines(
-            session,
-            conversation_id="conv-1",
-            channel="directline",
-            at=T0 + timedelta(seconds=3),
-            lines=[("customer", "hi"), ("bot", "What is your K#?")],
+        lines = [("customer", "hi"), ("bot", "What is your K#?")]
+        later = T0 + timedelta(seconds=3)
+        await session.run_sync(
+            lambda s: add_lines(s.connection(), conversation_id="conv-1", channel="directline", at=later, lines=lines)
         )
         await end_conversation(session, conversation_id="conv-1", ended_at=T0 + timedelta(minutes=1))
     async with session_maker() as session:
