@@ -10,11 +10,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 from aiohttp import ClientResponse, ClientSession, CookieJar, web
-from argon2 import PasswordHasher
 
-from bot.agents import add_agent_commands, auth, run_agent_command, setup_agent_api, setup_auth
+from bot.agents import add_agent_commands, run_agent_command, setup_agent_api, setup_auth
 from bot.agents.auth import current_agent, require_agent, require_session
 from bot.app import create_app
 from bot.keys import SESSION_MAKER
@@ -24,16 +22,6 @@ from store.db import SessionMaker, create_engine, session_factory
 from tests.bot.conftest import FakeClock, free_port
 
 WRONG = "name or password is wrong"
-
-# Still argon2id, with parameters cheap enough for tests that sign in dozens of times; the production
-# parameters have a test of their own.
-FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-
-
-@pytest.fixture
-def fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hash and verify passwords with cheap argon2id parameters in this test."""
-    monkeypatch.setattr(auth, "_HASHER", FAST_HASHER)
 
 
 def _paths(app: web.Application) -> set[str]:

@@ -24,7 +24,7 @@ from store.agents import disable_agent
 from store.cases import update_case
 from store.handoffs import create_handoff
 from store.transcripts import append_transcript
-from tests.bot.agents import AgentService, bearer, fast_argon2, running  # noqa: F401  (fixture)
+from tests.bot.agents import AgentService, bearer, running
 from tests.store.helpers import T0, new_case
 
 pytestmark = pytest.mark.usefixtures("fast_argon2")

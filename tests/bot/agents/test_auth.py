@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -20,15 +19,9 @@ from bot.agents.auth import (
     verify_password,
 )
 from store.agents import count_available, disable_agent, get_agent_by_name, set_presence
-from tests.bot.agents import WRONG, AgentService, fast_argon2, running  # noqa: F401  (fixture)
+from tests.bot.agents import WRONG, AgentService, running
 
 pytestmark = pytest.mark.usefixtures("fast_argon2")
-
-
-@pytest.fixture
-async def svc(db_url: str) -> AsyncIterator[AgentService]:
-    async with running(db_url) as service:
-        yield service
 
 
 async def _presence(svc: AgentService, name: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import ClientSession, CookieJar
@@ -12,15 +11,9 @@ from aiohttp import ClientSession, CookieJar
 from bot.agents.cli import AgentCommandError, run_agent_command
 from bot.settings import load_settings
 from store.agents import get_agent_by_name
-from tests.bot.agents import WRONG, AgentService, agents_parser, bearer, fast_argon2, run_cli, running  # noqa: F401
+from tests.bot.agents import WRONG, AgentService, agents_parser, bearer
 
 pytestmark = pytest.mark.usefixtures("fast_argon2")
-
-
-@pytest.fixture
-async def svc(db_url: str) -> AsyncIterator[AgentService]:
-    async with running(db_url) as service:
-        yield service
 
 
 async def _me(svc: AgentService, token: str) -> int:
