@@ -8,6 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from aiohttp import web
 from botbuilder.core import TurnContext
@@ -41,6 +42,12 @@ SWEEP_INTERVAL_SECONDS = 1.0
 _DEDUPE_LINES = 20
 
 Resume = Callable[[convo.State], tuple[convo.State, convo.Prompt]]
+
+
+class EndHandoff(Protocol):
+    """store.handoffs.hand_back or close: end an agent's active handoff; False when it is not."""
+
+    async def __call__(self, session: AsyncSession, *, handoff_id: int, agent_id: int, at: datetime) -> bool: ...
 
 
 class HandoffError(Exception):
@@ -186,26 +193,28 @@ class HandoffService:
     async def hand_back(self, handoff_id: int, agent: AgentPublic, at: datetime) -> None:
         """Return the conversation to the bot, which tells the customer and carries on."""
         message = "You're back with the assistant."
-        async with self._sessions() as session, session.begin():
-            handoff = await self._owned(session, handoff_id, agent)
-            if not await handoff_store.hand_back(session, handoff_id=handoff_id, agent_id=agent.id, at=at):
-                raise HandoffStateError("the conversation is no longer active")
-            await self._log_line(session, handoff, "bot", message, at)
+        handoff = await self._end(handoff_id, agent, at, handoff_store.hand_back, message)
         log.info("handoff %s handed back to the bot by agent %s", handoff_id, agent.id)
-        self.notify()
         await self._resume(handoff, [message], lambda state: resume_dialogue(state, self._policy), at)
 
     async def close(self, handoff_id: int, agent: AgentPublic, at: datetime) -> None:
         """End the live chat; the customer's next message starts a new conversation with the bot."""
         message = f"{agent.name} has closed the chat. Thank you for contacting {self._policy.company_name}."
+        handoff = await self._end(handoff_id, agent, at, handoff_store.close, message)
+        log.info("handoff %s closed by agent %s", handoff_id, agent.id)
+        await self._deliver_quietly(handoff, [_message(message)])
+
+    async def _end(
+        self, handoff_id: int, agent: AgentPublic, at: datetime, end: EndHandoff, message: str
+    ) -> HandoffPublic:
+        """End the agent's active handoff with `end` (hand back or close), noting `message` in the transcript."""
         async with self._sessions() as session, session.begin():
             handoff = await self._owned(session, handoff_id, agent)
-            if not await handoff_store.close(session, handoff_id=handoff_id, agent_id=agent.id, at=at):
+            if not await end(session, handoff_id=handoff_id, agent_id=agent.id, at=at):
                 raise HandoffStateError("the conversation is no longer active")
             await self._log_line(session, handoff, "bot", message, at)
-        log.info("handoff %s closed by agent %s", handoff_id, agent.id)
         self.notify()
-        await self._deliver_quietly(handoff, [_message(message)])
+        return handoff
 
     async def _owned(self, session: AsyncSession, handoff_id: int, agent: AgentPublic) -> HandoffPublic:
         handoff = await handoff_store.get_handoff(session, handoff_id=handoff_id, lock=True)
@@ -300,6 +309,7 @@ class HandoffService:
 
     async def _resume(self, handoff: HandoffPublic, lead: Sequence[str], resume: Resume, at: datetime) -> None:
         """Tell the customer `lead`, put the dialogue where it continues and ask its next question."""
+
         async def carry_on(turn_context: TurnContext) -> None:
             record = await load_record(self._jobs, storage_key(turn_context.activity))
             stored = record.get(DIALOGUE)
