@@ -10,10 +10,11 @@ import pytest
 from bot.console.supervisor import SlaState, sla_of
 from intake.domain import CaseStatus, Channel, Outcome, Severity
 from store import voice as voice_store
-from store.cases import add_event, create_case, record_first_response
+from store.cases import add_event, record_first_response
 from store.models import CasePublic
 from store.outbox import NewOutboxItem
 from tests.bot.conftest import FakeClock
+from tests.store.helpers import new_case
 
 from .harness import Site, running_site
 
@@ -72,10 +73,9 @@ def test_sla_states(case: CasePublic, now: datetime, state: SlaState, target: st
 
 async def _sev1_phone_case(site: Site) -> str:
     at = site.clock()
-    case = await create_case(
+    case = await new_case(
         site.sessions,
-        idempotency_key="call-1:case:1",
-        k_number="K123456",
+        "call-1:case:1",
         severity=Severity.SEV1,
         channel=Channel.PHONE,
         outcome=Outcome.PHONE_ENGINEER,
@@ -116,25 +116,18 @@ async def test_supervisor_sees_open_cases_by_sla_and_sev1_pages_and_calls(db_url
         boss = await site.sign_in("boss", role="supervisor")
         sev1 = await _sev1_phone_case(site)
         at = clock()
-        late = await create_case(
+        late = await new_case(
             site.sessions,
-            idempotency_key="k-late",
-            k_number="K123456",
+            "k-late",
             severity=Severity.SEV3,
-            channel=Channel.CHAT,
-            outcome=Outcome.WEB_REQUEST,
             summary="Logo blurry",
             created_at=at - 30 * H,
             response_due=at - 6 * H,
             fix_due=at + 90 * H,
         )
-        fine = await create_case(
+        fine = await new_case(
             site.sessions,
-            idempotency_key="k-fine",
-            k_number="K123456",
-            severity=Severity.SEV2,
-            channel=Channel.CHAT,
-            outcome=Outcome.WEB_REQUEST,
+            "k-fine",
             summary="Slow reports",
             created_at=at,
             response_due=at + H,
