@@ -10,6 +10,7 @@ import phonenumbers
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.client_address import IPNetwork, parse_networks
 from intake.domain import Channel, Severity
 from intake.policy import (
     AccountFormat,
@@ -89,6 +90,20 @@ class Settings(BaseSettings):
     dial_timeout_seconds: int = Field(default=20, ge=5, le=120)
 
     handoff_timeout_seconds: int = Field(default=300, ge=10)
+
+    # Reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs, comma-separated); empty: none, the
+    # peer's own address is the client's.
+    trusted_proxies: str = ""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return parse_networks(self.trusted_proxies)
 
     @field_validator("support_phone", "twilio_from_number")
     @classmethod

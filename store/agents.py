@@ -1,4 +1,5 @@
-"""Agent accounts, API tokens, console sessions and the sign-in failure throttle (typed, keyword-only queries)."""
+"""Agent accounts, API tokens and console sessions (typed, keyword-only queries); the sign-in throttle is
+store.throttle's."""
 
 from __future__ import annotations
 
@@ -10,15 +11,15 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import case, func, literal
+from sqlalchemy import func
 from sqlalchemy import update as sa_update
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake.domain import require_aware
 from store.cases import normalise_case_number
-from store.db import upsert
 from store.errors import StoreError
+from store.handoffs import Handoff, HandoffStatus
 from store.models import Agent, ApiToken, Case, CaseEvent, CasePublic, UTCDateTime
 
 # An agent counts as online while a console session of theirs has sent a heartbeat this recently.
@@ -62,8 +63,6 @@ class AgentNotFoundError(AgentError, LookupError):
     """No agent has that name or id."""
 
 
-
-
 # --- tables ---------------------------------------------------------------------------------------
 
 
@@ -82,16 +81,6 @@ class ConsoleSession(SQLModel, table=True):
     last_seen_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     # Signed in with a one-time password: the session may only choose a new password.
     password_change_required: bool = False
-
-
-class SignInFailure(SQLModel, table=True):
-    """Failed sign-ins per key ("name:alice", "ip:10.0.0.7") in the window that started at window_start."""
-
-    __tablename__ = "sign_in_failures"
-
-    key: str = Field(max_length=200, primary_key=True)
-    count: int = 0
-    window_start: datetime = Field(sa_type=UTCDateTime, nullable=False)
 
 
 # --- read models ----------------------------------------------------------------------------------
@@ -140,14 +129,6 @@ class Credentials:
     password_hash: str
     one_time: bool
     stored: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class FailureCount:
-    """Failed sign-ins of a key since window_start."""
-
-    count: int
-    window_start: datetime
 
 
 # --- agents ---------------------------------------------------------------------------------------
@@ -470,48 +451,20 @@ async def revoke_console_sessions(session: AsyncSession, *, agent_id: int, at: d
     return _rowcount(result)
 
 
-# --- sign-in throttle -----------------------------------------------------------------------------
+# --- who has a case, and its version for the agent API's optimistic concurrency -------------------
 
 
-async def get_sign_in_failures(session: AsyncSession, *, key: str, now: datetime, window: timedelta) -> FailureCount:
-    """Return the failures of `key` in its current window (zero when the window has passed)."""
-    row = await session.get(SignInFailure, key)
-    if row is None or row.window_start <= require_aware(now, "now") - window:
-        return FailureCount(count=0, window_start=now)
-    return FailureCount(count=row.count, window_start=row.window_start)
-
-
-async def record_sign_in_failure(session: AsyncSession, *, key: str, at: datetime, window: timedelta) -> FailureCount:
-    """Count one more failure of `key`, starting a new window when the last one has passed."""
-    at = require_aware(at, "at")
-    # One atomic upsert: processes failing at once for the same key all count.
-    instant = literal(at, UTCDateTime())
-    stale = col(SignInFailure.window_start) <= literal(at - window, UTCDateTime())
-    statement = (
-        upsert(session, SignInFailure)
-        .values(key=key, count=1, window_start=at)
-        .on_conflict_do_update(
-            index_elements=["key"],
-            set_={
-                "count": case((stale, 1), else_=col(SignInFailure.count) + 1),
-                "window_start": case((stale, instant), else_=col(SignInFailure.window_start)),
-            },
-        )
-        .returning(col(SignInFailure.count), col(SignInFailure.window_start))
+async def case_claimers(session: AsyncSession, *, number: str) -> set[int]:
+    """Return the ids of the agents holding an active live chat about the case (who "claimed" it)."""
+    canonical = normalise_case_number(number)
+    if canonical is None:
+        return set()
+    query = select(Handoff.agent_id).where(
+        Handoff.case_number == canonical,
+        Handoff.status == HandoffStatus.ACTIVE.value,
+        col(Handoff.agent_id).is_not(None),
     )
-    count, window_start = (await session.exec(statement)).one()
-    return FailureCount(count=int(count), window_start=window_start)
-
-
-async def clear_sign_in_failures(session: AsyncSession, *, key: str) -> None:
-    """Forget the failures of `key` (after a successful sign-in)."""
-    row = await session.get(SignInFailure, key)
-    if row is not None:
-        await session.delete(row)
-        await session.flush()
-
-
-# --- case versions for the agent API's optimistic concurrency -------------------------------------
+    return {agent_id for agent_id in (await session.exec(query)).all() if agent_id is not None}
 
 
 async def case_version(session: AsyncSession, *, number: str, for_update: bool = False) -> str | None:

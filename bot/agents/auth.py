@@ -9,7 +9,6 @@ import hmac
 import html
 import json
 import logging
-import math
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,9 +16,14 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from aiohttp.web_request import FileField
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from multidict import MultiDictProxy
 
+from bot.agents import limits
+from bot.agents.limits import SignInKeys, sign_in_keys
+from bot.client_address import client_address
 from bot.keys import CLOCK, SESSION_MAKER, SETTINGS
 from bot.settings import Settings
 from store.agents import (
@@ -29,14 +33,11 @@ from store.agents import (
     InvalidAgentError,
     Role,
     canonical_agent_name,
-    clear_sign_in_failures,
     create_console_session,
     find_agent_by_token_hash,
     find_console_session,
     finish_password_change,
     get_credentials,
-    get_sign_in_failures,
-    record_sign_in_failure,
     revoke_console_session,
     set_password_hash,
     swap_password_hash,
@@ -57,12 +58,6 @@ CSRF_FIELD = "csrf_token"
 SESSION_TTL = timedelta(hours=12)
 # Heartbeats closer together than this are not written: the 2-minute online window needs no finer grain.
 TOUCH_EVERY = timedelta(seconds=30)
-
-# Throttle: a name is locked after 5 failures in 15 minutes (429 + Retry-After until the window ends). An
-# address gets more room, because a whole office may sign in from behind one NAT address.
-FAILURE_WINDOW = timedelta(minutes=15)
-NAME_FAILURE_LIMIT = 5
-IP_FAILURE_LIMIT = 20
 
 MIN_PASSWORD_LENGTH = 12
 # Argon2 takes any length, but hashing megabytes on request is a free denial of service.
@@ -241,7 +236,7 @@ async def check_csrf(request: web.Request, expected: str) -> None:
     """Raise 403 JSON unless the request carries `expected` in X-CSRF-Token or the csrf_token form field."""
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.content_type in _FORM_TYPES:
-        value = (await request.post()).get(CSRF_FIELD)
+        value = (await _post(request)).get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     # Bytes: compare_digest refuses non-ASCII str, and a client may send anything.
     if sent is None or not hmac.compare_digest(sent.encode(), expected.encode()):
@@ -292,15 +287,27 @@ async def _read_form(request: web.Request, names: tuple[str, ...]) -> _Form:
     if request.content_type == "application/json":
         try:
             body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
             raise http_error(400, "invalid_json", "the body is not JSON") from exc
         if not isinstance(body, dict) or any(not isinstance(body.get(n, ""), str) for n in names):
             raise http_error(422, "invalid_fields", f"send a JSON object with string fields {', '.join(names)}")
         return _Form(True, {n: body.get(n, "") for n in names})
     if request.content_type in _FORM_TYPES:
-        form = await request.post()
+        form = await _post(request)
         return _Form(False, {n: v if isinstance(v := form.get(n, ""), str) else "" for n in names})
     raise http_error(415, "unsupported_media_type", "send a form or application/json")
+
+
+async def _post(request: web.Request) -> MultiDictProxy[str | bytes | bytearray | FileField]:
+    """The form fields of a form post; 400 JSON when the body cannot be read as one."""
+    try:
+        return await request.post()
+    except (ValueError, LookupError) as exc:
+        # Bytes that are not UTF-8 (UnicodeDecodeError), a multipart body without its parts (ValueError),
+        # an unknown charset (LookupError): the client's mistake, never a server error.
+        raise http_error(
+            400, "bad_form", "the body is not a readable form (UTF-8, url-encoded or multipart)"
+        ) from exc
 
 
 def _origin(url: str) -> str:
@@ -322,27 +329,8 @@ def _secure(settings: Settings) -> bool:
     return settings.base_url.lower().startswith("https://")
 
 
-def _throttle_keys(name: str, remote: str | None) -> list[tuple[str, int]]:
-    return [
-        (f"name:{name.strip().lower()[:100]}", NAME_FAILURE_LIMIT),
-        (f"ip:{remote or 'unknown'}", IP_FAILURE_LIMIT),
-    ]
-
-
-async def _retry_after(sessions: SessionMaker, keys: list[tuple[str, int]], now: datetime) -> int | None:
-    wait = 0.0
-    async with read_session(sessions) as session:
-        for key, limit in keys:
-            failures = await get_sign_in_failures(session, key=key, now=now, window=FAILURE_WINDOW)
-            if failures.count >= limit:
-                wait = max(wait, (failures.window_start + FAILURE_WINDOW - now).total_seconds())
-    return max(1, math.ceil(wait)) if wait > 0 else None
-
-
-async def _record_failure(sessions: SessionMaker, keys: list[tuple[str, int]], now: datetime) -> None:
-    async with sessions() as session, session.begin():
-        for key, _ in keys:
-            await record_sign_in_failure(session, key=key, at=now, window=FAILURE_WINDOW)
+def _keys(request: web.Request, name: str) -> SignInKeys:
+    return sign_in_keys(name, client_address(request, request.app[SETTINGS].trusted_proxy_networks))
 
 
 async def _check_credentials(sessions: SessionMaker, name: str, password: str) -> Credentials | None:
@@ -368,8 +356,9 @@ async def sign_in(request: web.Request) -> web.Response:
     form = await _read_form(request, ("name", "password"))
     name, password = form.fields["name"], form.fields["password"]
     sessions, now = request.app[SESSION_MAKER], request.app[CLOCK]()
-    keys = _throttle_keys(name, request.remote)
-    retry = await _retry_after(sessions, keys, now)
+    keys = _keys(request, name)
+    # The attempt is counted before the password is hashed: concurrent guesses cannot all be checked.
+    retry = await limits.reserve_attempt(sessions, keys, now)
     if retry is not None:
         log.info("agent sign-in throttled (from %s)", request.remote)
         return _refusal(
@@ -380,9 +369,10 @@ async def sign_in(request: web.Request) -> web.Response:
             headers={"Retry-After": str(retry)},
         )
     credentials = await _check_credentials(sessions, name, password)
-    signed = None if credentials is None else await _open_session(request, credentials, password, keys[0][0], now)
+    signed = None if credentials is None else await _open_session(request, credentials, password, keys, now)
+    await limits.prune(sessions, now)
     if signed is None:
-        await _record_failure(sessions, keys, now)
+        # The reserved attempt stays counted: that is the failure.
         log.info("agent sign-in refused (from %s)", request.remote)
         return _refusal(form, 401, "sign_in_failed", WRONG_CREDENTIALS)
     secret, row, agent = signed
@@ -414,7 +404,7 @@ async def sign_in(request: web.Request) -> web.Response:
 
 
 async def _open_session(
-    request: web.Request, credentials: Credentials, password: str, name_key: str, now: datetime
+    request: web.Request, credentials: Credentials, password: str, keys: SignInKeys, now: datetime
 ) -> tuple[str, ConsoleSessionPublic, AgentPublic] | None:
     rehash = None
     if not credentials.one_time and _HASHER.check_needs_rehash(credentials.password_hash):
@@ -428,7 +418,7 @@ async def _open_session(
                 return None
         elif rehash is not None:
             await swap_password_hash(session, agent_id=agent.id, expected=credentials.stored, password_hash=rehash)
-        await clear_sign_in_failures(session, key=name_key)
+        await limits.attempt_succeeded(session, keys, now)
         row = await create_console_session(
             session,
             session_id=secret_digest(secret),
@@ -497,16 +487,15 @@ async def change_password(request: web.Request) -> web.Response:
         problem = "the two new passwords differ"
     sessions, now = request.app[SESSION_MAKER], request.app[CLOCK]()
     credentials, status, headers = None, 422, {}
+    keys = _keys(request, found.agent.name)
     if problem is None and not found.session.password_change_required:
         # The current password is guessable through this form too: the sign-in throttle applies.
-        keys = _throttle_keys(found.agent.name, request.remote)
-        retry = await _retry_after(sessions, keys, now)
+        retry = await limits.reserve_attempt(sessions, keys, now)
         if retry is not None:
             problem, status, headers = "too many failed attempts: try again later", 429, {"Retry-After": str(retry)}
         else:
             credentials = await _check_credentials(sessions, found.agent.name, form.fields["current_password"])
             if credentials is None:
-                await _record_failure(sessions, keys, now)
                 problem = "the current password is wrong"
     if problem is not None:
         if form.as_json:
@@ -521,6 +510,8 @@ async def change_password(request: web.Request) -> web.Response:
             session, agent_id=found.agent.id, expected=credentials.stored, password_hash=new_hash
         ):
             raise http_error(409, "password_changed", "the password changed meanwhile: sign in again")
+        else:
+            await limits.attempt_succeeded(session, keys, now)
         await finish_password_change(session, session_id=found.session.id, agent_id=found.agent.id, at=now)
     log.info("agent %s chose a new password", found.agent.name)
     if form.as_json:

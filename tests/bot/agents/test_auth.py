@@ -10,18 +10,16 @@ import pytest
 from aiohttp import ClientSession, CookieJar
 from yarl import URL
 
-from bot.agents.auth import (
-    COOKIE_NAME,
-    FAILURE_WINDOW,
-    IP_FAILURE_LIMIT,
-    NAME_FAILURE_LIMIT,
-    hash_password,
-    verify_password,
-)
+from bot.agents.auth import COOKIE_NAME, hash_password, verify_password
+from bot.agents.limits import ADDRESS_LIMIT, PAIR_LIMIT
 from store.agents import count_available, disable_agent, get_agent_by_name, set_presence
 from tests.bot.agents import WRONG, AgentService, running
 
 pytestmark = pytest.mark.usefixtures("fast_argon2")
+
+FAILURE_WINDOW = PAIR_LIMIT.window
+NAME_FAILURE_LIMIT = PAIR_LIMIT.attempts
+IP_FAILURE_LIMIT = ADDRESS_LIMIT.attempts
 
 
 async def _presence(svc: AgentService, name: str) -> str:
