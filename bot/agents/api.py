@@ -14,11 +14,13 @@ from typing import Any
 from aiohttp import web
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.agents.auth import http_error, require_role, require_token
+from bot.agents.auth import http_error, require_token
 from bot.agents.openapi import OPENAPI_PATH, openapi_document
+from bot.agents.rules import CaseChange, authorise
+from bot.jsonbody import loads_bounded
 from bot.keys import CLOCK, SESSION_MAKER, SETTINGS
 from intake.domain import CaseStatus, Severity
-from store.agents import AgentPublic, Role, case_version
+from store.agents import case_version
 from store.cases import add_event, get_case, list_cases, list_events, update_case
 from store.db import read_session
 from store.handoffs import HandoffPublic, HandoffStatus, list_handoffs
@@ -199,17 +201,6 @@ def parse_patch(body: object) -> CasePatch:
     return patch
 
 
-def authorise_patch(agent: AgentPublic, case: CasePublic, patch: CasePatch) -> None:
-    """Raise 403 JSON when the agent's role may not make this change (see the OpenAPI description)."""
-    if patch.status is not None and patch.status != case.status:
-        if patch.status is CaseStatus.CLOSED:
-            require_role(agent, Role.SUPERVISOR, action="close a case")
-        if case.status is CaseStatus.CLOSED:
-            require_role(agent, Role.SUPERVISOR, action="reopen a closed case")
-    if patch.severity is not None and case.severity is Severity.SEV1 and patch.severity > Severity.SEV1:
-        require_role(agent, Role.SUPERVISOR, action="lower the severity of a Sev1 case")
-
-
 def _if_match(request: web.Request) -> set[str]:
     raw = request.headers.get("If-Match", "").strip()
     if not raw or raw == "*":
@@ -222,10 +213,7 @@ def _if_match(request: web.Request) -> set[str]:
 async def _body(request: web.Request) -> object:
     if request.content_type != "application/json":
         raise http_error(415, "unsupported_media_type", "send the body as application/json")
-    try:
-        return await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise http_error(400, "invalid_json", "the body is not JSON") from exc
+    return loads_bounded(await request.read())
 
 
 async def patch_case_handler(request: web.Request) -> web.Response:
@@ -245,7 +233,8 @@ async def patch_case_handler(request: web.Request) -> web.Response:
             raise http_error(
                 409, "conflict", "the case changed since you read it: GET it again and retry", headers=_etag(version)
             )
-        authorise_patch(agent, case, patch)
+        change = CaseChange(status=patch.status, severity=patch.severity, note=patch.note is not None)
+        await authorise(session, agent, case, change)
         if patch.severity is not None and patch.severity != case.severity and patch.reason is None:
             raise _invalid("changing the severity needs a reason")
         if patch.status is not None or patch.severity is not None:

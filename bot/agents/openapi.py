@@ -18,8 +18,9 @@ _CONCURRENCY = (
 _ROLES = (
     "Roles: an `agent` may change the status (except to or from `closed`), raise or lower the severity of "
     "Sev2-Sev4 cases, raise any case to Sev1, and add notes. Only a `supervisor` may close a case, reopen a "
-    "closed one, or lower the severity of a Sev1 case (403 otherwise). Changing the severity needs a `reason`, "
-    "which is logged with the change."
+    "closed one, or lower the severity of a Sev1 case (403 otherwise). A case an agent has claimed (an active "
+    "live chat about it) is changed only by that agent or a supervisor. The agent console applies the same "
+    "rules. Changing the severity needs a `reason`, which is logged with the change."
 )
 
 
@@ -263,7 +264,7 @@ def _paths() -> dict[str, Any]:
                     "200": _json(_ref("CaseDetail"), "The case after the change", headers=_ETAG_HEADER),
                     "400": _error("The body is not JSON"),
                     "401": _UNAUTHORIZED,
-                    "403": _error("The agent's role may not make this change"),
+                    "403": _error("The agent's role may not make this change, or another agent has claimed the case"),
                     "404": _NOT_FOUND,
                     "409": _error("The case changed since the If-Match version was read"),
                     "415": _error("The body is not application/json"),

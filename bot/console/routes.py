@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import functools
 import html
-import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.agents.auth import http_error, require_page_session, require_role, require_session
+from bot.agents.rules import CaseChange, authorise
 from bot.console import supervisor
 from bot.console.views import JsonObject, conversation_detail, queue_snapshot
 from bot.handoff import (
@@ -22,6 +23,7 @@ from bot.handoff import (
     HandoffStateError,
     NotYourHandoffError,
 )
+from bot.jsonbody import loads_bounded
 from bot.keys import CLOCK, SESSION_MAKER, SETTINGS
 from intake.domain import CaseStatus, Severity
 from store import agents as agent_store
@@ -29,6 +31,7 @@ from store import cases as case_store
 from store import handoffs as handoff_store
 from store.agents import AgentPublic, InvalidAgentError, Presence, Role
 from store.handoffs import HandoffPublic
+from store.models import CasePublic
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 STATIC_FILES = frozenset({"console.js", "console.css", "supervisor.js"})
@@ -128,10 +131,7 @@ async def static_file(request: web.Request) -> web.StreamResponse:
 async def _body(request: web.Request) -> dict[str, Any]:
     if request.content_type != "application/json":
         raise http_error(415, "unsupported_media_type", "send application/json")
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise http_error(400, "invalid_json", "the body is not JSON") from exc
+    body = loads_bounded(await request.read())
     if not isinstance(body, dict):
         raise http_error(422, "invalid_fields", "send a JSON object")
     return body
@@ -271,6 +271,16 @@ async def _case_of(request: web.Request, agent: AgentPublic) -> HandoffPublic:
     return handoff
 
 
+async def _the_case(session: AsyncSession, handoff: HandoffPublic) -> CasePublic:
+    """The handoff's case, its row held to the end of the transaction (the rule is checked on what is changed)."""
+    assert handoff.case_number is not None  # _case_of checked
+    locked = await agent_store.case_version(session, number=handoff.case_number, for_update=True)
+    case = None if locked is None else await case_store.get_case(session, number=handoff.case_number)
+    if case is None:
+        raise HandoffStateError("this conversation's case is gone")
+    return case
+
+
 @_refusals
 async def severity(request: web.Request) -> web.Response:
     """POST .../severity {"severity": 1-4, "reason"}: re-grade the case; the reason is logged."""
@@ -281,12 +291,9 @@ async def severity(request: web.Request) -> web.Response:
         raise http_error(422, "invalid_fields", "'severity' must be 1, 2, 3 or 4")
     reason = _text(body, "reason")
     handoff = await _case_of(request, agent)
-    assert handoff.case_number is not None
     async with request.app[SESSION_MAKER]() as session, session.begin():
-        case = await case_store.get_case(session, number=handoff.case_number)
-        assert case is not None
-        if case.severity is Severity.SEV1 and wanted > 1:
-            require_role(agent, Role.SUPERVISOR, action="lower the severity of a Sev1 case")
+        case = await _the_case(session, handoff)
+        await authorise(session, agent, case, CaseChange(severity=Severity(wanted)))
         await case_store.update_case(
             session,
             number=case.number,
@@ -306,11 +313,12 @@ async def note(request: web.Request) -> web.Response:
     agent, _ = await require_session(request, csrf=True)
     text = _text(await _body(request), "text")
     handoff = await _case_of(request, agent)
-    assert handoff.case_number is not None
     async with request.app[SESSION_MAKER]() as session, session.begin():
+        case = await _the_case(session, handoff)
+        await authorise(session, agent, case, CaseChange(note=True))
         await case_store.add_event(
             session,
-            number=handoff.case_number,
+            number=case.number,
             kind="note",
             actor=agent.name,
             at=request.app[CLOCK](),
@@ -331,14 +339,13 @@ async def case_status(request: web.Request) -> web.Response:
         raise http_error(422, "invalid_fields", "'status' must be 'resolved' or 'closed'")
     reason = _text(body, "reason") if body.get("reason") is not None else None
     handoff = await _case_of(request, agent)
-    assert handoff.case_number is not None
-    if wanted == CaseStatus.CLOSED.value:
-        # The same rule as the agent API: only a supervisor closes a case.
-        require_role(agent, Role.SUPERVISOR, action="close a case")
     async with request.app[SESSION_MAKER]() as session, session.begin():
+        # The agent API's rule (bot.agents.rules): closing, and reopening a closed case, are a supervisor's.
+        case = await _the_case(session, handoff)
+        await authorise(session, agent, case, CaseChange(status=CaseStatus(wanted)))
         await case_store.update_case(
             session,
-            number=handoff.case_number,
+            number=case.number,
             actor=agent.name,
             at=request.app[CLOCK](),
             status=CaseStatus(wanted),

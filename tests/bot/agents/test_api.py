@@ -20,9 +20,9 @@ from bot.agents.api import setup_agent_api
 from bot.agents.openapi import openapi_document
 from bot.keys import SETTINGS
 from intake.domain import CaseStatus
-from store.agents import disable_agent
+from store.agents import disable_agent, get_agent_by_name
 from store.cases import update_case
-from store.handoffs import create_handoff
+from store.handoffs import claim, close, create_handoff
 from store.transcripts import append_transcript
 from tests.bot.agents import AgentService, bearer, running
 from tests.store.helpers import T0, new_case
@@ -502,6 +502,42 @@ async def test_only_supervisors_close_reopen_or_lower_a_sev1(api: Api) -> None:
     assert await attempt(first, {"status": "in_progress"}, api.supervisor) == 200
     _, body, _ = await api.get(f"/api/cases/{sev1}")
     assert body["case"]["severity"] == 2 and body["events"][-1]["actor"] == "agent:sue"
+
+
+async def test_a_claimed_case_is_changed_only_by_its_agent_or_a_supervisor(api: Api) -> None:
+    first, *_ = await _cases(api.svc)
+    await api.svc.add_agent("bea")
+    bea = await api.svc.token("bea")
+    async with api.svc.store() as sessions, sessions() as session, session.begin():
+        handoff, _ = await create_handoff(
+            session,
+            conversation_id="conv-a",
+            channel="directline",
+            reason="question",
+            reference={},
+            at=T0,
+            case_number=first,
+        )
+        claimer = await get_agent_by_name(session, name="bea")
+        assert claimer is not None
+        assert await claim(session, handoff_id=handoff.id, agent_id=claimer.id, at=T0)
+
+    async def attempt(body: dict[str, Any], token: str) -> tuple[int, Any]:
+        status, answer, _ = await api.patch(first, body, etag=await api.etag(first), token=token)
+        return status, answer
+
+    for body in ({"status": "resolved"}, {"severity": 3, "reason": "one user"}, {"note": "I can help"}):
+        status, answer = await attempt(body, api.agent)
+        assert status == 403 and answer["error"]["code"] == "forbidden", answer
+        assert "claimed" in answer["error"]["message"]
+    assert (await attempt({"note": "on it"}, bea))[0] == 200
+    assert (await attempt({"severity": 3, "reason": "one user"}, api.supervisor))[0] == 200
+    _, body, _ = await api.get(f"/api/cases/{first}")
+    assert [e["actor"] for e in body["events"][-2:]] == ["agent:bea", "agent:sue"]
+    # Once the chat ends the case is nobody's again.
+    async with api.svc.store() as sessions, sessions() as session, session.begin():
+        assert await close(session, handoff_id=handoff.id, agent_id=claimer.id, at=T0)
+    assert (await attempt({"status": "in_progress"}, api.agent))[0] == 200
 
 
 # --- handoffs -------------------------------------------------------------------------------------

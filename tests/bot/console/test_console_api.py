@@ -6,7 +6,8 @@ import asyncio
 
 from aiohttp import ClientSession
 
-from store.cases import list_events
+from intake.domain import CaseStatus
+from store.cases import get_case, list_events, update_case
 from store.handoffs import get_handoff, queue
 from store.transcripts import get_transcript
 
@@ -184,6 +185,22 @@ async def test_a_supervisor_closes_the_case_of_a_conversation_they_took(db_url: 
         await boss.ok("POST", f"/handoffs/{handoff_id}/claim")
         closed = await boss.ok("POST", f"/handoffs/{handoff_id}/status", {"status": "closed", "reason": "answered"})
         assert closed["case"]["status"] == "closed" and closed["case"]["closed_at"] is not None
+
+
+async def test_an_agent_cannot_reopen_a_closed_case_through_the_console(db_url: str) -> None:
+    # The agent API refuses this change to an agent (403); the console applies the same rule.
+    async with running_site(db_url) as site:
+        alice = await site.sign_in("alice")
+        handoff_id = await _queued(site)
+        number = (await alice.ok("POST", f"/handoffs/{handoff_id}/claim"))["case"]["number"]
+        async with site.sessions() as session, session.begin():
+            await update_case(session, number=number, actor="agent:sue", at=site.clock(), status=CaseStatus.CLOSED)
+        status, data = await alice.call("POST", f"/handoffs/{handoff_id}/status", {"status": "resolved"})
+        assert status == 403 and data["error"]["code"] == "forbidden"
+        assert "reopen a closed case" in data["error"]["message"]
+        async with site.sessions() as session:
+            case = await get_case(session, number=number)
+        assert case is not None and case.status is CaseStatus.CLOSED
 
 
 async def test_the_queue_is_ordered_by_severity_then_due_and_customers_hear_their_place(db_url: str) -> None:
