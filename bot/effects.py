@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -13,18 +13,20 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 from sqlalchemy.engine import Connection
 
-from bot.contract import EVENT_CONNECT_ONCALL, EVENT_HANDOFF
+from bot.contract import EVENT_CONNECT_ONCALL, EVENT_HANDOFF, VOICE_CHANNEL_ID
 from bot.voice.paging import page_item
 from intake import conversation as convo
 from intake.domain import CaseStatus, Severity
 from intake.policy import Policy
 from store import accounts as account_store
 from store import cases as case_store
+from store import throttle
 from store import transcripts as transcript_store
 from store.db import SessionMaker, read_session
 from store.jobs import Jobs
 from store.models import CaseEventPublic, CasePublic
 from store.outbox import NewOutboxItem
+from store.throttle import Limit, ThrottledError, ThrottleKey
 
 if TYPE_CHECKING:
     from bot.handoff import HandoffService
@@ -67,7 +69,7 @@ class EffectRunner:
         if isinstance(effect, convo.CreateCase):
             return await self._create_case(ctx, effect)
         if isinstance(effect, convo.LookupCase):
-            return await self._lookup(effect)
+            return await self._lookup(turn_context, ctx, effect)
         if isinstance(effect, convo.ConnectOnCall):
             return EffectOutcome(activities=[_connect_oncall(effect)])
         if isinstance(effect, convo.RequestHandoff):
@@ -127,9 +129,22 @@ class EffectRunner:
             result=convo.CaseCreated(at=at, number=case.number, response_due=case.response_due, fix_due=case.fix_due)
         )
 
-    async def _lookup(self, effect: convo.LookupCase) -> EffectOutcome:
+    async def _lookup(self, turn_context: TurnContext, ctx: convo.Context, effect: convo.LookupCase) -> EffectOutcome:
         number = case_store.normalise_case_number(effect.number) or effect.number
-        found = await self._jobs.read(partial(_case_and_last_event, number=number, k_number=effect.k_number))
+        k_number: str | None = effect.k_number
+        if effect.by_caller_id:
+            # Caller ID is the proof: the account whose number calls now, not the one the state remembers.
+            account = await self.caller_account(_caller_number(turn_context.activity))
+            k_number = account.k_number if account is not None and account.k_number == effect.k_number else None
+        keys = lookup_keys(ctx.conversation_id, number, client_address_of(turn_context.activity))
+        try:
+            found = await self._jobs.write(
+                partial(_throttled_lookup, keys=keys, number=number, k_number=k_number, at=effect.at)
+            )
+        except ThrottledError as exc:
+            log.info("case status lookup refused: too many failed lookups")
+            return EffectOutcome(result=convo.CaseLookup(at=effect.at, case=None, retry_after=exc.retry_after))
+        await self._jobs.write(partial(throttle.prune, at=effect.at))
         summary = None
         if found is not None:
             case, last = found
@@ -201,6 +216,61 @@ def transcript_lines(
         lines.append(("customer", "(hung up)"))
     lines += [("bot", p.text) for p in prompts]
     return lines
+
+
+# Failed status lookups (a case number with a K# that does not own it, or no such case) allowed before
+# lookups pause: guessing a K# for a known case number, or case numbers for a known K#, stays slow
+# whichever conversations, addresses or processes the guesses come through.
+LOOKUP_CONVERSATION_LIMIT = Limit("lookup-conversation", 5, timedelta(minutes=15))
+LOOKUP_ADDRESS_LIMIT = Limit("lookup-address", 20, timedelta(hours=1))
+LOOKUP_CASE_LIMIT = Limit("lookup-case", 10, timedelta(hours=1))
+
+# channelData key under which the website's gateway passes the visitor's address: {"address": "203.0.113.9"}.
+CLIENT_DATA_KEY = "intake_client"
+_MAX_ADDRESS = 100
+
+
+def lookup_keys(conversation_id: str, number: str, address: str | None) -> list[ThrottleKey]:
+    """The counters a status lookup is held to: its conversation, its case number, the client's address."""
+    keys = [LOOKUP_CONVERSATION_LIMIT.key(conversation_id), LOOKUP_CASE_LIMIT.key(number)]
+    if address:
+        keys.append(LOOKUP_ADDRESS_LIMIT.key(address))
+    return keys
+
+
+def client_address_of(activity: Activity) -> str | None:
+    """Where a turn comes from, for the per-address limits: the caller's number on the phone; otherwise
+    channelData["intake_client"]["address"].
+
+    The website's Direct Line gateway sets that key from the HTTP request's client address (see
+    bot.client_address) and must overwrite whatever a client sent under it; other channels leave it out.
+    """
+    if activity.channel_id == VOICE_CHANNEL_ID:
+        return _caller_number(activity)
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    client = data.get(CLIENT_DATA_KEY)
+    address = client.get("address") if isinstance(client, dict) else None
+    return address if isinstance(address, str) and 0 < len(address) <= _MAX_ADDRESS else None
+
+
+def _caller_number(activity: Activity) -> str | None:
+    if activity.channel_id != VOICE_CHANNEL_ID:
+        return None
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    twilio = data.get("twilio")
+    number = twilio.get("from") if isinstance(twilio, dict) else None
+    return number if isinstance(number, str) and number else None
+
+
+def _throttled_lookup(
+    conn: Connection, *, keys: list[ThrottleKey], number: str, k_number: str | None, at: datetime
+) -> tuple[CasePublic, CaseEventPublic | None] | None:
+    # One transaction: the attempt is counted before the case is read, and given back only if it was found.
+    throttle.reserve(conn, keys=keys, at=at)
+    found = None if k_number is None else _case_and_last_event(conn, number=number, k_number=k_number)
+    if found is not None:
+        throttle.release(conn, keys=keys, at=at)
+    return found
 
 
 def _case_and_last_event(

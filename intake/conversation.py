@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum, StrEnum
 from functools import lru_cache
 from typing import Any
@@ -121,10 +121,15 @@ class CaseSummary:
 
 @dataclass(frozen=True)
 class CaseLookup:
-    """Result of LookupCase: None both when the case is missing and when another account owns it."""
+    """Result of LookupCase: None both when the case is missing and when another account owns it.
+
+    `retry_after` is set when the lookup was refused: too many lookups failed lately (for this
+    conversation, the customer's address or the case), so none is made until then.
+    """
 
     at: datetime
     case: CaseSummary | None
+    retry_after: timedelta | None = None
 
 
 Event = UserTurn | HangUp | CaseCreated | CaseLookup
@@ -153,11 +158,16 @@ class CreateCase:
 
 @dataclass(frozen=True)
 class LookupCase:
-    """Fetch a case, only if it belongs to `k_number`."""
+    """Fetch a case, only if it belongs to `k_number`; failed lookups are throttled.
+
+    by_caller_id: the K# came from caller ID, not from the caller, and the caller's number (as the
+    phone channel reports it now) must be one of the case's account's numbers.
+    """
 
     number: str
     k_number: str
     at: datetime
+    by_caller_id: bool = False
 
 
 @dataclass(frozen=True)
@@ -612,7 +622,7 @@ def _still_working(ctx: Context, state: State, at: datetime) -> Step:
     if state.phase is Phase.FILING:
         effect: Effect = _pending_case(ctx, state)
     else:
-        effect = LookupCase(state.lookup or "", state.k_number or "", at)
+        effect = _lookup_case(ctx, state, at)
     return Step((w.say("One moment, I'm still working on that."),), state, (effect,))
 
 
@@ -667,22 +677,27 @@ def _status_requested(ctx: Context, state: State, turn: UserTurn) -> Step:
 
 
 def _status_next(ctx: Context, state: State, at: datetime) -> Step:
-    k_number, number = state.k_number, state.lookup
-    if not k_number:
+    # A caller whose number matched an account is not asked for its K#: caller ID vouches for it.
+    if not state.k_number and not _by_caller_id(ctx, state):
         return _ask(ctx, replace(state, phase=Phase.STATUS_ACCOUNT))
-    if not number:
+    if not state.lookup:
         return _ask(ctx, replace(state, phase=Phase.STATUS_NUMBER))
     looking = replace(state, phase=Phase.LOOKING_UP)
-    return Step((w.looking_up(number, ctx.phone),), looking, (LookupCase(number, k_number, at),))
+    return Step((w.looking_up(state.lookup, ctx.phone),), looking, (_lookup_case(ctx, state, at),))
+
+
+def _by_caller_id(ctx: Context, state: State) -> bool:
+    return ctx.phone and not state.k_number and state.known_k is not None
+
+
+def _lookup_case(ctx: Context, state: State, at: datetime) -> LookupCase:
+    if _by_caller_id(ctx, state):
+        return LookupCase(state.lookup or "", state.known_k or "", at, by_caller_id=True)
+    return LookupCase(state.lookup or "", state.k_number or "", at)
 
 
 def _on_status_account(ctx: Context, state: State, turn: UserTurn) -> Step:
     k_number, _ = _account_in(ctx.policy.account, turn)
-    if k_number is None and state.known_k:
-        answer = _yes_no(turn)
-        if answer is False:
-            return _ask(ctx, replace(state, known_k=None))
-        k_number = state.known_k if answer else None
     if k_number is None:
         return _retry(ctx, state)
     return _status_next(ctx, replace(state, k_number=k_number), turn.at)
@@ -698,9 +713,13 @@ def _on_status_number(ctx: Context, state: State, turn: UserTurn) -> Step:
 def _case_looked_up(ctx: Context, state: State, event: CaseLookup) -> Step:
     if state.phase is not Phase.LOOKING_UP:
         return Step((), state)
-    number, k_number, case = state.lookup or "", state.k_number or "", event.case
-    if case is None:
-        told = w.status_not_found(number, k_number, ctx.phone)
+    number, case = state.lookup or "", event.case
+    if event.retry_after is not None:
+        told = w.status_throttled(event.retry_after, ctx.policy, ctx.phone)
+    elif case is None and _by_caller_id(ctx, state):
+        told = w.status_not_found_for_caller(number, state.known_k or "", ctx.phone)
+    elif case is None:
+        told = w.status_not_found(number, state.k_number or "", ctx.phone)
     else:
         told = w.status_found(case, event.at, ctx.policy, ctx.phone)
     state = replace(state, lookup=None)
@@ -789,7 +808,7 @@ _PROMPTS: dict[Phase, Callable[[Context, State], Prompt]] = {
     Phase.FILING: lambda ctx, state: w.filing(),
     Phase.OFFER_AGENT: lambda ctx, state: w.offer_agent(),
     Phase.ANYTHING_ELSE: lambda ctx, state: w.anything_else(ctx.phone),
-    Phase.STATUS_ACCOUNT: lambda ctx, state: w.status_ask_account(ctx.policy, state.known_k, ctx.phone),
+    Phase.STATUS_ACCOUNT: lambda ctx, state: w.status_ask_account(ctx.policy, ctx.phone),
     Phase.STATUS_NUMBER: lambda ctx, state: w.status_ask_number(ctx.phone),
     Phase.LOOKING_UP: lambda ctx, state: w.looking_up(state.lookup or "", ctx.phone),
     Phase.DONE: lambda ctx, state: w.goodbye(),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -581,12 +582,8 @@ def anything_else(phone: bool) -> Prompt:
 # ---------------------------------------------------------------- case status
 
 
-def status_ask_account(policy: Policy, known_k: str | None, phone: bool) -> Prompt:
-    """The K# the case must belong to: confirm the caller's, or ask for it."""
-    if known_k:
-        return yes_no_prompt(
-            f"Sure. Is the case under account {known_k}?", f"Is the case under account {spell(known_k)}?", phone
-        )
+def status_ask_account(policy: Policy, phone: bool) -> Prompt:
+    """The K# the case must belong to (a caller whose number matched an account is not asked)."""
     prompt = ask_account(policy, phone)
     return replace(prompt, text=f"Sure, I can check on a case. {prompt.text}", speak=f"Sure. {prompt.speak}")
 
@@ -628,6 +625,30 @@ def status_not_found(number: str, k_number: str, phone: bool) -> Prompt:
     )
     speak = f"I couldn't find case {case_words(number, phone)} under account {case_words(k_number, phone)}."
     return say(text, speak)
+
+
+def status_not_found_for_caller(number: str, k_number: str, phone: bool) -> Prompt:
+    """As status_not_found, for a lookup by caller ID: a case under another account needs that K#."""
+    found = status_not_found(number, k_number, phone)
+    text = (
+        f"I couldn't find case {number} under account {k_number}, the account of the number you're calling from. "
+        "If it's under another account, ask again with that account's K# and the case number."
+    )
+    return say(text, f"{found.speak} If it's under another account, ask again and say that account's K# too.")
+
+
+def status_throttled(retry_after: timedelta, policy: Policy, phone: bool) -> Prompt:
+    """Case lookups are paused after too many that did not match: say for how long, and who else can help."""
+    minutes = max(1, math.ceil(retry_after.total_seconds() / 60))
+    wait = f"about {minutes} minute{'s' if minutes != 1 else ''}"
+    if minutes > 90:
+        hours = math.ceil(minutes / 60)
+        wait = f"about {hours} hours"
+    head = "Too many case lookups didn't match a case and account lately, so I've paused them for a while."
+    if phone:
+        return say(f"{head} Please try again in {wait}.", f"{head} Please try again in {wait}.")
+    line = phone_text(policy.support_phone)
+    return say(f"{head} Please try again in {wait}, or call {line}.", f"{head} Please try again in {wait}.")
 
 
 # ---------------------------------------------------------------- commands

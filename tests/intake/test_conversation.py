@@ -684,13 +684,70 @@ def test_phone_status_by_keypad() -> None:
     assert "2 6 1 1, 0 0 4 2" in talk.speak
 
 
-def test_known_caller_status_confirms_the_account() -> None:
+def test_known_caller_status_needs_no_k_number() -> None:
+    # Caller ID stands for the K#: the store checks the number calling is the case's account's.
     talk = Talk(Channel.PHONE)
     talk.begin(KnownAccount("K123456", "Dana"))
     talk.say("status of case 2611-0042")
-    assert talk.asks.expects is Expect.YES_NO and "K 1 2 3 4 5 6" in talk.speak
-    talk.keys("1")
-    assert talk.effect(LookupCase) == LookupCase(CASE, "K123456", TUESDAY)
+    assert talk.effect(LookupCase) == LookupCase(CASE, "K123456", TUESDAY, by_caller_id=True)
+    assert talk.phase() is Phase.LOOKING_UP
+    talk.say("hello?")  # a turn while looking up re-emits the same lookup
+    assert talk.effect(LookupCase) == LookupCase(CASE, "K123456", TUESDAY, by_caller_id=True)
+    talk.send(CaseLookup(TUESDAY, _summary()))
+    assert "is Severity 2" in talk.text
+
+
+def test_known_caller_asking_without_a_number_is_asked_only_for_the_number() -> None:
+    talk = Talk(Channel.PHONE)
+    talk.begin(KnownAccount("K123456", "Dana"))
+    talk.say("update on my case")
+    assert talk.phase() is Phase.STATUS_NUMBER and talk.asks.expects is Expect.DIGITS
+    talk.keys("26110042")
+    assert talk.effect(LookupCase) == LookupCase(CASE, "K123456", TUESDAY, by_caller_id=True)
+
+
+def test_known_caller_whose_case_is_not_under_their_number_is_told_how_to_ask() -> None:
+    talk = Talk(Channel.PHONE)
+    talk.begin(KnownAccount("K123456", "Dana"))
+    talk.say("status of case 2611-0042")
+    talk.send(CaseLookup(TUESDAY, None))
+    assert "the account of the number you're calling from" in talk.text
+    assert "K 1 2 3 4 5 6" in talk.speak and "that account's K#" in talk.speak
+    # Naming the other account's K# looks it up by that K# (the usual proof).
+    talk.say("status of case 2611-0042 for account K654321")
+    assert talk.effect(LookupCase) == LookupCase(CASE, "K654321", TUESDAY)
+
+
+def test_chat_never_looks_up_by_caller_id() -> None:
+    talk = Talk()
+    talk.begin()
+    talk.say("status of case 2611-0042")
+    assert talk.phase() is Phase.STATUS_ACCOUNT and "account number" in talk.text
+
+
+def test_paused_lookups_are_explained_in_chat_with_the_wait_and_the_phone_line() -> None:
+    talk = _known(Talk(agents=0))
+    talk.say("status of case 2611-0042")
+    talk.send(CaseLookup(TUESDAY, None, retry_after=timedelta(minutes=14, seconds=5)))
+    first = talk.last.prompts[0]
+    assert "paused" in first.text and "try again in about 15 minutes" in first.text
+    assert wording.phone_text(POLICY.support_phone) in first.text
+    assert "couldn't find" not in talk.text and "Severity" not in talk.text
+    assert talk.phase() is Phase.ANYTHING_ELSE and talk.state.lookup is None
+
+
+def test_paused_lookups_on_the_phone_say_how_long_and_in_chat_hours_offer_an_agent() -> None:
+    talk = Talk(Channel.PHONE)
+    talk.begin(KnownAccount("K123456", "Dana"))
+    talk.say("status of case 2611-0042")
+    talk.send(CaseLookup(TUESDAY, None, retry_after=timedelta(hours=2)))
+    assert "try again in about 2 hours" in talk.speak
+    chat = _known(Talk())
+    chat.say("status of case 2611-0042")
+    chat.send(CaseLookup(TUESDAY, None, retry_after=timedelta(seconds=20)))
+    assert "about 1 minute," in chat.text and chat.phase() is Phase.OFFER_AGENT
+    chat.say("yes")
+    assert chat.last.effects == (RequestHandoff("case_status", None, TUESDAY),)
 
 
 def test_found_case_tells_status_severity_last_update_and_due_times() -> None:
@@ -773,13 +830,12 @@ def test_status_while_the_account_was_pending_then_resumes_the_intake() -> None:
     assert "Thanks, K123456." in talk.text and talk.phase() is Phase.CONFIRM_SEVERITY
 
 
-def test_known_caller_denying_the_account_for_a_status_is_asked_for_it() -> None:
+def test_caller_without_a_known_number_keys_in_the_k_number_for_a_status() -> None:
     talk = Talk(Channel.PHONE)
-    talk.begin(KnownAccount("K123456", "Dana"))
+    talk.begin()
     talk.say("update on my case")
     talk.say("gibberish")
     assert talk.text.startswith("Sorry") and talk.phase() is Phase.STATUS_ACCOUNT
-    talk.keys("2")
     assert talk.asks.expects is Expect.DIGITS
     talk.keys("654321")
     assert talk.phase() is Phase.STATUS_NUMBER and talk.state.k_number == "K654321"
