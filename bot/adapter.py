@@ -1,10 +1,14 @@
-"""CloudAdapter set-up: Bot Framework auth from settings, with connector clients reused across turns."""
+"""CloudAdapter set-up: Bot Framework auth from settings, connector clients reused across turns, and
+replies only to the Bot Framework's own hosts."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from http import HTTPStatus
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlsplit
 
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
@@ -19,15 +23,54 @@ from botframework.connector.auth import (
 from bot.activity_json import to_json
 from bot.settings import Settings
 
+log = logging.getLogger(__name__)
+
+
+class ServiceUrlNotAllowedError(PermissionError):
+    """A serviceUrl off the allowlist: the bot never sends a request there."""
+
+
+def service_url_allowed(url: str, hosts: Sequence[str]) -> bool:
+    """True if `url` is https on the default port to a host matching one of `hosts` ("*." = any subdomain)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return False
+    if parts.scheme != "https" or parts.username is not None or parts.password is not None or port not in {None, 443}:
+        return False
+    host = (parts.hostname or "").rstrip(".").lower()
+    for pattern in hosts:
+        if pattern.startswith("*."):
+            if host.endswith(pattern[1:]) and len(host) > len(pattern) - 1:
+                return True
+        elif host == pattern:
+            return True
+    return False
+
+
+class _RefusingClient:
+    """The connector client of a serviceUrl off the allowlist: any use is refused, and logged."""
+
+    def __getattr__(self, name: str) -> Any:
+        # The URL came with an activity: say that one was refused, not where it pointed.
+        log.warning("reply refused: the activity's serviceUrl is not on the allowlist (BOT_SERVICE_HOSTS)")
+        raise ServiceUrlNotAllowedError("the serviceUrl is not on the allowlist")
+
 
 class _CachingConnectorFactory(ConnectorFactory):  # type: ignore[misc]
-    """Reuse one ConnectorClient per (service URL, audience) for the same credentials."""
+    """Reuse one ConnectorClient per (service URL, audience) for the same credentials; refuse other hosts."""
 
-    def __init__(self, inner: ConnectorFactory, cache: dict[tuple[str, str], Any]) -> None:
+    def __init__(self, inner: ConnectorFactory, cache: dict[tuple[str, str], Any], hosts: Sequence[str]) -> None:
         self._inner = inner
         self._cache = cache
+        self._hosts = hosts
 
     async def create(self, service_url: str, audience: str) -> Any:
+        if not service_url_allowed(service_url, self._hosts):
+            # botbuilder builds a client for every turn, even one whose replies never leave (expectReplies):
+            # this one refuses at the first use instead, so nothing is ever sent there.
+            return _RefusingClient()
         key = (service_url, audience or "")
         client = self._cache.get(key)
         if client is None:
@@ -44,8 +87,9 @@ class CachingAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
     connector clients the same way. Clients are keyed by the caller's app id, so credentials never mix.
     """
 
-    def __init__(self, inner: ConfigurationBotFrameworkAuthentication) -> None:
+    def __init__(self, inner: ConfigurationBotFrameworkAuthentication, hosts: Sequence[str]) -> None:
         self._inner = inner
+        self._hosts = tuple(hosts)
         self._connectors: dict[str, dict[tuple[str, str], Any]] = {}
         self._token_clients: dict[str, Any] = {}
 
@@ -53,7 +97,7 @@ class CachingAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
         result: AuthenticateRequestResult = await self._inner.authenticate_request(activity, auth_header)
         if result.connector_factory is not None:
             cache = self._connectors.setdefault(_app_id(result.claims_identity), {})
-            result.connector_factory = _CachingConnectorFactory(result.connector_factory, cache)
+            result.connector_factory = _CachingConnectorFactory(result.connector_factory, cache, self._hosts)
         return result
 
     async def authenticate_streaming_request(self, auth_header: str, channel_id_header: str) -> Any:
@@ -61,7 +105,7 @@ class CachingAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
 
     def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
         cache = self._connectors.setdefault(_app_id(claims_identity), {})
-        return _CachingConnectorFactory(self._inner.create_connector_factory(claims_identity), cache)
+        return _CachingConnectorFactory(self._inner.create_connector_factory(claims_identity), cache, self._hosts)
 
     async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> Any:
         key = _app_id(claims_identity)
@@ -120,7 +164,8 @@ def create_adapter(settings: Settings) -> CloudAdapter:
         APP_TYPE="SingleTenant" if settings.microsoft_app_tenant_id else "MultiTenant",
         APP_TENANTID=settings.microsoft_app_tenant_id,
     )
-    return IntakeAdapter(CachingAuthentication(ConfigurationBotFrameworkAuthentication(configuration)))
+    auth = ConfigurationBotFrameworkAuthentication(configuration)
+    return IntakeAdapter(CachingAuthentication(auth, settings.service_hosts))
 
 
 async def close_adapter(adapter: CloudAdapter) -> None:

@@ -1,6 +1,9 @@
 """The activity contract between the bot and its channels (docs/ARCHITECTURE.md), named once."""
 
 VOICE_CHANNEL_ID = "twilio-voice"
+WEBSITE_CHANNEL_ID = "directline"  # the service's own Direct Line gateway
+# Channels this service hosts itself: their activities come only from their own adapters, in process.
+BUILT_IN_CHANNEL_IDS = frozenset({VOICE_CHANNEL_ID, WEBSITE_CHANNEL_ID})
 EVENT_NO_INPUT = "intake.no_input"  # the caller said nothing before the timeout
 EVENT_HANGUP = "intake.hangup"  # the caller hung up
 EVENT_CONNECT_ONCALL = "intake.connect_oncall"  # phone: dial the on-call engineers for this case

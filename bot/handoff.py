@@ -12,13 +12,13 @@ from typing import Protocol
 
 from aiohttp import web
 from botbuilder.core import TurnContext
-from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.channels import Channels
 from bot.intake_bot import _prompt_activity
-from bot.keys import ADAPTER, CLOCK, JOBS, POLICY, SESSION_MAKER, SETTINGS, Clock
+from bot.keys import CHANNELS, CLOCK, JOBS, POLICY, SESSION_MAKER, SETTINGS, Clock
 from bot.turn_state import DIALOGUE, TranscriptLines, load_record, save_record, storage_key
 from intake import conversation as convo
 from intake import wording as w
@@ -77,20 +77,18 @@ class HandoffService:
         self,
         *,
         session_maker: SessionMaker,
-        adapter: CloudAdapter,
+        channels: Channels,
         jobs: Jobs,
         policy: Policy,
         clock: Clock,
         timeout: timedelta,
-        app_id: str = "",
     ) -> None:
         self._sessions = session_maker
-        self._adapter = adapter
+        self._channels = channels
         self._jobs = jobs
         self._policy = policy
         self._clock = clock
         self.timeout = timeout
-        self._app_id = app_id
         # In-process wake-up of the console feed; other processes' changes reach it through its poll.
         self.changed = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -288,10 +286,8 @@ class HandoffService:
 
     async def _continue(self, handoff: HandoffPublic, logic: Callable[[TurnContext], Awaitable[None]]) -> None:
         reference = ConversationReference().deserialize(handoff.conversation_reference)
-        # CloudAdapter.continue_conversation (botbuilder 4.17.1) builds the claims from bot_app_id: "" in local
-        # mode, the app id otherwise; the reply goes to the reference's serviceUrl (the gateway's connector).
         try:
-            await self._adapter.continue_conversation(reference, logic, self._app_id)
+            await self._channels.continue_conversation(reference, logic)
         except Exception as exc:  # msrest and aiohttp raise many kinds; all mean "not delivered"
             log.warning("handoff %s: message not delivered: %s", handoff.id, type(exc).__name__)
             raise DeliveryError("the customer's chat did not take the message") from exc
@@ -360,12 +356,11 @@ def setup_handoff(app: web.Application) -> HandoffService:
     settings = app[SETTINGS]
     service = HandoffService(
         session_maker=app[SESSION_MAKER],
-        adapter=app[ADAPTER],
+        channels=app[CHANNELS],
         jobs=app[JOBS],
         policy=app[POLICY],
         clock=app[CLOCK],
         timeout=timedelta(seconds=settings.handoff_timeout_seconds),
-        app_id=settings.microsoft_app_id,
     )
     app[HANDOFF] = service
 

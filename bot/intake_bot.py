@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -17,9 +19,10 @@ from botbuilder.schema import (
     InputHints,
     SuggestedActions,
 )
+from sqlalchemy.exc import DBAPIError
 
 from bot.activity_json import Reply, to_json
-from bot.contract import EVENT_HANGUP, EVENT_NO_INPUT, VOICE_CHANNEL_ID
+from bot.contract import EVENT_HANGUP, EVENT_NO_INPUT
 from bot.effects import EffectRunner, transcript_lines
 from bot.turn_state import (
     DIALOGUE,
@@ -31,10 +34,12 @@ from bot.turn_state import (
     save_record,
     storage_key,
 )
+from bot.voice.adapter import TwilioVoiceAdapter
 from intake import conversation as convo
 from intake.domain import Channel
 from intake.policy import Policy
 from store.db import SessionMaker
+from store.errors import StorageConflictError
 from store.jobs import Jobs
 
 if TYPE_CHECKING:
@@ -71,17 +76,47 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
         self._handoff = handoff
         self._clock = clock
         self._agents_online = agents_online
+        # One turn at a time per conversation in this process (a resend racing its original, a fast typist);
+        # entries vanish with their last user. Across processes the eTag decides (see on_turn).
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def on_turn(self, turn_context: TurnContext) -> None:
+        key = storage_key(turn_context.activity)
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        async with lock:
+            try:
+                await self._turn(turn_context, key)
+            except DBAPIError as exc:
+                if not exc.connection_invalidated:
+                    raise
+                # The database dropped the connection (a restart, a failover): nothing of the turn was
+                # committed but what is idempotent, so it runs once more before the customer hears of it.
+                log.warning("turn: the database connection dropped; running the turn again")
+                await self._turn(turn_context, key)
+            except StorageConflictError:
+                # Another process wrote the conversation meanwhile. If it was running this same activity
+                # (a resend delivered twice at once), its answer is ours; otherwise the turn fails as before.
+                if not await self._replay(turn_context, await load_record(self._jobs, key)):
+                    raise
+
+    async def _replay(self, turn_context: TurnContext, record: ConversationRecord) -> bool:
+        """Answer a redelivered activity (client or channel retry) as before, running nothing twice."""
         activity = turn_context.activity
-        record = await load_record(self._jobs, storage_key(activity))
-        turn_context.turn_state[RECORD] = record
         last = record.get(LAST_TURN)
-        if activity.id and isinstance(last, dict) and last.get("id") == activity.id:
-            # A redelivered activity (client or channel retry): answer as before, run nothing twice.
-            replies = [Activity().deserialize(a) for a in last.get("replies", [])]
-            if replies:
-                await turn_context.send_activities(replies)
+        if not (activity.id and isinstance(last, dict) and last.get("id") == activity.id):
+            return False
+        replies = [Activity().deserialize(a) for a in last.get("replies", [])]
+        if replies:
+            await turn_context.send_activities(replies)
+        return True
+
+    async def _turn(self, turn_context: TurnContext, key: str) -> None:
+        activity = turn_context.activity
+        record = await load_record(self._jobs, key)
+        turn_context.turn_state[RECORD] = record
+        if await self._replay(turn_context, record):
             return
         if self._handoff is not None and record.get(HANDED_OFF):
             if await self._handoff.relay_customer(turn_context):
@@ -101,7 +136,7 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
         if _record(turn_context).get(DIALOGUE) is not None:
             return  # a reconnect, not a new conversation: don't greet twice
         ctx = await self._context(turn_context)
-        known = await self._effects.caller_account(_caller_number(turn_context.activity))
+        known = await self._effects.caller_account(_caller_number(turn_context))
         event = convo.Start(at=self._clock(), known_account=known)
         await self._run(turn_context, ctx, convo.start(ctx, event), event)
 
@@ -184,7 +219,7 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
 
     async def _context(self, turn_context: TurnContext) -> convo.Context:
         activity = turn_context.activity
-        channel = Channel.PHONE if activity.channel_id == VOICE_CHANNEL_ID else Channel.CHAT
+        channel = Channel.PHONE if _on_the_phone(turn_context) else Channel.CHAT
         # Agents matter only while live chat is open: skip the query (a transaction) at night and on the phone.
         chat_open = channel is Channel.CHAT and self._policy.chat.is_open(self._clock())
         agents = await self._agents_online() if chat_open else 0
@@ -207,10 +242,16 @@ def _twilio_data(activity: Activity) -> dict[str, Any]:
     return twilio if isinstance(twilio, dict) else {}
 
 
-def _caller_number(activity: Activity) -> str | None:
-    if activity.channel_id != VOICE_CHANNEL_ID:
+def _on_the_phone(turn_context: TurnContext) -> bool:
+    # The adapter, not the activity's channelId, says where a turn comes from: only the phone line's own
+    # adapter (signed Twilio webhooks) runs phone turns, whatever an activity claims.
+    return isinstance(turn_context.adapter, TwilioVoiceAdapter)
+
+
+def _caller_number(turn_context: TurnContext) -> str | None:
+    if not _on_the_phone(turn_context):
         return None
-    number = _twilio_data(activity).get("from")
+    number = _twilio_data(turn_context.activity).get("from")
     return number if isinstance(number, str) else None
 
 

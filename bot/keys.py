@@ -10,6 +10,7 @@ from botbuilder.core import Bot
 from botbuilder.integration.aiohttp import CloudAdapter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.channels import Channels
 from bot.settings import Settings
 from intake.policy import Policy
 from store.db import SessionMaker
@@ -25,4 +26,5 @@ ENGINE = web.AppKey("engine", AsyncEngine)
 SESSION_MAKER: web.AppKey[SessionMaker] = web.AppKey("session_maker")
 ADAPTER = web.AppKey("adapter", CloudAdapter)
 BOT = web.AppKey("bot", Bot)
+CHANNELS = web.AppKey("channels", Channels)
 JOBS = web.AppKey("jobs", Jobs)

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, String, UniqueConstraint, update
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, String, UniqueConstraint, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -50,7 +51,17 @@ class DirectLineActivity(SQLModel, table=True):
     """One activity of a conversation, user's or bot's, as the JSON the channel shows."""
 
     __tablename__ = "directline_activities"
-    __table_args__ = (UniqueConstraint("conversation_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "seq"),
+        UniqueConstraint("conversation_id", "client_key"),
+        # The recovery sweep's question ("which user activities are still pending?"), kept small.
+        Index(
+            "ix_directline_activities_pending",
+            "created_at",
+            postgresql_where=text("pending"),
+            sqlite_where=text("pending"),
+        ),
+    )
 
     pk: int | None = Field(default=None, primary_key=True)
     # Named by hand: the naming convention's name would pass PostgreSQL's 63-character limit.
@@ -66,6 +77,13 @@ class DirectLineActivity(SQLModel, table=True):
     activity_id: str = Field(max_length=96, unique=True, nullable=False)
     body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    # What makes a retried write the same write: "client:<clientActivityID>" for a user's activity (a
+    # client resending after a lost answer), "reply:<activity id>:<n>" for the bot's n-th reply to it (a
+    # turn replayed after a crash). NULL for activities that cannot be written twice.
+    client_key: str | None = Field(default=None, max_length=200, nullable=True)
+    # A user's activity the bot has not finished with yet: stored, then handed to the bot, then cleared.
+    # One still set after the bot's timeout belongs to a process that died; it is handed to the bot again.
+    pending: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default="0"))
 
 
 class DirectLineActivityPublic(SQLModel):
@@ -74,13 +92,12 @@ class DirectLineActivityPublic(SQLModel):
     seq: int
     activity_id: str
     body: dict[str, Any]
+    pending: bool = False
 
 
 def format_activity_id(conversation_id: str, seq: int) -> str:
     """Return the Direct Line activity id "{conversationId}|{seq:07d}"."""
     return f"{conversation_id}|{seq:07d}"
-
-
 
 
 async def create_conversation(
@@ -130,25 +147,96 @@ async def _next_seq(session: AsyncSession, conversation_id: str) -> int | None:
 
 
 async def append_activity(
-    session_maker: SessionMaker, *, conversation_id: str, activity: dict[str, Any], now: datetime
+    session_maker: SessionMaker,
+    *,
+    conversation_id: str,
+    activity: dict[str, Any],
+    now: datetime,
+    client_key: str | None = None,
+    pending: bool = False,
 ) -> DirectLineActivityPublic | None:
-    """Store `activity` at the next position with its assigned `id`; None if there is no such conversation."""
-    async with session_maker() as session, session.begin():
-        seq = await _next_seq(session, conversation_id)
-        if seq is None:
-            return None
-        activity_id = format_activity_id(conversation_id, seq)
-        body = {**activity, "id": activity_id}
-        session.add(
-            DirectLineActivity(
-                conversation_id=conversation_id,
-                seq=seq,
-                activity_id=activity_id,
-                body=body,
-                created_at=require_aware(now, "now"),
+    """Store `activity` at the next position with its assigned `id`; None if there is no such conversation.
+
+    With a `client_key` already stored for the conversation, nothing is written and the stored activity
+    is returned: a retried write is the same write.
+    """
+    if client_key is not None:
+        existing = await find_by_client_key(session_maker, conversation_id=conversation_id, client_key=client_key)
+        if existing is not None:
+            return existing
+    try:
+        async with session_maker() as session, session.begin():
+            seq = await _next_seq(session, conversation_id)
+            if seq is None:
+                return None
+            activity_id = format_activity_id(conversation_id, seq)
+            body = {**activity, "id": activity_id}
+            session.add(
+                DirectLineActivity(
+                    conversation_id=conversation_id,
+                    seq=seq,
+                    activity_id=activity_id,
+                    body=body,
+                    created_at=require_aware(now, "now"),
+                    client_key=client_key,
+                    pending=pending,
+                )
             )
-        )
-    return DirectLineActivityPublic(seq=seq, activity_id=activity_id, body=body)
+    except IntegrityError:
+        # Another writer stored the same key between our look and our insert: theirs is ours.
+        if client_key is None:
+            raise
+        existing = await find_by_client_key(session_maker, conversation_id=conversation_id, client_key=client_key)
+        if existing is None:
+            raise
+        return existing
+    return DirectLineActivityPublic(seq=seq, activity_id=activity_id, body=body, pending=pending)
+
+
+def _public(row: DirectLineActivity) -> DirectLineActivityPublic:
+    return DirectLineActivityPublic(seq=row.seq, activity_id=row.activity_id, body=row.body, pending=row.pending)
+
+
+async def find_by_client_key(
+    session_maker: SessionMaker, *, conversation_id: str, client_key: str
+) -> DirectLineActivityPublic | None:
+    """Return the conversation's activity stored under `client_key`, or None."""
+    async with read_session(session_maker) as session:
+        row = (
+            await session.exec(
+                select(DirectLineActivity)
+                .where(col(DirectLineActivity.conversation_id) == conversation_id)
+                .where(col(DirectLineActivity.client_key) == client_key)
+            )
+        ).one_or_none()
+        return None if row is None else _public(row)
+
+
+async def mark_processed(session_maker: SessionMaker, *, activity_id: str) -> None:
+    """The bot has finished with this user activity (its replies are stored)."""
+    statement = (
+        update(DirectLineActivity).where(col(DirectLineActivity.activity_id) == activity_id).values(pending=False)
+    )
+    async with session_maker() as session, session.begin():
+        await session.exec(statement)
+
+
+async def pending_activities(
+    session_maker: SessionMaker, *, created_before: datetime, conversation_id: str | None = None, limit: int = 100
+) -> list[tuple[str, DirectLineActivityPublic]]:
+    """(conversation id, activity) of user activities still pending that were stored before `created_before`."""
+    statement = (
+        select(DirectLineActivity)
+        .where(col(DirectLineActivity.pending).is_(True))
+        .where(col(DirectLineActivity.created_at) < require_aware(created_before, "created_before"))
+        .order_by(col(DirectLineActivity.conversation_id), col(DirectLineActivity.seq))
+        .limit(limit)
+    )
+    if conversation_id is not None:
+        statement = statement.where(col(DirectLineActivity.conversation_id) == conversation_id)
+    async with read_session(session_maker) as session:
+        rows = (await session.exec(statement)).all()
+        return [(row.conversation_id, _public(row)) for row in rows]
 
 
 async def replace_activity(
@@ -203,7 +291,7 @@ async def list_activities(
                 .limit(limit)
             )
         ).all()
-        return [DirectLineActivityPublic(seq=r.seq, activity_id=r.activity_id, body=r.body) for r in rows]
+        return [_public(r) for r in rows]
 
 
 async def last_seqs(session_maker: SessionMaker, *, conversation_ids: Sequence[str]) -> dict[str, int]:

@@ -41,6 +41,7 @@ class VoiceTurn(SQLModel, table=True):
     twiml: str | None = Field(default=None, sa_type=Text, nullable=True)
     # Keypad digit -> answer text for the prompt this TwiML gathers (yes/no, choices); {} otherwise.
     keypad: dict[str, str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # When the turn was claimed: a claim still without TwiML long after this belongs to a dead process.
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
 
 
@@ -83,6 +84,19 @@ async def claim_turn(session: AsyncSession, *, call_sid: str, step: str, now: da
         upsert(session, VoiceTurn)
         .values(call_sid=call_sid, step=step, twiml=None, keypad=None, created_at=require_aware(now))
         .on_conflict_do_nothing(index_elements=["call_sid", "step"])
+    )
+    return bool(result.rowcount == 1)
+
+
+async def take_over_turn(
+    session: AsyncSession, *, call_sid: str, step: str, claimed_before: datetime, now: datetime
+) -> bool:
+    """Take an unfinished claim made before `claimed_before` (its process died); False if it is not one."""
+    result: Any = await session.exec(
+        sa_update(VoiceTurn)
+        .where(col(VoiceTurn.call_sid) == call_sid, col(VoiceTurn.step) == step)
+        .where(col(VoiceTurn.twiml).is_(None), col(VoiceTurn.created_at) < require_aware(claimed_before))
+        .values(created_at=require_aware(now))
     )
     return bool(result.rowcount == 1)
 

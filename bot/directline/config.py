@@ -14,9 +14,8 @@ class DirectLineConfig:
 
     # Signs tokens, and is also the Direct Line secret a server-side client may present as a bearer.
     secret: str
-    # Where activities are forwarded (the bot's /api/messages).
-    bot_endpoint: str
-    # The serviceUrl put on activities: the base the bot posts its replies to (this service).
+    # The serviceUrl put on activities. Only a label: the bot runs in this process and its replies are
+    # stored by the gateway's adapter, never posted to this URL.
     service_url: str
     bot_name: str
     token_ttl: timedelta = timedelta(minutes=30)
@@ -24,7 +23,10 @@ class DirectLineConfig:
     stream_token_ttl: timedelta = timedelta(minutes=2)
     max_body: int = 256 * 1024
     bot_id: str = "intake-bot"
+    # A user activity still pending after this long belongs to a turn whose process died.
     bot_timeout: timedelta = timedelta(seconds=15)
+    # How often each process looks for such activities (and once at start).
+    recovery_interval: timedelta = timedelta(seconds=30)
     # How often streams look for activities written by other processes.
     poll_interval: timedelta = timedelta(milliseconds=250)
 
@@ -32,8 +34,6 @@ class DirectLineConfig:
         """Reject settings the gateway cannot run safely with."""
         if len(self.secret) < MIN_SECRET_LENGTH:
             raise ValueError(f"the Direct Line secret must be at least {MIN_SECRET_LENGTH} characters")
-        if not self.bot_endpoint.startswith(("http://", "https://")):
-            raise ValueError("bot_endpoint must be an http(s) URL")
         if not self.service_url.startswith(("http://", "https://")):
             raise ValueError("service_url must be an http(s) URL")
         if self.token_ttl <= timedelta(0) or self.stream_token_ttl <= timedelta(0):

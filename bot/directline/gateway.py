@@ -5,19 +5,18 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 
-import aiohttp
 from aiohttp import web
 from yarl import URL
 
-from bot.directline.bot_client import BotClient
+from bot.directline.adapter import BotLogic, DirectLineAdapter, TurnErrorHandler
 from bot.directline.config import DirectLineConfig
-from bot.directline.connector import ConnectorRoutes, PeerCheck, connector_peer_allowed
 from bot.directline.errors import BadArgumentError, CrossSiteError, TokenScopeError
 from bot.directline.http import bearer, json_errors, read_json_object
 from bot.directline.models import JsonObject, activity_set, parse_watermark, user_activity
 from bot.directline.service import Clock, Credential, DirectLineService, utc_now
 from bot.directline.stream import pump
 from bot.directline.tokens import Scope
+from bot.periodic import Periodic
 from store.db import SessionMaker
 from store.directline import DirectLineActivityPublic, DirectLineConversationPublic, list_activities
 
@@ -140,7 +139,7 @@ class DirectLineRoutes:
         return web.json_response(self._conversation_json(request, conversation, credential, watermark=watermark))
 
     async def post_activity(self, request: web.Request) -> web.Response:
-        """POST /v3/directline/conversations/{id}/activities: store, echo to streams, forward to the bot."""
+        """POST /v3/directline/conversations/{id}/activities: store, echo to streams, the bot takes it."""
         credential = self._credential(request)
         conversation = await self._authorized_conversation(request, credential)
         body = await read_json_object(request, limit=self._config.max_body)
@@ -155,9 +154,8 @@ class DirectLineRoutes:
         if conversation.started_at is None:
             # A client that posts without starting still gets the bot's greeting, and first.
             await self._service.start(conversation, locale=activity.get("locale"))
-        stored = await self._service.append(conversation.id, activity)
         await self._service.greeted(conversation.id)
-        await self._service.deliver(stored.body)
+        stored = await self._service.receive(conversation.id, activity)
         return web.json_response({"id": stored.activity_id})
 
     async def get_activities(self, request: web.Request) -> web.Response:
@@ -197,14 +195,15 @@ def setup_directline(
     *,
     config: DirectLineConfig,
     session_maker: SessionMaker,
+    bot: BotLogic,
+    on_turn_error: TurnErrorHandler,
     clock: Clock = utc_now,
-    peer_allowed: PeerCheck = connector_peer_allowed,
-) -> None:
-    """Mount the Direct Line gateway and the connector endpoints the bot replies to on `app`."""
+) -> DirectLineAdapter:
+    """Mount the Direct Line gateway on `app`; the bot's turns run in this process through the adapter."""
     service = DirectLineService(config=config, session_maker=session_maker, clock=clock)
     app[DIRECTLINE_SERVICE] = service
+    adapter = DirectLineAdapter(service, bot, on_turn_error)
     client = DirectLineRoutes(service)
-    connector = ConnectorRoutes(service, peer_allowed=peer_allowed)
     router = app.router
     router.add_post("/api/webchat/token", json_errors(client.webchat_token))
     router.add_post("/v3/directline/tokens/generate", json_errors(client.generate_token))
@@ -227,21 +226,27 @@ def setup_directline(
         name=STREAM_ROUTE,
         allow_head=False,
     )
-    connector.register(router)
-    app.cleanup_ctx.append(_lifecycle)
-    app.on_shutdown.append(_close_streams)
 
+    # Streams learn of other processes' writes by one poll for all of them; the recovery sweep runs at
+    # start (a restart after a crash) and then now and again (another process's crash).
+    poller = Periodic("directline stream poll", config.poll_interval.total_seconds(), service.hub.poll_once)
+    recovery = Periodic("directline recovery", config.recovery_interval.total_seconds(), service.recover)
 
-async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
-    service = app[DIRECTLINE_SERVICE]
-    async with aiohttp.ClientSession() as session:
-        service.attach_bot(BotClient(session, endpoint=service.config.bot_endpoint, timeout=service.config.bot_timeout))
-        service.spawn(service.hub.run(), what="stream poller")
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        service.attach_bot(adapter.process)
+        poller.start()
+        recovery.start()
         try:
             yield
         finally:
-            await service.cancel_background()
+            await recovery.stop()
+            await service.finish_background()
+            await poller.stop()
             service.attach_bot(None)
+
+    app.cleanup_ctx.append(lifecycle)
+    app.on_shutdown.append(_close_streams)
+    return adapter
 
 
 async def _close_streams(app: web.Application) -> None:

@@ -1,23 +1,20 @@
-"""The gateway's core: credentials, conversations, storing and fanning out activities, talking to the bot."""
+"""The gateway's core: credentials, conversations, storing and fanning out activities, handing them to the bot."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import logging
 import re
 import secrets
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.directline.bot_client import BotClient
 from bot.directline.config import DirectLineConfig
 from bot.directline.errors import (
     BadArgumentError,
     ConversationNotFoundError,
-    DirectLineError,
     TokenScopeError,
 )
 from bot.directline.models import Account, JsonObject, conversation_update
@@ -30,12 +27,16 @@ from store.directline import (
     append_activity,
     create_conversation,
     get_conversation,
+    mark_processed,
     mark_started,
+    pending_activities,
 )
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+# Runs the bot's turn for an activity the gateway vouches for (bot/directline/adapter.py, in this process).
+Deliver = Callable[[JsonObject], Awaitable[None]]
 
 # Direct Line reserves the "dl_" prefix for user ids a token vouches for.
 _USER_ID = re.compile(r"dl_[A-Za-z0-9_-]{1,64}")
@@ -65,32 +66,32 @@ class DirectLineService:
         self.config = config
         self.session_maker = session_maker
         self.clock = clock
-        self.hub = StreamHub(session_maker, poll_interval=config.poll_interval)
+        self.hub = StreamHub(session_maker)
         self.bot_account = Account(id=config.bot_id, role="bot", name=config.bot_name)
         self._key = signing_key(config.secret)
-        self._bot: BotClient | None = None
+        self._bot: Deliver | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._greetings: dict[str, asyncio.Task[None]] = {}
+        # The turn of each user activity being processed here: a resend of it waits for that turn.
+        self._turns: dict[str, asyncio.Task[None]] = {}
 
     # --- lifecycle -----------------------------------------------------------------------------------
 
-    def attach_bot(self, bot: BotClient | None) -> None:
-        """Set (or clear, at shutdown) the client that reaches the bot."""
+    def attach_bot(self, bot: Deliver | None) -> None:
+        """Set (or clear, at shutdown) what runs the bot's turn for an activity."""
         self._bot = bot
 
     def spawn(self, coro: Coroutine[Any, Any, None], *, what: str) -> asyncio.Task[None]:
-        """Run `coro` in the background, tracked so shutdown can cancel it."""
+        """Run `coro` (a greeting, a turn) in the background, tracked so shutdown can wait for it."""
         task = asyncio.create_task(coro, name=f"directline {what}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def cancel_background(self) -> None:
-        """Cancel and await the background tasks."""
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    async def finish_background(self) -> None:
+        """Wait for the greetings and turns in progress (never cancelled: a customer's turn completes)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     # --- credentials ---------------------------------------------------------------------------------
 
@@ -177,23 +178,86 @@ class DirectLineService:
             await asyncio.shield(task)
 
     async def _deliver_quietly(self, activity: JsonObject) -> None:
-        # Nobody waits on the greeting; the bot client has logged why it failed.
-        with contextlib.suppress(DirectLineError):
+        # Nobody waits on the greeting; a failure is logged and the customer's first words start the dialogue.
+        try:
             await self.deliver(activity)
+        except Exception as exc:  # the greeting must not take the gateway down with it
+            log.warning("directline greeting failed: %s", type(exc).__name__)
 
-    async def append(self, conversation_id: str, activity: JsonObject) -> DirectLineActivityPublic:
-        """Store `activity` (assigning its id) and wake the conversation's streams."""
+    async def append(
+        self, conversation_id: str, activity: JsonObject, *, client_key: str | None = None, pending: bool = False
+    ) -> DirectLineActivityPublic:
+        """Store `activity` (assigning its id; once per `client_key`) and wake the conversation's streams."""
         stored = await append_activity(
-            self.session_maker, conversation_id=conversation_id, activity=activity, now=self.clock()
+            self.session_maker,
+            conversation_id=conversation_id,
+            activity=activity,
+            now=self.clock(),
+            client_key=client_key,
+            pending=pending,
         )
         if stored is None:
             raise ConversationNotFoundError("no conversation has this id")
         self.hub.notify(conversation_id, stored.seq)
-        log.info("directline activity %s (%s) stored", stored.activity_id, activity.get("type"))
+        log.debug("directline activity %s stored", stored.activity_id)
         return stored
 
+    async def receive(self, conversation_id: str, activity: JsonObject) -> DirectLineActivityPublic:
+        """Store a user's activity and have the bot take it, exactly once however often it is sent.
+
+        A client that resends an activity (same clientActivityID) after a lost answer gets the stored one
+        back; the bot takes it once. An activity stays pending until the bot's turn is over, so one left
+        pending by a process that died is taken again by the recovery sweep (the bot answers a turn it had
+        already committed from its memory of that turn, so nothing is done twice).
+        """
+        stored = await self.append(conversation_id, activity, client_key=client_key(activity), pending=True)
+        if stored.pending:
+            await self._take(conversation_id, stored)
+        return stored
+
+    async def _take(self, conversation_id: str, stored: DirectLineActivityPublic) -> None:
+        task = self._turns.get(stored.activity_id)
+        if task is None:
+            task = self.spawn(self._turn(conversation_id, stored), what=f"turn {stored.activity_id}")
+            self._turns[stored.activity_id] = task
+            task.add_done_callback(lambda _: self._turns.pop(stored.activity_id, None))
+        # Shielded: a client that hangs up does not cancel the customer's turn.
+        await asyncio.shield(task)
+
+    async def _turn(self, conversation_id: str, stored: DirectLineActivityPublic) -> None:
+        await self.deliver(stored.body)
+        await mark_processed(self.session_maker, activity_id=stored.activity_id)
+
+    async def recover(self) -> int:
+        """Have the bot take user activities left pending by a process that died; return how many."""
+        cutoff = self.clock() - self.config.bot_timeout
+        taken = 0
+        for conversation_id, stored in await pending_activities(self.session_maker, created_before=cutoff):
+            if stored.activity_id in self._turns:
+                continue
+            try:
+                await self._take(conversation_id, stored)
+                taken += 1
+            except Exception as exc:  # one bad conversation must not stop the others' recovery
+                log.warning("directline recovery of %s failed: %s", stored.activity_id, type(exc).__name__)
+        if taken:
+            log.info("directline recovered %d pending activities", taken)
+        return taken
+
     async def deliver(self, activity: JsonObject) -> None:
-        """Forward `activity` to the bot."""
+        """Have the bot take `activity` (a turn in this process)."""
         if self._bot is None:
             raise RuntimeError("the Direct Line gateway is not running (its cleanup_ctx has not started)")
-        await self._bot.deliver(activity)
+        await self._bot(activity)
+
+
+_MAX_CLIENT_ACTIVITY_ID = 100
+
+
+def client_key(activity: JsonObject) -> str | None:
+    """The key of a user's activity: the client's own id for it (Web Chat's channelData.clientActivityID)."""
+    data = activity.get("channelData")
+    value = data.get("clientActivityID") if isinstance(data, dict) else None
+    if isinstance(value, str) and 0 < len(value) <= _MAX_CLIENT_ACTIVITY_ID:
+        return f"client:{value}"
+    return None

@@ -7,7 +7,6 @@ import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import timedelta
 
 from aiohttp import WSCloseCode, web
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,9 +24,8 @@ Fetch = Callable[[int], Awaitable[list[DirectLineActivityPublic]]]
 class StreamHub:
     """Open streams by conversation, woken by in-process writes and by one poll for all of them."""
 
-    def __init__(self, session_maker: SessionMaker, *, poll_interval: timedelta) -> None:
+    def __init__(self, session_maker: SessionMaker) -> None:
         self._session_maker = session_maker
-        self._interval = poll_interval.total_seconds()
         self._subscriptions: dict[str, set[Subscription]] = {}
         self._seen: dict[str, int] = {}
 
@@ -73,16 +71,6 @@ class StreamHub:
                 self._seen[conversation_id] = seq
                 for subscription in self._subscriptions.get(conversation_id, ()):
                     subscription.wake()
-
-    async def run(self) -> None:
-        """Poll until cancelled; one query per interval however many streams are open."""
-        while True:
-            try:
-                await self.poll_once()
-            except (SQLAlchemyError, OSError) as exc:
-                # A database hiccup must not end the poller: streams would silently go stale.
-                log.warning("directline stream poll failed: %s", type(exc).__name__)
-            await asyncio.sleep(self._interval)
 
 
 async def _drain(ws: web.WebSocketResponse, subscription: Subscription) -> None:

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -28,8 +27,8 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from bot.keys import CLOCK, SESSION_MAKER
+from bot.periodic import Periodic
 from bot.voice.config import VoiceConfig
-from bot.voice.privacy import describe_error
 from intake.domain import CaseStatus
 from store import cases as case_store
 from store import outbox as outbox_store
@@ -243,18 +242,6 @@ class Pager:
                 report.failed += 1
         return report
 
-    async def run_forever(self) -> None:
-        """Poll until cancelled; a failing pass is logged and the loop goes on."""
-        while True:
-            try:
-                await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # a database hiccup must not stop paging for good
-                # Database errors quote their parameters (phone numbers): log the type and frames only.
-                log.error("paging pass failed: %s", describe_error(exc))
-            await asyncio.sleep(self.policy.poll_interval)
-
     async def deliver(self, item: OutboxItem) -> Delivery:
         """Send one claimed page to every on-call number; record sent, retrying or failed."""
         assert item.id is not None
@@ -340,11 +327,10 @@ def setup_paging(
             clock=clock or (lambda: app[CLOCK]() if CLOCK in app else datetime.now(UTC)),
             policy=policy,
         )
-        task = asyncio.create_task(pager.run_forever(), name="sms-pager")
+        rounds = Periodic("paging pass", pager.policy.poll_interval, pager.run_once)
+        rounds.start()
         yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await rounds.stop()
         pager.close()
 
     app.cleanup_ctx.append(paging)

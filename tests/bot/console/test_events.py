@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from types import SimpleNamespace
@@ -79,7 +78,6 @@ async def test_changes_made_by_another_process_arrive_through_the_poll(db_url: s
         other = create_engine(db_url)  # another process's connection: no in-process wake-up reaches us
         try:
             await _next_event(stream)
-            started = time.monotonic()
             async with session_factory(other)() as session, session.begin():
                 await create_handoff(
                     session,
@@ -94,7 +92,6 @@ async def test_changes_made_by_another_process_arrive_through_the_poll(db_url: s
             while not data["items"]:
                 _, data = await _next_event(stream)
             assert [i["reason"] for i in data["items"]] == ["question"]
-            assert time.monotonic() - started < events.POLL_INTERVAL.total_seconds() + 1.5
         finally:
             stream.close()
             await other.dispose()
@@ -118,13 +115,13 @@ async def test_a_disabled_agents_stream_ends(db_url: str, monkeypatch: pytest.Mo
 
 
 async def test_shutdown_is_not_held_up_by_open_streams(db_url: str) -> None:
-    started = 0.0
     async with running_site(db_url) as site:
         alice = await site.sign_in("alice")
         stream = await _open(alice)
         await _next_event(stream)
-        started = time.monotonic()
-    assert time.monotonic() - started < 5
+        # The app's shutdown hooks alone (no cleanup yet, nothing timing out) end the open stream.
+        await site.app.shutdown()
+        assert await asyncio.wait_for(stream.content.read(), 5) == b""
     stream.close()
 
 

@@ -1,4 +1,4 @@
-"""A real gateway and a stock botbuilder echo bot on one loopback server, for the Direct Line tests."""
+"""A real gateway and a botbuilder echo bot it runs in process, on a loopback server, for the Direct Line tests."""
 
 from __future__ import annotations
 
@@ -15,11 +15,9 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import ChannelAccount
 
 from bot.directline import DirectLineConfig, setup_directline
-from bot.directline.connector import PeerCheck, connector_peer_allowed
 from store.db import SessionMaker
 
 log = logging.getLogger(__name__)
@@ -31,7 +29,16 @@ SHUTDOWN_TIMEOUT = 5.0
 
 
 class EchoBot(ActivityHandler):  # type: ignore[misc]
-    """Greets members who join and echoes every message."""
+    """Greets members who join and echoes every message; a few words make it edit, delete or fail."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.turns: list[str] = []  # the ids of the activities it took, in order
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        """Count the turn, then run it."""
+        self.turns.append(turn_context.activity.id or "")
+        await super().on_turn(turn_context)
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
         """Greet the user (not the bot itself)."""
@@ -40,46 +47,30 @@ class EchoBot(ActivityHandler):  # type: ignore[misc]
                 await turn_context.send_activity(MessageFactory.text(GREETING))
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
-        """Echo the text back."""
-        await turn_context.send_activity(MessageFactory.text(f"echo: {turn_context.activity.text}"))
-
-    async def on_turn(self, turn_context: TurnContext) -> None:
-        """Run the turn, then close the connector client the stock CloudAdapter built for it.
-
-        botbuilder 4.17.1 builds a new client per turn and never closes it; left to the garbage collector,
-        its socket surfaces as a ResourceWarning in whichever later test happens to collect it.
-        """
-        try:
-            await super().on_turn(turn_context)
-        finally:
-            client = turn_context.turn_state.get(CloudAdapter.BOT_CONNECTOR_CLIENT_KEY)
-            if client is not None:
-                await client.__aexit__(None, None, None)
-
-
-class _NoAppId:
-    # What ConfigurationBotFrameworkAuthentication reads: no app id means no authentication either way.
-    APP_ID = ""
-    APP_PASSWORD = ""
-    APP_TYPE = "MultiTenant"
-    APP_TENANTID = ""
+        """Echo the text back; "edit" sends a draft and replaces it, "delete" sends one and takes it back."""
+        text = turn_context.activity.text
+        if text == "crash":
+            raise RuntimeError("the echo bot was asked to fail")
+        if text == "edit":
+            sent = await turn_context.send_activity(MessageFactory.text("draft"))
+            final = MessageFactory.text("final")
+            final.id = sent.id
+            await turn_context.update_activity(final)
+            return
+        if text == "delete":
+            sent = await turn_context.send_activity(MessageFactory.text("gone soon"))
+            await turn_context.delete_activity(sent.id)
+            return
+        await turn_context.send_activity(MessageFactory.text(f"echo: {text}"))
 
 
-def add_echo_bot(app: web.Application) -> None:
-    """Serve the echo bot at /api/messages behind a stock CloudAdapter with no app id."""
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_NoAppId()))
-    bot = EchoBot()
+FAILED = "the echo bot failed"
 
-    async def on_error(context: TurnContext, error: Exception) -> None:
-        log.error("echo bot turn failed: %r", error)
 
-    adapter.on_turn_error = on_error
-
-    async def messages(request: web.Request) -> web.StreamResponse:
-        response: web.StreamResponse = await adapter.process(request, bot)
-        return response
-
-    app.router.add_post("/api/messages", messages)
+async def on_echo_error(context: TurnContext, error: Exception) -> None:
+    """Say so in the conversation, as the service's own turn error handler does."""
+    log.error("echo bot turn failed: %s", type(error).__name__)
+    await context.send_activity(MessageFactory.text(FAILED))
 
 
 @dataclass
@@ -105,6 +96,7 @@ class Gateway:
     http: aiohttp.ClientSession
     app: web.Application
     config: DirectLineConfig
+    bot: EchoBot
 
     @property
     def ws_base(self) -> str:
@@ -170,40 +162,35 @@ async def running_gateway(
     session_maker: SessionMaker,
     *,
     clock: Callable[[], datetime] | None = None,
-    peer_allowed: PeerCheck = connector_peer_allowed,
-    extra: Callable[[web.Application], None] | None = None,
-    bot_path: str = "/api/messages",
+    bot: EchoBot | None = None,
     **overrides: Any,
 ) -> AsyncIterator[Gateway]:
-    """Run gateway + echo bot on a real loopback port (the bot's connector client calls back into it)."""
+    """Run the gateway with an echo bot (in process, as the service runs its bot) on a real loopback port."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     base = f"http://127.0.0.1:{port}"
     settings: dict[str, Any] = {
         "secret": SECRET,
-        "bot_endpoint": f"{base}{bot_path}",
         "service_url": f"{base}/",
         "bot_name": "Echo",
         "poll_interval": timedelta(milliseconds=100),
     }
     settings.update(overrides)
     config = DirectLineConfig(**settings)
+    echo = bot or EchoBot()
     app = web.Application()
-    kwargs: dict[str, Any] = {"config": config, "session_maker": session_maker, "peer_allowed": peer_allowed}
-    if clock is not None:
-        kwargs["clock"] = clock
-    setup_directline(app, **kwargs)
-    add_echo_bot(app)
-    if extra is not None:
-        extra(app)
+    kwargs: dict[str, Any] = {"clock": clock} if clock is not None else {}
+    setup_directline(
+        app, config=config, session_maker=session_maker, bot=echo.on_turn, on_turn_error=on_echo_error, **kwargs
+    )
     runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_TIMEOUT)
     await runner.setup()
     site = web.SockSite(runner, sock)
     await site.start()
     try:
         async with aiohttp.ClientSession() as http:
-            yield Gateway(base=base, http=http, app=app, config=config)
+            yield Gateway(base=base, http=http, app=app, config=config, bot=echo)
     finally:
         await runner.cleanup()
 

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from bot.directline.config import DirectLineConfig
-from bot.directline.connector import is_loopback_peer
 from bot.directline.errors import BadArgumentError, MalformedJsonError
 from bot.directline.models import (
     Account,
@@ -130,32 +129,9 @@ def test_timestamp_is_utc_with_z() -> None:
     assert format_timestamp(NOW.astimezone(UTC)) == "2026-11-03T14:00:05.123Z"
 
 
-@pytest.mark.parametrize(
-    ("remote", "expected"),
-    [
-        ("127.0.0.1", True),
-        ("127.8.9.10", True),
-        ("::1", True),
-        ("::ffff:127.0.0.1", True),
-        ("10.0.0.5", False),
-        ("192.168.1.20", False),
-        ("203.0.113.9", False),
-        ("::ffff:10.0.0.5", False),
-        ("2001:db8::1", False),
-        ("fe80::1%eth0", False),
-        ("", False),
-        (None, False),
-        ("localhost", False),
-    ],
-)
-def test_loopback_peer(remote: str | None, expected: bool) -> None:
-    assert is_loopback_peer(remote) is expected
-
-
 def _config(**overrides: Any) -> DirectLineConfig:
     values: dict[str, Any] = {
         "secret": "s" * 32,
-        "bot_endpoint": "http://127.0.0.1:3978/api/messages",
         "service_url": "http://127.0.0.1:3978/",
         "bot_name": "Intake",
     }
@@ -174,12 +150,11 @@ def test_config_defaults() -> None:
     "overrides",
     [
         {"secret": "s" * 31},
-        {"bot_endpoint": "ftp://x"},
         {"service_url": "127.0.0.1:3978"},
         {"token_ttl": timedelta(0)},
         {"max_body": 10},
     ],
-    ids=["short-secret", "bot-endpoint", "service-url", "ttl", "max-body"],
+    ids=["short-secret", "service-url", "ttl", "max-body"],
 )
 def test_config_rejects_unsafe_settings(overrides: dict[str, Any]) -> None:
     with pytest.raises(ValueError):

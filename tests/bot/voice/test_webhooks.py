@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
@@ -275,3 +276,25 @@ async def test_a_resend_while_the_first_delivery_is_stuck_asks_again(
         assert gather is not None and gather.get("action") == PUBLIC + "/twilio/gather?step=2"
         assert "say that again" in (gather.findtext("Say") or "")
         assert len(server.bot.turns) == 1  # only the answer: the stuck turn never ran twice
+
+
+@pytest.mark.parametrize(
+    ("path", "step", "extra"), [("/twilio/voice", "0", {}), ("/twilio/gather?step=1", "1", {"Digits": "123456"})]
+)
+async def test_a_turn_claimed_by_a_process_that_died_is_taken_over_with_the_callers_words(
+    session_maker: SessionMaker, path: str, step: str, extra: dict[str, str]
+) -> None:
+    async with voice_server(session_maker) as server:
+        call_sid = new_call_sid()
+        if step != "0":
+            await server.webhook("/twilio/voice", call_sid)
+        claimed_at = server.clock() - routes.TURN_LEASE - timedelta(seconds=1)
+        async with session_maker() as session, session.begin():  # a delivery whose process was killed
+            assert await claim_turn(session, call_sid=call_sid, step=step, now=claimed_at)
+        resent = await server.webhook(path, call_sid, **extra)
+        again = await server.webhook(path, call_sid, **extra)
+    assert resent.find("Gather") is not None
+    assert "say that again" not in ET.tostring(resent, encoding="unicode")
+    assert ET.tostring(again) == ET.tostring(resent)  # the taken-over turn's TwiML is now the stored answer
+    if step != "0":
+        assert server.bot.received[-1].text == "123456"

@@ -1,0 +1,42 @@
+"""Background work in rounds, stopped between rounds: a database query cancelled midway strands its
+connection (an unclosed socket, a pool that never gets it back), so shutdown waits for the round instead."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+log = logging.getLogger(__name__)
+
+
+class Periodic:
+    """Runs `work` now and then every `interval` seconds until `stop()`; a failing round is logged."""
+
+    def __init__(self, what: str, interval: float, work: Callable[[], Awaitable[object]]) -> None:
+        self._what = what
+        self._interval = interval
+        self._work = work
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Begin the rounds (in the running event loop)."""
+        self._task = asyncio.create_task(self._run(), name=self._what)
+
+    async def stop(self) -> None:
+        """Let the round in progress finish, then end."""
+        self._stopping.set()
+        if self._task is not None:
+            await self._task
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await self._work()
+            except Exception as exc:  # a database hiccup must not end the rounds for good
+                # Only the type: driver errors can quote statement parameters (customers' words).
+                log.warning("%s failed: %s", self._what, type(exc).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._interval)
