@@ -305,9 +305,7 @@ async def _post(request: web.Request) -> MultiDictProxy[str | bytes | bytearray 
     except (ValueError, LookupError) as exc:
         # Bytes that are not UTF-8 (UnicodeDecodeError), a multipart body without its parts (ValueError),
         # an unknown charset (LookupError): the client's mistake, never a server error.
-        raise http_error(
-            400, "bad_form", "the body is not a readable form (UTF-8, url-encoded or multipart)"
-        ) from exc
+        raise http_error(400, "bad_form", "the body is not a readable form (UTF-8, url-encoded or multipart)") from exc
 
 
 def _origin(url: str) -> str:
@@ -329,8 +327,12 @@ def _secure(settings: Settings) -> bool:
     return settings.base_url.lower().startswith("https://")
 
 
+def _client(request: web.Request) -> str | None:
+    return client_address(request, request.app[SETTINGS].trusted_proxy_networks)
+
+
 def _keys(request: web.Request, name: str) -> SignInKeys:
-    return sign_in_keys(name, client_address(request, request.app[SETTINGS].trusted_proxy_networks))
+    return sign_in_keys(name, _client(request))
 
 
 async def _check_credentials(sessions: SessionMaker, name: str, password: str) -> Credentials | None:
@@ -360,7 +362,7 @@ async def sign_in(request: web.Request) -> web.Response:
     # The attempt is counted before the password is hashed: concurrent guesses cannot all be checked.
     retry = await limits.reserve_attempt(sessions, keys, now)
     if retry is not None:
-        log.info("agent sign-in throttled (from %s)", request.remote)
+        log.info("agent sign-in throttled (from %s)", _client(request))
         return _refusal(
             form,
             429,
@@ -373,7 +375,7 @@ async def sign_in(request: web.Request) -> web.Response:
     await limits.prune(sessions, now)
     if signed is None:
         # The reserved attempt stays counted: that is the failure.
-        log.info("agent sign-in refused (from %s)", request.remote)
+        log.info("agent sign-in refused (from %s)", _client(request))
         return _refusal(form, 401, "sign_in_failed", WRONG_CREDENTIALS)
     secret, row, agent = signed
     log.info("agent %s signed in", agent.name)
