@@ -17,7 +17,7 @@ from bot.agents.api import setup_agent_api
 from bot.agents.auth import setup_auth
 from bot.console import setup_console
 from bot.directline import DirectLineConfig, setup_directline
-from bot.errors import error_middleware, json_error
+from bot.errors import database_unavailable_response, error_middleware
 from bot.handoff import setup_handoff
 from bot.intake_bot import IntakeBot
 from bot.keys import ADAPTER, BOT, CLOCK, ENGINE, JOBS, POLICY, SESSION_MAKER, SETTINGS, Clock
@@ -129,5 +129,5 @@ async def readyz(request: web.Request) -> web.Response:
             await conn.execute(text("SELECT 1"))
     except Exception as exc:  # any driver error means not ready
         log.warning("readiness check failed: %s", type(exc).__name__)
-        return json_error(503, "database_unavailable", "the database is not reachable")
+        return database_unavailable_response()
     return web.json_response({"status": "ready"})

@@ -15,6 +15,7 @@ from botbuilder.schema import Activity, DeliveryModes
 
 from bot.activity_json import activity_from_json
 from bot.errors import json_error
+from bot.jsonbody import loads_bounded
 from bot.keys import ADAPTER, BOT
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ class ActivityError(ValueError):
 def parse_activity(body: bytes) -> Activity:
     """Bytes -> Activity, refusing what botbuilder would crash on (so the caller can answer 400)."""
     try:
-        data = json.loads(body)
+        data = loads_bounded(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ActivityError(f"body is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
+from bot.errors import ServiceError
 
-class DirectLineError(Exception):
-    """A request the gateway refuses, answered as {"error": {"code", "message"}}."""
+
+class DirectLineError(ServiceError):
+    """A request the gateway refuses, answered as {"error": {"code", "message"}} (by the error middleware too)."""
 
     status = 400
     code = "BadArgument"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class BadArgumentError(DirectLineError):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from bot.directline.errors import BadArgumentError, MalformedJsonError
+from bot.jsonbody import loads_bounded
 
 JsonObject = dict[str, Any]
 
@@ -62,7 +62,7 @@ def format_timestamp(at: datetime) -> str:
 def parse_json_object(raw: bytes) -> JsonObject:
     """Decode a request body that must be one JSON object."""
     try:
-        value = json.loads(raw)
+        value = loads_bounded(raw)
     except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedJsonError("the body is not valid JSON") from exc
     if not isinstance(value, dict):

@@ -11,10 +11,13 @@ from datetime import UTC, datetime
 from aiohttp import web
 from botbuilder.core import Bot
 from botbuilder.schema import Activity
-from multidict import MultiDict, MultiDictProxy
+from multidict import MultiDictProxy
 from sqlmodel.ext.asyncio.session import AsyncSession
+from twilio.twiml.voice_response import VoiceResponse
+from yarl import URL
 
-from bot.errors import json_error
+from bot.errors import database_unavailable_response, is_database_unavailable, json_error, request_label
+from bot.forms import read_form
 from bot.keys import BOT, CLOCK, SESSION_MAKER
 from bot.voice import twiml
 from bot.voice.adapter import TwilioVoiceAdapter
@@ -37,6 +40,11 @@ Form = MultiDictProxy[str]
 REPLAY_WAIT_SECONDS = 10.0
 _REPLAY_POLL_SECONDS = 0.05
 _CALL_OVER = {"completed", "busy", "failed", "no-answer", "canceled"}
+# While the database is down, a caller hears "one moment" and the webhook is asked again this many times.
+OUTAGE_REDIRECTS = 5
+_OUTAGE_PAUSE_SECONDS = 2
+_OUTAGE_PARAM = "outage"
+_OUTAGE_GOODBYE = "Sorry, we cannot take your call right now. Please call again in a few minutes. Goodbye."
 # DialCallStatus values meaning an engineer picked up (the bridged call has ended by the time we hear).
 _ANSWERED = {"completed", "answered"}
 
@@ -353,8 +361,7 @@ def _handler(line: VoiceLine, webhook: Webhook) -> Callable[[web.Request], Await
             return json_error(503, "voice_not_configured", "TWILIO_AUTH_TOKEN is not set: webhooks cannot be verified")
         if request.content_type != "application/x-www-form-urlencoded":
             return json_error(415, "unsupported_media_type", "Twilio webhooks are form-encoded")
-        posted = await request.post()
-        params: Form = MultiDictProxy(MultiDict((k, v) for k, v in posted.items() if isinstance(v, str)))
+        params: Form = await read_form(request)
         url = public_url(line.config.public_base_url, request.raw_path)
         verdict = verify(
             auth_token=line.config.auth_token,
@@ -373,9 +380,53 @@ def _handler(line: VoiceLine, webhook: Webhook) -> Callable[[web.Request], Await
             return json_error(404, "unknown_call", str(exc))
         except CaseNotFoundError as exc:
             return json_error(404, "unknown_case", str(exc))
+        except Exception as exc:
+            if not is_database_unavailable(exc):
+                raise
+            # Twilio plays its own error message for a non-TwiML answer: keep the caller with us instead.
+            outage = outage_twiml(line.config, request)
+            log.warning(
+                "%s: database unavailable (%s), %s",
+                request_label(request),
+                type(exc).__name__,
+                "answered 503" if outage is None else "asked the caller to hold",
+            )
+            if outage is None:
+                return database_unavailable_response()
+            document = outage
         return web.Response(text=document, content_type="text/xml")
 
     return handle
+
+
+def outage_twiml(config: VoiceConfig, request: web.Request) -> str | None:
+    """What the caller hears when a webhook cannot reach the database (None: nobody is listening)."""
+    path = request.path
+    if path == "/twilio/status":
+        return None  # a status callback: Twilio reads no TwiML from it
+    if path == "/twilio/whisper":
+        # The engineer is connected all the same, without the case's details.
+        return twiml.whisper_twiml(case_number=request.query.get("case", ""), k_number="", summary="")
+    response = VoiceResponse()
+    if path == "/twilio/voicemail":
+        response.say(_OUTAGE_GOODBYE)
+        response.hangup()
+        return str(response)
+    step = _digits(request.query.get("step", ""))
+    if path == "/twilio/gather" and step:
+        # Ask for the same step again (the words did not reach the bot); its keypad is the previous step's.
+        prompt = twiml.Prompt(say="One moment, please. Sorry, we had a problem on our side. Please say that again.")
+        return twiml.plan_to_twiml(twiml.TurnPlan(prompt=prompt), config=config, step=step - 1)
+    tries = _digits(request.query.get(_OUTAGE_PARAM, "")) or 0
+    if tries >= OUTAGE_REDIRECTS:
+        response.say(_OUTAGE_GOODBYE)
+        response.hangup()
+        return str(response)
+    response.say("One moment, please.")
+    response.pause(length=_OUTAGE_PAUSE_SECONDS)
+    again = URL(public_url(config.public_base_url, request.raw_path)).update_query({_OUTAGE_PARAM: str(tries + 1)})
+    response.redirect(str(again), method="POST")
+    return str(response)
 
 
 __all__ = ["VOICE_LINE", "VoiceLine", "setup_voice"]
