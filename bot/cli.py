@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
@@ -103,9 +102,9 @@ def _settings() -> Settings:
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Alembic narrates every plugin it loads at INFO; its warnings and errors still show.
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
+    from bot.logs import configure_logging
+
+    configure_logging(settings.log_level)
 
 
 # -- serve / db ----------------------------------------------------------------------------------

@@ -9,12 +9,17 @@ from aiohttp import web
 
 from bot.app import create_app
 from bot.keys import Clock
+from bot.logs import apply_log_policy
 from bot.settings import ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
 # aiohttp waits this long for in-flight requests after SIGINT/SIGTERM before closing connections.
 SHUTDOWN_GRACE_SECONDS = 30.0
+# The longest request line (method, path and query) and header line aiohttp reads; longer ones get 400
+# before any routing, logged as one line without the line itself (bot/logs.py). This is aiohttp's own
+# default, stated here so that it stays the bound whatever a later aiohttp chooses.
+MAX_REQUEST_LINE_BYTES = 8190
 
 
 def pretend_clock(start: datetime) -> Clock:
@@ -24,6 +29,8 @@ def pretend_clock(start: datetime) -> Clock:
 
 
 def serve(settings: Settings, *, migrate: bool = True, clock: Clock | None = None) -> int:
+    # Whoever configured logging, statement parameters and raw request lines stay out of it.
+    apply_log_policy()
     url = settings.effective_database_url()
     if migrate:
         from store.migrate import upgrade
@@ -41,6 +48,8 @@ def serve(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
             shutdown_timeout=SHUTDOWN_GRACE_SECONDS,
             print=None,
             access_log=None,  # access logs would carry phone numbers and ids in query strings
+            max_line_size=MAX_REQUEST_LINE_BYTES,
+            max_field_size=MAX_REQUEST_LINE_BYTES,
         )
     except OSError as exc:
         raise ConfigError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}") from exc

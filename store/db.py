@@ -43,6 +43,9 @@ def normalise_url(url: str) -> URL:
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Create an async engine for `url` (sqlite, sqlite+aiosqlite, postgresql, postgresql+asyncpg)."""
     parsed = normalise_url(url)
+    # Statement parameters are customers' words, K#s and phone numbers: an error's text (which a log line
+    # or a traceback may carry) shows the SQL without them.
+    kwargs["hide_parameters"] = True
     if parsed.get_backend_name() != "sqlite":
         # pool_pre_ping: a PostgreSQL restart must not poison the pool with dead connections.
         return create_async_engine(parsed, pool_pre_ping=True, **kwargs)
