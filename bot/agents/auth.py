@@ -16,14 +16,13 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from aiohttp.web_request import FileField
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from multidict import MultiDictProxy
 
 from bot.agents import limits
 from bot.agents.limits import SignInKeys, sign_in_keys
 from bot.client_address import client_address
+from bot.forms import read_form
 from bot.keys import CLOCK, SESSION_MAKER, SETTINGS
 from bot.settings import Settings
 from store.agents import (
@@ -236,8 +235,7 @@ async def check_csrf(request: web.Request, expected: str) -> None:
     """Raise 403 JSON unless the request carries `expected` in X-CSRF-Token or the csrf_token form field."""
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.content_type in _FORM_TYPES:
-        value = (await _post(request)).get(CSRF_FIELD)
-        sent = value if isinstance(value, str) else None
+        sent = (await read_form(request)).get(CSRF_FIELD)
     # Bytes: compare_digest refuses non-ASCII str, and a client may send anything.
     if sent is None or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise http_error(403, "csrf_failed", f"missing or wrong CSRF token: send it in {CSRF_HEADER} or {CSRF_FIELD}")
@@ -293,19 +291,9 @@ async def _read_form(request: web.Request, names: tuple[str, ...]) -> _Form:
             raise http_error(422, "invalid_fields", f"send a JSON object with string fields {', '.join(names)}")
         return _Form(True, {n: body.get(n, "") for n in names})
     if request.content_type in _FORM_TYPES:
-        form = await _post(request)
-        return _Form(False, {n: v if isinstance(v := form.get(n, ""), str) else "" for n in names})
+        form = await read_form(request)
+        return _Form(False, {n: form.get(n, "") for n in names})
     raise http_error(415, "unsupported_media_type", "send a form or application/json")
-
-
-async def _post(request: web.Request) -> MultiDictProxy[str | bytes | bytearray | FileField]:
-    """The form fields of a form post; 400 JSON when the body cannot be read as one."""
-    try:
-        return await request.post()
-    except (ValueError, LookupError) as exc:
-        # Bytes that are not UTF-8 (UnicodeDecodeError), a multipart body without its parts (ValueError),
-        # an unknown charset (LookupError): the client's mistake, never a server error.
-        raise http_error(400, "bad_form", "the body is not a readable form (UTF-8, url-encoded or multipart)") from exc
 
 
 def _origin(url: str) -> str:
