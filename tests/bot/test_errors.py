@@ -367,8 +367,17 @@ async def test_during_an_outage_json_routes_answer_503_with_retry_after(
     outage: Service, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
+    activity = {
+        "type": "message",
+        "text": "K123456 everything is down",
+        "conversation": {"id": "outage-1"},
+        "from": {"id": "u"},
+        "recipient": {"id": "bot"},
+        "deliveryMode": "expectReplies",
+    }
     checks = [
         ("GET", "/readyz", {}),
+        ("POST", "/api/messages", {"json": activity}),
         ("POST", "/api/webchat/token", {}),
         ("GET", "/api/cases", bearer("x" * 40)),
         ("POST", "/agent/sign-in", {"json": {"name": "ann", "password": "wrong password"}}),
@@ -380,7 +389,7 @@ async def test_during_an_outage_json_routes_answer_503_with_retry_after(
             assert (await response.json())["error"]["code"] == "database_unavailable"
             assert int(response.headers["Retry-After"]) > 0
     assert tracebacks(caplog) == []
-    for path in ("/api/webchat/token", "/api/cases", "/agent/sign-in"):
+    for path in ("/api/messages", "/api/webchat/token", "/api/cases", "/agent/sign-in"):
         assert len(_request_lines(caplog, path)) == 1, [r.getMessage() for r in caplog.records]
 
 
