@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiohttp import web
@@ -15,12 +15,14 @@ from sqlalchemy import text
 from bot.adapter import close_adapter, create_adapter
 from bot.agents.api import setup_agent_api
 from bot.agents.auth import setup_auth
+from bot.channels import Channels
 from bot.console import setup_console
+from bot.contract import VOICE_CHANNEL_ID, WEBSITE_CHANNEL_ID
 from bot.directline import DirectLineConfig, setup_directline
-from bot.errors import database_unavailable_response, error_middleware
+from bot.errors import database_unavailable_response, error_middleware, is_database_unavailable
 from bot.handoff import setup_handoff
 from bot.intake_bot import IntakeBot
-from bot.keys import ADAPTER, BOT, CLOCK, ENGINE, JOBS, POLICY, SESSION_MAKER, SETTINGS, Clock
+from bot.keys import ADAPTER, BOT, CHANNELS, CLOCK, ENGINE, JOBS, POLICY, SESSION_MAKER, SETTINGS, Clock
 from bot.messages import MAX_ACTIVITY_BYTES, handle_messages
 from bot.settings import Settings
 from bot.voice import setup_paging, setup_voice, voice_config
@@ -40,7 +42,7 @@ def utc_now() -> datetime:
 def create_app(settings: Settings, *, clock: Clock = utc_now, database_url: str | None = None) -> web.Application:
     """Build the application. Objects are built here without I/O; connections open on first use and
     everything that holds resources is closed in cleanup_ctx."""
-    # The Direct Line and connector bodies are activities too: one limit for every request body.
+    # The Direct Line bodies are activities too: one limit for every request body.
     app = web.Application(middlewares=[error_middleware], client_max_size=MAX_ACTIVITY_BYTES)
     policy = settings.policy()
     app[SETTINGS] = settings
@@ -67,6 +69,8 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, database_url: str 
     adapter = create_adapter(settings)
     adapter.on_turn_error = _on_turn_error
     app[ADAPTER] = adapter
+    channels = Channels(adapter, app_id=settings.microsoft_app_id)
+    app[CHANNELS] = channels
     handoff = setup_handoff(app)  # live agents: whether chat is offered, and the relay once it is
     app[BOT] = IntakeBot(
         policy=policy,
@@ -81,31 +85,40 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, database_url: str 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
 
-    internal = settings.internal_base_url
-    setup_directline(
+    website = setup_directline(
         app,
         config=DirectLineConfig(
             secret=settings.directline_secret,
-            bot_endpoint=f"{internal}/api/messages",
-            service_url=f"{internal}/",
+            service_url=f"{settings.base_url}/",
             bot_name=settings.company_name,
             token_ttl=settings.token_ttl,
             max_body=MAX_ACTIVITY_BYTES,
+            bot_timeout=timedelta(seconds=settings.directline_recovery_seconds),
+            recovery_interval=timedelta(seconds=settings.directline_recovery_seconds),
+            trusted_proxies=settings.trusted_proxy_networks,
         ),
         session_maker=sessions,
+        bot=app[BOT].on_turn,
+        on_turn_error=_on_turn_error,
         clock=clock,
     )
+    channels.register(WEBSITE_CHANNEL_ID, website)
     setup_website(app, company_name=settings.company_name, chat_hours=policy.chat.describe(), web_dir=WEB_DIR)
     setup_auth(app)
     setup_console(app)
     setup_agent_api(app)
     voice = voice_config(settings)
-    setup_voice(app, config=voice, bot=app[BOT], session_maker=sessions, clock=clock)
+    line = setup_voice(app, config=voice, bot=app[BOT], session_maker=sessions, clock=clock)
+    channels.register(VOICE_CHANNEL_ID, line.adapter)
     setup_paging(app, config=voice, session_maker=sessions, clock=clock)
     return app
 
 
 async def _on_turn_error(context: TurnContext, error: Exception) -> None:
+    if is_database_unavailable(error):
+        # Not the customer's turn's fault, and nothing can be recorded: the request answers 503 with
+        # Retry-After (the error middleware), and a website message stays pending for the recovery sweep.
+        raise error
     # Log the failure without the customer's words; tell the customer something useful.
     log.error(
         "turn failed in conversation %s: %s",

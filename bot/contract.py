@@ -8,3 +8,5 @@ EVENT_NO_INPUT = "intake.no_input"  # the caller said nothing before the timeout
 EVENT_HANGUP = "intake.hangup"  # the caller hung up
 EVENT_CONNECT_ONCALL = "intake.connect_oncall"  # phone: dial the on-call engineers for this case
 EVENT_HANDOFF = "handoff.initiate"  # the Bot Framework handoff convention
+# channelData key the website's gateway alone sets on what it hands the bot: {"address": "203.0.113.9"}.
+CLIENT_DATA_KEY = "intake_client"

@@ -13,7 +13,7 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 from sqlalchemy.engine import Connection
 
-from bot.contract import EVENT_CONNECT_ONCALL, EVENT_HANDOFF, VOICE_CHANNEL_ID
+from bot.contract import CLIENT_DATA_KEY, EVENT_CONNECT_ONCALL, EVENT_HANDOFF, VOICE_CHANNEL_ID
 from bot.voice.paging import page_item
 from intake import conversation as convo
 from intake.domain import CaseStatus, Severity
@@ -225,8 +225,6 @@ LOOKUP_CONVERSATION_LIMIT = Limit("lookup-conversation", 5, timedelta(minutes=15
 LOOKUP_ADDRESS_LIMIT = Limit("lookup-address", 20, timedelta(hours=1))
 LOOKUP_CASE_LIMIT = Limit("lookup-case", 10, timedelta(hours=1))
 
-# channelData key under which the website's gateway passes the visitor's address: {"address": "203.0.113.9"}.
-CLIENT_DATA_KEY = "intake_client"
 _MAX_ADDRESS = 100
 
 

@@ -1,9 +1,16 @@
-"""`POST /api/messages`: the Bot Framework protocol, with input checked before botbuilder sees it."""
+"""`POST /api/messages`: the Bot Framework protocol for Bot Framework channels, checked before botbuilder.
+
+The website and the phone line never come this way: their adapters run the bot in process. So an
+activity here may not claim one of those channels, nor a conversation one of them owns; its replies go
+only to the Bot Framework hosts on the allowlist; and with no MicrosoftAppId the endpoint is open only
+in development (see Settings.api_messages).
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -13,16 +20,26 @@ from botbuilder.core import Bot
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, DeliveryModes
 
-from bot.activity_json import activity_from_json
+from bot.activity_json import activity_from_json, scrub_strings
+from bot.adapter import ServiceUrlNotAllowedError, service_url_allowed
+from bot.contract import BUILT_IN_CHANNEL_IDS, CLIENT_DATA_KEY
 from bot.errors import json_error
 from bot.jsonbody import loads_bounded
-from bot.keys import ADAPTER, BOT
+from bot.keys import ADAPTER, BOT, SESSION_MAKER, SETTINGS
+from store.db import SessionMaker, read_session
+from store.directline import DirectLineConversation
+from store.voice import CallRecord
 
 log = logging.getLogger(__name__)
 
 MAX_ACTIVITY_BYTES = 256 * 1024
+# What the store keeps of a conversation id and a channel id (longer ones would fail the turn's writes).
+MAX_CONVERSATION_ID = 200
+MAX_CHANNEL_ID = 64
 # Replies in expectReplies mode never leave the process, so any well-formed serviceUrl will do.
 _EXPECT_REPLIES_SERVICE_URL = "http://localhost/expect-replies"
+# Twilio's call ids: the phone line's conversations, even before the call is stored.
+_CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
 
 
 class ActivityError(ValueError):
@@ -39,28 +56,58 @@ def parse_activity(body: bytes) -> Activity:
         raise ActivityError("body must be a JSON object (an activity)")
     if not isinstance(data.get("type"), str) or not data["type"]:
         raise ActivityError("activity needs a 'type'")
+    if data["type"] == "invoke":
+        # No card actions, sign-ins or other invokes are offered: refused here, not a 501 from the bot.
+        raise ActivityError("this bot takes no 'invoke' activities")
     conversation = data.get("conversation")
     if not isinstance(conversation, dict) or not isinstance(conversation.get("id"), str) or not conversation["id"]:
         raise ActivityError("activity needs a 'conversation' with an 'id'")
+    if len(conversation["id"]) > MAX_CONVERSATION_ID:
+        raise ActivityError(f"'conversation.id' is longer than {MAX_CONVERSATION_ID} characters")
     for field in ("from", "recipient"):
         if field in data and data[field] is not None and not isinstance(data[field], dict):
             raise ActivityError(f"'{field}' must be an object")
     if data.get("text") is not None and not isinstance(data["text"], str):
         raise ActivityError("'text' must be a string")
+    channel = data.setdefault("channelId", "api")
+    if not isinstance(channel, str) or not 0 < len(channel) <= MAX_CHANNEL_ID:
+        raise ActivityError(f"'channelId' must be a string of 1 to {MAX_CHANNEL_ID} characters")
+    if channel.strip().lower() in BUILT_IN_CHANNEL_IDS:
+        raise ActivityError(f"channel '{channel}' is this service's own: its activities never come this way")
     expect_replies = data.get("deliveryMode") == DeliveryModes.expect_replies.value
     if not data.get("serviceUrl"):
         if not expect_replies:
             raise ActivityError("activity needs a 'serviceUrl' (or deliveryMode 'expectReplies')")
         data["serviceUrl"] = _EXPECT_REPLIES_SERVICE_URL
-    data.setdefault("channelId", "api")
+    if not isinstance(data["serviceUrl"], str):
+        raise ActivityError("'serviceUrl' must be a string")
+    channel_data = data.get("channelData")
+    if isinstance(channel_data, dict):
+        # Only the website's gateway says where a customer is (for the per-address limits).
+        channel_data.pop(CLIENT_DATA_KEY, None)
     try:
-        return activity_from_json(data)
+        return activity_from_json(scrub_strings(data))
     except Exception as exc:  # msrest raises its own DeserializationError family
         raise ActivityError(f"not a Bot Framework activity: {exc}") from exc
 
 
+async def owned_by_built_in_channel(session_maker: SessionMaker, conversation_id: str) -> bool:
+    """True if the website gateway or the phone line owns `conversation_id`."""
+    if _CALL_SID.fullmatch(conversation_id):
+        return True
+    async with read_session(session_maker) as session:
+        if await session.get(DirectLineConversation, conversation_id) is not None:
+            return True
+        return await session.get(CallRecord, conversation_id) is not None
+
+
 async def handle_messages(request: web.Request) -> web.StreamResponse:
     """Run one turn; expectReplies gets the buffered replies in the response body."""
+    settings = request.app[SETTINGS]
+    if not settings.api_messages_enabled:
+        return json_error(
+            404, "not_enabled", "the Bot Framework endpoint is off (set MicrosoftAppId, or API_MESSAGES=on)"
+        )
     if request.content_type != "application/json":
         return json_error(415, "unsupported_media_type", "Content-Type must be application/json")
     if request.content_length is not None and request.content_length > MAX_ACTIVITY_BYTES:
@@ -70,12 +117,21 @@ async def handle_messages(request: web.Request) -> web.StreamResponse:
         activity = parse_activity(body)
     except ActivityError as exc:
         return json_error(400, "bad_activity", str(exc))
+    if activity.delivery_mode != DeliveryModes.expect_replies and not service_url_allowed(
+        activity.service_url, settings.service_hosts
+    ):
+        log.warning("activity refused: its serviceUrl is not on the allowlist (BOT_SERVICE_HOSTS)")
+        return json_error(400, "service_url_not_allowed", "the serviceUrl is not a Bot Framework host we reply to")
+    if await owned_by_built_in_channel(request.app[SESSION_MAKER], activity.conversation.id):
+        return json_error(403, "conversation_not_allowed", "this conversation belongs to another channel")
     adapter: CloudAdapter = request.app[ADAPTER]
     bot: Bot = request.app[BOT]
     auth_header = request.headers.get("Authorization", "")
     try:
         invoke_response = await adapter.process_activity(auth_header, activity, bot.on_turn)
-    except (PermissionError, jwt.PyJWTError):
+    except (PermissionError, jwt.PyJWTError) as exc:
+        if isinstance(exc, ServiceUrlNotAllowedError):
+            return json_error(400, "service_url_not_allowed", str(exc))
         # botbuilder validates any Authorization header as a Bot Framework JWT; a bad one is the caller's fault.
         return json_error(401, "unauthorized", "invalid or missing Bot Framework token")
     if invoke_response is None:

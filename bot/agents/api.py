@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.agents.auth import http_error, require_token
 from bot.agents.openapi import OPENAPI_PATH, openapi_document
 from bot.agents.rules import CaseChange, authorise
+from bot.jsonbody import loads_bounded
 from bot.keys import CLOCK, SESSION_MAKER, SETTINGS
 from intake.domain import CaseStatus, Severity
 from store.agents import case_version
@@ -212,10 +213,7 @@ def _if_match(request: web.Request) -> set[str]:
 async def _body(request: web.Request) -> object:
     if request.content_type != "application/json":
         raise http_error(415, "unsupported_media_type", "send the body as application/json")
-    try:
-        return await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise http_error(400, "invalid_json", "the body is not JSON") from exc
+    return loads_bounded(await request.read())
 
 
 async def patch_case_handler(request: web.Request) -> web.Response:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import html
-import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from bot.handoff import (
     HandoffStateError,
     NotYourHandoffError,
 )
+from bot.jsonbody import loads_bounded
 from bot.keys import CLOCK, SESSION_MAKER, SETTINGS
 from intake.domain import CaseStatus, Severity
 from store import agents as agent_store
@@ -131,10 +131,7 @@ async def static_file(request: web.Request) -> web.StreamResponse:
 async def _body(request: web.Request) -> dict[str, Any]:
     if request.content_type != "application/json":
         raise http_error(415, "unsupported_media_type", "send application/json")
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise http_error(400, "invalid_json", "the body is not JSON") from exc
+    body = loads_bounded(await request.read())
     if not isinstance(body, dict):
         raise http_error(422, "invalid_fields", "send a JSON object")
     return body

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.client_address import IPNetwork
+
 MIN_SECRET_LENGTH = 32
 
 
@@ -27,6 +29,8 @@ class DirectLineConfig:
     bot_timeout: timedelta = timedelta(seconds=15)
     # How often each process looks for such activities (and once at start).
     recovery_interval: timedelta = timedelta(seconds=30)
+    # Reverse proxies whose X-Forwarded-For names the client (for the bot's per-address limits).
+    trusted_proxies: tuple[IPNetwork, ...] = ()
     # How often streams look for activities written by other processes.
     poll_interval: timedelta = timedelta(milliseconds=250)
 

@@ -83,24 +83,3 @@ class ActivityNotFoundError(DirectLineError):
 
     status = 404
     code = "ActivityNotFound"
-
-
-class PeerNotAllowedError(DirectLineError):
-    """A connector call came from a peer that is not on this machine."""
-
-    status = 403
-    code = "PeerNotAllowed"
-
-
-class BotUnavailableError(DirectLineError):
-    """The bot could not be reached, timed out or answered with an error."""
-
-    status = 502
-    code = "BotUnavailable"
-
-
-class BotTimeoutError(BotUnavailableError):
-    """The bot did not answer in time."""
-
-    status = 504
-    code = "BotTimeout"

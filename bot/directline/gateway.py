@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from yarl import URL
 
+from bot.client_address import client_address
 from bot.directline.adapter import BotLogic, DirectLineAdapter, TurnErrorHandler
 from bot.directline.config import DirectLineConfig
 from bot.directline.errors import BadArgumentError, CrossSiteError, TokenScopeError
@@ -155,7 +156,8 @@ class DirectLineRoutes:
             # A client that posts without starting still gets the bot's greeting, and first.
             await self._service.start(conversation, locale=activity.get("locale"))
         await self._service.greeted(conversation.id)
-        stored = await self._service.receive(conversation.id, activity)
+        client = client_address(request, self._config.trusted_proxies)
+        stored = await self._service.receive(conversation.id, activity, client=client)
         return web.json_response({"id": stored.activity_id})
 
     async def get_activities(self, request: web.Request) -> web.Response:

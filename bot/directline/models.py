@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.activity_json import activity_from_json, scrub_strings
+from bot.contract import CLIENT_DATA_KEY, WEBSITE_CHANNEL_ID
 from bot.directline.errors import BadArgumentError, MalformedJsonError
 from bot.jsonbody import loads_bounded
 
 JsonObject = dict[str, Any]
 
-CHANNEL_ID = "directline"
+CHANNEL_ID = WEBSITE_CHANNEL_ID
 MAX_TYPE_LENGTH = 64
 MAX_NAME_LENGTH = 100
 
@@ -82,7 +84,20 @@ def check_activity(body: JsonObject) -> JsonObject:
 
 
 def _client_fields(body: JsonObject) -> JsonObject:
-    return {key: value for key, value in body.items() if key not in _SERVER_FIELDS and value is not None}
+    fields = {key: value for key, value in body.items() if key not in _SERVER_FIELDS and value is not None}
+    data = fields.get("channelData")
+    if isinstance(data, dict) and CLIENT_DATA_KEY in data:
+        fields["channelData"] = {key: value for key, value in data.items() if key != CLIENT_DATA_KEY}
+    return fields
+
+
+def with_client(activity: JsonObject, address: str | None) -> JsonObject:
+    """`activity` as the bot gets it: with the client's address the gateway vouches for, if known."""
+    if address is None:
+        return activity
+    data = activity.get("channelData")
+    channel_data = {**(data if isinstance(data, dict) else {}), CLIENT_DATA_KEY: {"address": address}}
+    return {**activity, "channelData": channel_data}
 
 
 def _display_name(body: JsonObject) -> str | None:
@@ -94,8 +109,13 @@ def _display_name(body: JsonObject) -> str | None:
 def user_activity(
     body: JsonObject, *, conversation_id: str, user_id: str, bot: Account, service_url: str, now: datetime
 ) -> JsonObject:
-    """Return the activity a user posted, with the fields the gateway vouches for (all but `id`)."""
-    return {
+    """Return the activity a user posted, with the fields the gateway vouches for (all but `id`).
+
+    Checked the way the bot will read it, before anything is stored: what the bot cannot take is the
+    client's mistake (400), not a stored activity the bot then refuses. Text no database can store
+    (NUL, lone surrogates) is replaced.
+    """
+    activity: JsonObject = {
         **_client_fields(check_activity(body)),
         "channelId": CHANNEL_ID,
         "serviceUrl": service_url,
@@ -105,6 +125,12 @@ def user_activity(
         "from": Account(id=user_id, role="user", name=_display_name(body)).to_json(),
         "recipient": bot.to_json(),
     }
+    activity = scrub_strings(activity)
+    try:
+        activity_from_json(activity)
+    except Exception as exc:  # msrest's DeserializationError family
+        raise BadArgumentError("the activity has a field the bot cannot read (a wrong type or date)") from exc
+    return activity
 
 
 def bot_activity(

@@ -17,7 +17,7 @@ from bot.directline.errors import (
     ConversationNotFoundError,
     TokenScopeError,
 )
-from bot.directline.models import Account, JsonObject, conversation_update
+from bot.directline.models import Account, JsonObject, conversation_update, with_client
 from bot.directline.stream import StreamHub
 from bot.directline.tokens import Scope, TokenClaims, issue_token, signing_key, verify_token
 from store.db import SessionMaker
@@ -109,7 +109,7 @@ class DirectLineService:
         if claims.scope not in scopes:
             raise TokenScopeError("this token cannot be used for this request")
         # Same answer whether or not the other conversation exists: ids cannot be probed with a token.
-        if not hmac.compare_digest(claims.conversation_id, conversation_id):
+        if not hmac.compare_digest(claims.conversation_id.encode(), conversation_id.encode()):
             raise TokenScopeError("the token is not valid for this conversation")
 
     def token_for(self, conversation: DirectLineConversationPublic, *, scope: Scope = Scope.CONVERSATION) -> str:
@@ -202,41 +202,44 @@ class DirectLineService:
         log.debug("directline activity %s stored", stored.activity_id)
         return stored
 
-    async def receive(self, conversation_id: str, activity: JsonObject) -> DirectLineActivityPublic:
+    async def receive(
+        self, conversation_id: str, activity: JsonObject, *, client: str | None = None
+    ) -> DirectLineActivityPublic:
         """Store a user's activity and have the bot take it, exactly once however often it is sent.
 
         A client that resends an activity (same clientActivityID) after a lost answer gets the stored one
         back; the bot takes it once. An activity stays pending until the bot's turn is over, so one left
         pending by a process that died is taken again by the recovery sweep (the bot answers a turn it had
-        already committed from its memory of that turn, so nothing is done twice).
+        already committed from its memory of that turn, so nothing is done twice). `client` is the
+        client's address, for the bot's per-address limits; it is not stored.
         """
         stored = await self.append(conversation_id, activity, client_key=client_key(activity), pending=True)
         if stored.pending:
-            await self._take(conversation_id, stored)
+            await self._take(stored, client)
         return stored
 
-    async def _take(self, conversation_id: str, stored: DirectLineActivityPublic) -> None:
+    async def _take(self, stored: DirectLineActivityPublic, client: str | None = None) -> None:
         task = self._turns.get(stored.activity_id)
         if task is None:
-            task = self.spawn(self._turn(conversation_id, stored), what=f"turn {stored.activity_id}")
+            task = self.spawn(self._turn(stored, client), what=f"turn {stored.activity_id}")
             self._turns[stored.activity_id] = task
             task.add_done_callback(lambda _: self._turns.pop(stored.activity_id, None))
         # Shielded: a client that hangs up does not cancel the customer's turn.
         await asyncio.shield(task)
 
-    async def _turn(self, conversation_id: str, stored: DirectLineActivityPublic) -> None:
-        await self.deliver(stored.body)
+    async def _turn(self, stored: DirectLineActivityPublic, client: str | None) -> None:
+        await self.deliver(with_client(stored.body, client))
         await mark_processed(self.session_maker, activity_id=stored.activity_id)
 
     async def recover(self) -> int:
         """Have the bot take user activities left pending by a process that died; return how many."""
         cutoff = self.clock() - self.config.bot_timeout
         taken = 0
-        for conversation_id, stored in await pending_activities(self.session_maker, created_before=cutoff):
+        for _conversation_id, stored in await pending_activities(self.session_maker, created_before=cutoff):
             if stored.activity_id in self._turns:
                 continue
             try:
-                await self._take(conversation_id, stored)
+                await self._take(stored)
                 taken += 1
             except Exception as exc:  # one bad conversation must not stop the others' recovery
                 log.warning("directline recovery of %s failed: %s", stored.activity_id, type(exc).__name__)

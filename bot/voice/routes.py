@@ -6,7 +6,7 @@ import asyncio
 import logging
 import weakref
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 from botbuilder.core import Bot
@@ -38,6 +38,9 @@ Form = MultiDictProxy[str]
 
 # Twilio gives up on a webhook after 15 s: a resend waits for the first delivery at most this long.
 REPLAY_WAIT_SECONDS = 10.0
+# A bot turn takes well under a second; a claim this old with no TwiML belongs to a process that died,
+# and a resend takes it over (the bot answers a turn it had already committed from its memory of it).
+TURN_LEASE = timedelta(seconds=5)
 _REPLAY_POLL_SECONDS = 0.05
 _CALL_OVER = {"completed", "busy", "failed", "no-answer", "canceled"}
 # While the database is down, a caller hears "one moment" and the webhook is asked again this many times.
@@ -212,6 +215,9 @@ class VoiceLine:
                 return await self._run_claimed(sessions, call_sid, key, step, activity)
             # A resend: wait (reading only) for the first delivery's answer.
             while stored is not None and stored.twiml is None:
+                stale = stored.created_at < self._clock() - TURN_LEASE
+                if stale and await self._take_over(sessions, call_sid, key):
+                    return await self._run_claimed(sessions, call_sid, key, step, activity)
                 if loop.time() >= deadline:
                     # The first delivery is still running (or died): keep the caller going instead of silence.
                     log.warning("call %s step %s: first delivery unfinished, asking again", call_sid, key)
@@ -225,6 +231,16 @@ class VoiceLine:
             # The first delivery failed and gave the turn back: claim it again (while there is time).
             if loop.time() >= deadline:
                 return twiml.retry_twiml(self.config, step=step)
+
+    async def _take_over(self, sessions: SessionMaker, call_sid: str, key: str) -> bool:
+        now = self._clock()
+        async with sessions() as session, session.begin():
+            taken = await voice_store.take_over_turn(
+                session, call_sid=call_sid, step=key, claimed_before=now - TURN_LEASE, now=now
+            )
+        if taken:
+            log.warning("call %s step %s: taking over a turn whose process died", call_sid, key)
+        return taken
 
     async def _run_claimed(self, sessions: SessionMaker, call_sid: str, key: str, step: int, activity: Activity) -> str:
         try:

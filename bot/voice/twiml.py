@@ -115,6 +115,10 @@ def form_to_activity(
             activity.channel_data = {
                 "twilio": {"digits": digits or None, "speech": speech or None, "confidence": confidence}
             }
+    if caller and isinstance(activity.channel_data, dict):
+        # Twilio sends the caller's number with every webhook: every turn may rely on it (caller ID
+        # for a status lookup, the per-caller limits), not only the first.
+        activity.channel_data["twilio"]["from"] = caller
     return activity
 
 

@@ -15,7 +15,7 @@ from bot.adapter import ServiceUrlNotAllowedError, create_adapter, service_url_a
 from bot.settings import load_settings
 from store.accounts import import_accounts_csv
 from store.db import create_engine, session_factory
-from tests.bot.conftest import FakeClock, Service, start_service, texts
+from tests.bot.conftest import FakeClock, Service, start_service, stored_cases, texts
 
 PRODUCTION = {
     "intake_env": "production",
@@ -125,13 +125,14 @@ async def test_a_claimed_caller_number_greets_nobody_by_name(service: Service, d
 @pytest.mark.parametrize(
     "fields",
     [
+        {"type": "invoke", "name": "adaptiveCard/action", "value": {"action": {"type": "Action.Execute"}}},
         {"conversation": {"id": "c" * 201}},
         {"channelId": "x" * 65},
         {"channelId": 7},
     ],
-    ids=["long-conversation-id", "long-channel-id", "channel-id-type"],
+    ids=["invoke", "long-conversation-id", "long-channel-id", "channel-id-type"],
 )
-async def test_what_the_store_cannot_keep_is_refused(service: Service, fields: dict[str, Any]) -> None:
+async def test_what_the_bot_cannot_take_is_refused(service: Service, fields: dict[str, Any]) -> None:
     status, body = await service.post_activity(_activity(**fields))
     assert status == 400, body
 
@@ -210,3 +211,16 @@ async def test_the_adapter_refuses_to_build_a_client_for_a_host_off_the_allowlis
     client = await factory.create("http://127.0.0.1:4999/internal/", "")
     with pytest.raises(ServiceUrlNotAllowedError):
         await client.conversations.send_to_conversation("conv", {})
+
+
+async def test_one_activity_delivered_twenty_times_at_once_is_answered_once_for_all(service: Service) -> None:
+    await service.join()
+    first = await service.say("K123456 the print preview icon is misaligned for one user")
+    assert first
+    activity = _activity(id="same-one", text="Yes, that's right", conversation={"id": service.conversation})
+    results = await asyncio.gather(*(service.post_activity(activity) for _ in range(20)))
+    answers = [texts(body["activities"]) for _, body in results]
+    assert [status for status, _ in results] == [200] * 20
+    assert len(set(answers)) == 1 and "wrong on our side" not in answers[0]
+    [case] = await stored_cases(service.db_url)
+    assert case.number in answers[0]

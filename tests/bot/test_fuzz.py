@@ -266,11 +266,6 @@ async def test_direct_line_survives_fuzzed_requests(service: Service, caplog: py
     await _in_thread(check, caplog)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DirectLineService.authorize() compares conversation ids with hmac.compare_digest on str, which "
-    "raises TypeError for a non-ASCII id in the path (a 500); remove this mark with the fix",
-)
 async def test_direct_line_survives_any_conversation_id_in_the_path(
     service: Service, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -51,6 +51,10 @@ class EchoBot(ActivityHandler):  # type: ignore[misc]
         text = turn_context.activity.text
         if text == "crash":
             raise RuntimeError("the echo bot was asked to fail")
+        if text == "where am I?":
+            data = turn_context.activity.channel_data or {}
+            await turn_context.send_activity(MessageFactory.text(f"from {data.get('intake_client')}"))
+            return
         if text == "edit":
             sent = await turn_context.send_activity(MessageFactory.text("draft"))
             final = MessageFactory.text("final")
@@ -163,6 +167,7 @@ async def running_gateway(
     *,
     clock: Callable[[], datetime] | None = None,
     bot: EchoBot | None = None,
+    extra: Callable[[web.Application], None] | None = None,
     **overrides: Any,
 ) -> AsyncIterator[Gateway]:
     """Run the gateway with an echo bot (in process, as the service runs its bot) on a real loopback port."""
@@ -184,6 +189,8 @@ async def running_gateway(
     setup_directline(
         app, config=config, session_maker=session_maker, bot=echo.on_turn, on_turn_error=on_echo_error, **kwargs
     )
+    if extra is not None:
+        extra(app)
     runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_TIMEOUT)
     await runner.setup()
     site = web.SockSite(runner, sock)

@@ -179,6 +179,17 @@ async def _nothing_pending(session_maker: SessionMaker, clock: FakeClock, wait_s
         await asyncio.sleep(0.02)
 
 
+async def test_the_bot_learns_the_clients_address_from_the_gateway_alone(session_maker: SessionMaker) -> None:
+    async with running_gateway(session_maker) as gw:
+        token, conversation_id = await _started(gw)
+        spoofed = {"type": "message", "text": "where am I?", "channelData": {"intake_client": {"address": "1.2.3.4"}}}
+        await gw.post(token, conversation_id, spoofed)
+        activities = (await gw.activities(token, conversation_id))["activities"]
+    # The address reaches the bot's turn but is not stored with the customer's activity.
+    assert _texts(activities)[-1] == "from {'address': '127.0.0.1'}"
+    assert "intake_client" not in activities[-2].get("channelData", {})
+
+
 def _user(conversation_id: str) -> dict[str, Any]:
     return {
         "type": "message",

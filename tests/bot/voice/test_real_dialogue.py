@@ -234,13 +234,6 @@ async def test_a_caller_whose_number_is_on_the_account_is_greeted_by_name_and_no
     assert "severity 2" in heard and "in progress" in heard
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="by-caller-ID lookups never match on the phone: bot/voice/twiml.py form_to_activity puts the "
-    "caller's number in channelData.twilio.from only on the answer turn, and bot/effects.py "
-    "EffectRunner._lookup reads it (via _caller_number) from the current gather turn, finds none and "
-    "answers 'couldn't find case ...' (counting a failed lookup) for the caller's own case",
-)
 async def test_a_known_caller_asking_straight_away_hears_the_status_without_giving_the_k_number(
     day: PhoneLine,
 ) -> None:
@@ -293,12 +286,6 @@ async def test_a_caller_guessing_case_numbers_is_paused_after_five_misses_in_one
     assert _PAUSED.search(paused), paused
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the per-address limit (20 misses an hour) never counts phone lookups: bot/effects.py "
-    "client_address_of takes the caller's number from channelData.twilio.from, which the gather turns "
-    "that ask for a status do not carry (bot/voice/twiml.py form_to_activity sets it on the answer only)",
-)
 async def test_one_number_guessing_case_numbers_over_many_calls_is_paused_after_twenty_misses(
     day: PhoneLine,
 ) -> None:

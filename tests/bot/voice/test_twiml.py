@@ -63,7 +63,7 @@ def test_speech_becomes_message_with_confidence() -> None:
     assert activity.type == ActivityTypes.message
     assert activity.text == "The whole system is down"
     assert activity.channel_data == {
-        "twilio": {"digits": None, "speech": "The whole system is down", "confidence": 0.87}
+        "twilio": {"digits": None, "speech": "The whole system is down", "confidence": 0.87, "from": CALLER}
     }
     assert activity.from_property.id == CALLER
     assert activity.id == f"{SID}:3"
@@ -74,7 +74,7 @@ def test_digits_become_text_and_keypad_maps_yes_no() -> None:
         call_params(SID, Digits="123456#"), kind=TurnKind.GATHER, step=1, public_base_url=PUBLIC, now=T0
     )
     assert digits.text == "123456"
-    assert digits.channel_data["twilio"] == {"digits": "123456", "speech": None, "confidence": None}
+    assert digits.channel_data["twilio"] == {"digits": "123456", "speech": None, "confidence": None, "from": CALLER}
     yes = form_to_activity(
         call_params(SID, Digits="1"),
         kind=TurnKind.GATHER,

@@ -111,7 +111,9 @@ async def test_speech_answers_reach_the_bot_with_confidence(session_maker: Sessi
         await server.webhook("/twilio/gather?step=1", call_sid, SpeechResult="K one two three four", Confidence="0.8")
         message = server.bot.received[-1]
         assert message.text == "K one two three four"
-        assert message.channel_data == {"twilio": {"digits": None, "speech": "K one two three four", "confidence": 0.8}}
+        assert message.channel_data == {
+            "twilio": {"digits": None, "speech": "K one two three four", "confidence": 0.8, "from": CALLER}
+        }
 
 
 async def test_no_input_twice_says_goodbye(session_maker: SessionMaker) -> None:

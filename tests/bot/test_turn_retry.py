@@ -1,0 +1,89 @@
+"""A turn whose database connection drops runs once more before the customer hears an apology."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from bot import intake_bot
+from store.db import create_engine
+from tests.bot.conftest import Service, texts
+
+
+class _Dropped(Exception):
+    """What a driver raises when the server goes away mid-transaction."""
+
+
+async def test_a_dropped_connection_runs_the_turn_again(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    await service.join()
+    real = intake_bot.load_record
+    drops = [DBAPIError("SELECT ...", {}, _Dropped("connection was closed"), connection_invalidated=True)]
+
+    async def flaky(*args: Any, **kwargs: Any) -> Any:
+        if drops:
+            raise drops.pop()
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(intake_bot, "load_record", flaky)
+    reply = texts(await service.say("K123456 a question: how do I export a study to CD?"))
+    assert not drops and "wrong on our side" not in reply and reply
+
+
+async def test_other_database_errors_are_not_retried(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    await service.join()
+    calls = 0
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        raise DBAPIError("SELECT ...", {}, _Dropped("syntax"), connection_invalidated=False)
+
+    monkeypatch.setattr(intake_bot, "load_record", broken)
+    reply = texts(await service.say("K123456 hello"))
+    assert calls == 1 and "wrong on our side" in reply
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_postgres_restarting_its_connections_between_turns_costs_no_turn(service: Service) -> None:
+    await service.join()
+    await service.say("K123456 the print preview icon is misaligned for one user")
+    admin = create_engine(service.db_url)
+    try:
+        async with admin.connect() as conn:
+            # Every other connection of this database ends, as in a server restart.
+            await conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+    finally:
+        await admin.dispose()
+    reply = texts(await service.say("Yes, that's right"))
+    assert "wrong on our side" not in reply and "case" in reply.lower()
+
+
+async def test_a_database_outage_mid_turn_is_a_503_to_retry_not_an_apology(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await service.join()
+
+    async def unreachable(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("SELECT ...", {}, _Dropped("could not connect to server"))
+
+    monkeypatch.setattr(intake_bot, "load_record", unreachable)
+    status, body = await service.post_activity(
+        {
+            "type": "message",
+            "text": "K123456 hello",
+            "channelId": "webchat",
+            "conversation": {"id": service.conversation},
+            "from": {"id": "user-1"},
+            "recipient": {"id": "bot"},
+            "deliveryMode": "expectReplies",
+        }
+    )
+    assert status == 503 and body["error"]["code"] == "database_unavailable"
