@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.settings import ConfigError, Settings, load_settings
+from bot.triage_train import DataError, add_model_options, model_prediction, read_labelled, triage_eval, triage_train
 from intake.domain import Channel, IntakeError, Severity
 from intake.routing import route
 from intake.triage import evaluate, triage
@@ -47,9 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     db.add_argument("action", choices=["upgrade"], help="upgrade: apply all migrations")
 
     tri = sub.add_parser("triage", help="triage messages (lines or JSON lines with a 'text' field)")
-    tri.add_argument("file", nargs="?", help="input file (default: stdin)")
-    tri.add_argument("--eval", dest="eval_file", metavar="FILE.jsonl", help="score labelled lines (text, severity)")
+    tri.add_argument("file", nargs="?", help="input file (default: stdin), or `train` to retrain the learned model")
+    tri.add_argument(
+        "--eval", dest="eval_file", metavar="PATH", help="score labelled lines (text, severity): a .jsonl or a folder"
+    )
     tri.add_argument("--json", action="store_true", help="with --eval: print the report as JSON")
+    add_model_options(tri)
 
     rt = sub.add_parser("route", help="what happens to a case of a severity on a channel at an instant")
     rt.add_argument("--severity", type=int, required=True, choices=[1, 2, 3, 4])
@@ -198,8 +202,13 @@ def _open_input(path: str | None) -> TextIO:
 
 
 def _triage(args: argparse.Namespace, out: TextIO) -> int:
-    if args.eval_file:
-        return _triage_eval(args.eval_file, as_json=args.json, out=out)
+    try:
+        if args.file == "train":
+            return triage_train(args, out)
+        if args.eval_file:
+            return _triage_eval(args, out=out)
+    except DataError as exc:
+        raise UsageError(str(exc)) from exc
     source = _open_input(args.file)
     try:
         for text in _read_messages(source):
@@ -210,6 +219,7 @@ def _triage(args: argparse.Namespace, out: TextIO) -> int:
                 "evidence": list(result.evidence),
                 "sev1_unconfirmed": result.sev1_unconfirmed,
                 "questions": [q.key.value for q in result.questions],
+                "model": model_prediction(args, text),
             }
             print(json.dumps(record), file=out)
     finally:
@@ -218,25 +228,12 @@ def _triage(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _triage_eval(path: str, *, as_json: bool, out: TextIO) -> int:
-    items: list[tuple[str, int]] = []
-    source = _open_input(path)
-    with source:
-        for number, raw in enumerate(source, start=1):
-            if not raw.strip():
-                continue
-            try:
-                item = json.loads(raw)
-                text, severity = item["text"], int(item["severity"])
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-                raise UsageError(f"{path} line {number}: needs JSON with 'text' and 'severity' 1-4") from exc
-            if severity not in {1, 2, 3, 4}:
-                raise UsageError(f"{path} line {number}: severity must be 1-4, got {severity}")
-            items.append((text, severity))
-    if not items:
-        raise UsageError(f"{path}: no labelled lines")
-    report = evaluate(items)
-    print(json.dumps(report.to_dict(), indent=2) if as_json else report.to_text(), file=out)
+def _triage_eval(args: argparse.Namespace, *, out: TextIO) -> int:
+    lines = read_labelled(args)
+    if args.model or args.model_file:
+        return triage_eval(args, lines, out)
+    report = evaluate((line.text, line.severity) for line in lines)
+    print(json.dumps(report.to_dict(), indent=2) if args.json else report.to_text(), file=out)
     return 0
 
 
