@@ -1,5 +1,6 @@
 """A real `intake serve` killed with SIGKILL mid-traffic loses nothing it promised: every website customer is
-told their case number, every message is answered exactly once, and no case is filed twice."""
+told their case number, every message is answered exactly once, no case is filed twice, and a caller whose
+turn died with the process is answered when Twilio sends the webhook again."""
 
 from __future__ import annotations
 
@@ -9,15 +10,20 @@ import os
 import signal
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
+from bot.voice.signature import SIGNATURE_HEADER, sign
 from tests.bot.conftest import free_port, stored_cases
 
+PUBLIC = "https://support.example.test"
+TWILIO_TOKEN = "crash-test-twilio-token"
 CHATS = 25
+CALLS = 10
 KILL_AFTER_ANSWERS = 15
 MESSAGES = ("K123456 the logo on our printed reports is blurry, only for me", "Yes, that's right")
 
@@ -35,6 +41,8 @@ class Server:
             "INTAKE_ENV": "development",
             "LOG_LEVEL": "WARNING",
             "DIRECTLINE_RECOVERY_SECONDS": "1",
+            "PUBLIC_BASE_URL": PUBLIC,
+            "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
         }
         self.process: subprocess.Popen[bytes] | None = None
         self.up = asyncio.Event()
@@ -170,3 +178,58 @@ async def test_kill_9_mid_traffic_loses_no_promised_case_and_duplicates_nothing(
         told = " ".join(a.get("text") or "" for a in activities if a["from"]["role"] == "bot")
         assert number in told  # the customer was told the case number
     assert len(cases) == CHATS
+
+
+class Caller:
+    """Twilio, for one call: it sends a webhook again when the answer is lost (same form, same signature)."""
+
+    def __init__(self, server: Server, http: aiohttp.ClientSession, number: int, answered: asyncio.Queue[None]):
+        self._server = server
+        self._http = http
+        self.call_sid = f"CA{number:032x}"
+        self._answered = answered
+        self.said: list[str] = []
+
+    async def webhook(self, path: str, **extra: str) -> ET.Element:
+        params = {"CallSid": self.call_sid, "From": "+12025550143", "To": "+18005550100", **extra}
+        headers = {SIGNATURE_HEADER: sign(auth_token=TWILIO_TOKEN, url=PUBLIC + path, params=params)}
+        while True:
+            await self._server.up.wait()
+            try:
+                async with self._http.post(self._server.base + path, data=params, headers=headers) as response:
+                    if response.status == 200:
+                        document = ET.fromstring(await response.text())
+                        self.said.append(" ".join(say.text or "" for say in document.iter("Say")))
+                        return document
+            except (aiohttp.ClientError, TimeoutError):
+                pass  # the server died under us: Twilio sends the webhook again
+            await asyncio.sleep(0.05)
+
+    async def call(self) -> None:
+        await self.webhook("/twilio/voice")
+        await self.webhook("/twilio/gather?step=1", Digits="123456")
+        self._answered.put_nowait(None)
+        await self.webhook(
+            "/twilio/gather?step=2",
+            SpeechResult="the logo on our printed reports is blurry only for me",
+            Confidence="0.9",
+        )
+        self._answered.put_nowait(None)
+
+
+async def test_kill_9_mid_call_the_resent_webhook_is_answered_with_the_callers_words(
+    db_url: str, tmp_path: Path
+) -> None:
+    answered: asyncio.Queue[None] = asyncio.Queue()
+    async with _serving(db_url, tmp_path) as (server, http):
+        callers = [Caller(server, http, n, answered) for n in range(CALLS)]
+        calls = asyncio.gather(*(caller.call() for caller in callers))
+        for _ in range(CALLS):
+            await answered.get()
+        server.kill()
+        await server.start(http)
+        await calls
+    for caller in callers:
+        # Nobody is stuck on "say that again": the last answer proposes a severity for what was said.
+        assert "again" not in caller.said[-1].lower(), caller.said[-1]
+        assert "severity" in caller.said[-1].lower(), caller.said[-1]
