@@ -10,3 +10,6 @@ EVENT_CONNECT_ONCALL = "intake.connect_oncall"  # phone: dial the on-call engine
 EVENT_HANDOFF = "handoff.initiate"  # the Bot Framework handoff convention
 # channelData key the website's gateway alone sets on what it hands the bot: {"address": "203.0.113.9"}.
 CLIENT_DATA_KEY = "intake_client"
+# TurnContext.turn_state key under which a channel adapter of this service names its channel: a turn
+# is a phone turn only when the phone line's own adapter says so, whatever an activity's channelId claims.
+TURN_CHANNEL = "intake.channel"

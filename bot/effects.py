@@ -14,7 +14,7 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment
 from sqlalchemy.engine import Connection
 
 from bot.contract import CLIENT_DATA_KEY, EVENT_CONNECT_ONCALL, EVENT_HANDOFF, VOICE_CHANNEL_ID
-from bot.voice.paging import page_item
+from bot.paging import page_item
 from intake import conversation as convo
 from intake.domain import CaseStatus, Severity
 from intake.policy import Policy

@@ -17,8 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.channels import Channels
-from bot.intake_bot import _prompt_activity
 from bot.keys import CHANNELS, CLOCK, JOBS, POLICY, SESSION_MAKER, SETTINGS, Clock
+from bot.rendering import message_activity, prompt_activity
 from bot.turn_state import DIALOGUE, TranscriptLines, load_record, save_record, storage_key
 from intake import conversation as convo
 from intake import wording as w
@@ -171,7 +171,7 @@ class HandoffService:
             raise HandoffStateError("this conversation was claimed by another agent or has ended")
         log.info("handoff %s claimed by agent %s", handoff_id, agent.id)
         self.notify()
-        await self._deliver_quietly(handoff, [_message(_joined(agent))])
+        await self._deliver_quietly(handoff, [message_activity(_joined(agent))])
         return handoff
 
     async def send_agent_message(self, handoff_id: int, agent: AgentPublic, text: str, at: datetime) -> None:
@@ -186,7 +186,7 @@ class HandoffService:
                 if case.first_response_at == at:
                     log.info("case %s: first response, target met: %s", case.number, case.response_met)
         self.notify()
-        await self._deliver(handoff, [_message(text, agent=agent.name)])
+        await self._deliver(handoff, [message_activity(text, agent=agent.name)])
 
     async def hand_back(self, handoff_id: int, agent: AgentPublic, at: datetime) -> None:
         """Return the conversation to the bot, which tells the customer and carries on."""
@@ -200,7 +200,7 @@ class HandoffService:
         message = f"{agent.name} has closed the chat. Thank you for contacting {self._policy.company_name}."
         handoff = await self._end(handoff_id, agent, at, handoff_store.close, message)
         log.info("handoff %s closed by agent %s", handoff_id, agent.id)
-        await self._deliver_quietly(handoff, [_message(message)])
+        await self._deliver_quietly(handoff, [message_activity(message)])
 
     async def _end(
         self, handoff_id: int, agent: AgentPublic, at: datetime, end: EndHandoff, message: str
@@ -315,7 +315,7 @@ class HandoffService:
                 conversation_id=handoff.conversation_id, channel=handoff.channel, at=at, lines=[("bot", prompt.text)]
             )
             await save_record(self._jobs, record, now=at, transcript=transcript)
-            await turn_context.send_activities([*(_message(text) for text in lead), _prompt_activity(prompt)])
+            await turn_context.send_activities([*(message_activity(text) for text in lead), prompt_activity(prompt)])
 
         with contextlib.suppress(DeliveryError):
             await self._continue(handoff, carry_on)
@@ -333,11 +333,6 @@ def resume_dialogue(state: convo.State, policy: Policy) -> tuple[convo.State, co
 
 def _joined(agent: AgentPublic) -> str:
     return f"{agent.name} from the support team has joined the chat."
-
-
-def _message(text: str, *, agent: str | None = None) -> Activity:
-    data = {"handoff": {"agent": agent}} if agent else None
-    return Activity(type=ActivityTypes.message, text=text, input_hint="acceptingInput", channel_data=data)
 
 
 async def _seen(session: AsyncSession, conversation_id: str, activity_id: str | None) -> bool:

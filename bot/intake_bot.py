@@ -13,17 +13,15 @@ from botbuilder.core import ActivityHandler, TurnContext
 from botbuilder.schema import (
     Activity,
     ActivityTypes,
-    CardAction,
     ChannelAccount,
     EndOfConversationCodes,
-    InputHints,
-    SuggestedActions,
 )
 from sqlalchemy.exc import DBAPIError
 
 from bot.activity_json import Reply, to_json
-from bot.contract import EVENT_HANGUP, EVENT_NO_INPUT
+from bot.contract import EVENT_HANGUP, EVENT_NO_INPUT, TURN_CHANNEL, VOICE_CHANNEL_ID
 from bot.effects import EffectRunner, transcript_lines
+from bot.rendering import prompt_activity
 from bot.turn_state import (
     DIALOGUE,
     HANDED_OFF,
@@ -34,7 +32,6 @@ from bot.turn_state import (
     save_record,
     storage_key,
 )
-from bot.voice.adapter import TwilioVoiceAdapter
 from intake import conversation as convo
 from intake.domain import Channel
 from intake.policy import Policy
@@ -51,6 +48,12 @@ AgentsOnline = Callable[[], Awaitable[int]]
 
 # The turn's ConversationRecord, in TurnContext.turn_state.
 RECORD = "intake.record"
+# How many times a turn feeds effect results back into the dialogue; a real intake needs two or three.
+MAX_EFFECT_ROUNDS = 8
+
+
+class EffectsDidNotConvergeError(RuntimeError):
+    """The dialogue kept returning effects with results: a loop in the state machine."""
 
 
 async def _no_agents() -> int:
@@ -178,9 +181,9 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
     ) -> None:
         record = _record(turn_context)
         sent: list[convo.Prompt] = list(step.prompts)
-        activities = [_prompt_activity(p) for p in step.prompts]
+        activities = [prompt_activity(p) for p in step.prompts]
         # Effects with results feed back into the machine until it has nothing more to ask of us.
-        for _ in range(8):
+        for _ in range(MAX_EFFECT_ROUNDS):
             followups: list[Activity] = []
             result = None
             for effect in step.effects:
@@ -195,7 +198,11 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
                 break
             step = convo.step(ctx, step.state, result)
             sent.extend(step.prompts)
-            activities.extend(_prompt_activity(p) for p in step.prompts)
+            activities.extend(prompt_activity(p) for p in step.prompts)
+        else:
+            # A dialogue that keeps asking for effects is a bug in the state machine: fail the turn (the
+            # customer hears the apology) rather than stop somewhere silently.
+            raise EffectsDidNotConvergeError(f"effects still had results after {MAX_EFFECT_ROUNDS} rounds")
         if step.done and ctx.channel is Channel.PHONE:
             # Hang up after the goodbye. Chat stays open (Web Chat has no renderer for endOfConversation).
             activities.append(
@@ -245,7 +252,7 @@ def _twilio_data(activity: Activity) -> dict[str, Any]:
 def _on_the_phone(turn_context: TurnContext) -> bool:
     # The adapter, not the activity's channelId, says where a turn comes from: only the phone line's own
     # adapter (signed Twilio webhooks) runs phone turns, whatever an activity claims.
-    return isinstance(turn_context.adapter, TwilioVoiceAdapter)
+    return bool(turn_context.turn_state.get(TURN_CHANNEL) == VOICE_CHANNEL_ID)
 
 
 def _caller_number(turn_context: TurnContext) -> str | None:
@@ -253,27 +260,3 @@ def _caller_number(turn_context: TurnContext) -> str | None:
         return None
     number = _twilio_data(turn_context.activity).get("from")
     return number if isinstance(number, str) else None
-
-
-def _prompt_activity(prompt: convo.Prompt) -> Activity:
-    """A prompt as the activity contract of docs/ARCHITECTURE.md describes it."""
-    asks = prompt.expects is not convo.Expect.NONE
-    activity = Reply(
-        type=ActivityTypes.message,
-        text=prompt.text,
-        speak=prompt.speak,
-        input_hint=InputHints.expecting_input if asks else InputHints.accepting_input,
-        channel_data={
-            "intake": {
-                "expects": prompt.expects.value,
-                "choices": [{"value": c.value, "label": c.label, "digit": c.digit} for c in prompt.choices],
-                "hints": list(prompt.hints),
-                "max_digits": prompt.max_digits,
-            }
-        },
-    )
-    if prompt.choices:
-        activity.suggested_actions = SuggestedActions(
-            actions=[CardAction(type="imBack", title=c.label, value=c.label) for c in prompt.choices]
-        )
-    return activity

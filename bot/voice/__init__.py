@@ -1,8 +1,9 @@
 """The phone line: Twilio Voice webhooks driving the intake bot, Sev1 dialling and SMS paging."""
 
+from bot.paging import PAGE_KIND, page_item
 from bot.voice.adapter import TwilioVoiceAdapter
 from bot.voice.config import VoiceConfig, voice_config
-from bot.voice.paging import PAGE_KIND, Pager, PagingPolicy, page_item, setup_paging
+from bot.voice.paging import Pager, PagingPolicy, setup_paging
 from bot.voice.routes import VOICE_LINE, VoiceLine, setup_voice
 
 __all__ = [

@@ -11,7 +11,7 @@ from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.core import conversation_reference_extension as references
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference, InputHints, ResourceResponse
 
-from bot.contract import EVENT_HANGUP
+from bot.contract import EVENT_HANGUP, TURN_CHANNEL, VOICE_CHANNEL_ID
 from bot.voice.privacy import describe_error
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ class TwilioVoiceAdapter(BotAdapter):  # type: ignore[misc]
         context = TurnContext(self, activity)
         outgoing: list[Activity] = []
         context.turn_state[_BUFFER_KEY] = outgoing
+        context.turn_state[TURN_CHANNEL] = VOICE_CHANNEL_ID
         await self.run_pipeline(context, logic)
         return outgoing
 
@@ -77,6 +78,7 @@ class TwilioVoiceAdapter(BotAdapter):  # type: ignore[misc]
     ) -> None:
         """Run `callback` outside a webhook; what it sends cannot reach the caller and is dropped."""
         context = TurnContext(self, references.get_continuation_activity(reference))
+        context.turn_state[TURN_CHANNEL] = VOICE_CHANNEL_ID
         await self.run_pipeline(context, callback)
 
 

@@ -21,24 +21,20 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from sqlmodel.ext.asyncio.session import AsyncSession
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from bot.keys import CLOCK, SESSION_MAKER
+from bot.paging import PAGE_KIND
 from bot.periodic import Periodic
 from bot.voice.config import VoiceConfig
-from intake.domain import CaseStatus
-from store import cases as case_store
 from store import outbox as outbox_store
 from store.db import SessionMaker, read_session
 from store.models import Case, OutboxItem
-from store.outbox import NewOutboxItem
 
 log = logging.getLogger(__name__)
 
-PAGE_KIND = "sms_page"
 _MAX_BODY_CHARS = 320  # two SMS segments: enough for the case, the account and the start of the summary
 _TWILIO_TIMEOUT_SECONDS = 10.0
 # The SDK logs request query strings at INFO, and listing messages puts phone numbers there.
@@ -47,16 +43,6 @@ _twilio_http_log.setLevel(logging.WARNING)
 
 
 # --- what a page is ---------------------------------------------------------------------------------
-
-
-def page_item(
-    *, idempotency_key: str, k_number: str, summary: str, channel: str, reason: str | None = None
-) -> NewOutboxItem:
-    """Return the outbox item paging on-call for a case (one per case, whatever channel queues it)."""
-    payload: dict[str, Any] = {"k_number": k_number, "summary": summary, "channel": channel}
-    if reason:
-        payload["reason"] = reason
-    return NewOutboxItem(kind=PAGE_KIND, dedupe_key=f"{idempotency_key}:page", payload=payload)
 
 
 def page_ref(item: OutboxItem) -> str:
@@ -77,22 +63,6 @@ def page_body(*, case_number: str, item: OutboxItem) -> str:
     if len(summary) > room:
         summary = summary[: max(room - 1, 0)] + "…"
     return f"{head}: {summary} [{ref}]"
-
-
-async def escalate_unanswered(session: AsyncSession, *, case_number: str, reason: str, now: datetime) -> None:
-    """Mark a Sev1 case escalated and queue its page, in the caller's transaction."""
-    case = await case_store.update_case(
-        session, number=case_number, actor="phone", at=now, status=CaseStatus.ESCALATED, reason=reason
-    )
-    item = page_item(
-        idempotency_key=case.idempotency_key or f"case:{case.number}",
-        k_number=case.k_number,
-        summary=case.summary,
-        channel="phone",
-        reason=reason,
-    )
-    # None when this case was paged already (e.g. at creation): the dedupe key keeps it to one page.
-    await outbox_store.enqueue(session, item=item, case_id=case.id, now=now, actor="phone")
 
 
 # --- Twilio ------------------------------------------------------------------------------------------

@@ -19,10 +19,10 @@ from yarl import URL
 from bot.errors import database_unavailable_response, is_database_unavailable, json_error, request_label
 from bot.forms import read_form
 from bot.keys import BOT, CLOCK, SESSION_MAKER
+from bot.paging import escalate_unanswered
 from bot.voice import twiml
 from bot.voice.adapter import TwilioVoiceAdapter
 from bot.voice.config import VoiceConfig
-from bot.voice.paging import escalate_unanswered
 from bot.voice.signature import SIGNATURE_HEADER, Verdict, public_url, verify
 from bot.voice.twiml import TurnKind, WebhookError, call_sid_of
 from store import cases as case_store

@@ -166,7 +166,9 @@ async def test_body_over_256_kb(service: Service) -> None:
 async def test_bogus_authorization_header_is_refused(service: Service) -> None:
     import json
 
-    status, body = await _raw(service, json.dumps(BASE), Authorization="Bearer not-a-jwt")
+    # expectReplies: the activity's serviceUrl is never called, so only the token decides.
+    activity = {**BASE, "deliveryMode": "expectReplies"}
+    status, body = await _raw(service, json.dumps(activity), Authorization="Bearer not-a-jwt")
     assert status == 401 and "error" in body
 
 
