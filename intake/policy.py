@@ -325,7 +325,8 @@ class AccountFormat:
         """The canonical K# found in free text, with where it stands (start, end) so it can be cut out."""
         prefix = re.escape(self.prefix)
         match = re.search(
-            rf"(?<![A-Za-z0-9]){prefix}\s*(?:#|no\.?|number)?\s*[-:]?\s*(\d{{{self.min_digits},{self.max_digits}}})(?!\d)",
+            # Possessive `\s*+`: plain `\s*`s side by side split a run of spaces every way (cubic time).
+            rf"(?<![A-Za-z0-9]){prefix}\s*+(?:#|no\.?|number)?\s*+[-:]?\s*+(\d{{{self.min_digits},{self.max_digits}}})(?!\d)",
             text,
             re.IGNORECASE,
         )
@@ -342,7 +343,7 @@ class AccountFormat:
         """A whole value (CSV cell, API field) -> canonical K#, or None if it is not exactly one."""
         prefix = re.escape(self.prefix)
         match = re.fullmatch(
-            rf"{prefix}\s*#?\s*[-:]?\s*(\d{{{self.min_digits},{self.max_digits}}})",
+            rf"{prefix}\s*+#?\s*+[-:]?\s*+(\d{{{self.min_digits},{self.max_digits}}})",
             value.strip(),
             re.IGNORECASE,
         )
