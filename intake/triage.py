@@ -154,7 +154,11 @@ _FILLERS = re.compile(r"(,?)\s*\b(?:" + "|".join(lx.FILLERS) + r")\b\s*(,?)")
 _SPELLED = re.compile(r"(?<![\w'])(?![ai] )[a-z0-9](?: [a-z0-9](?![\w'])){1,}")
 # Stutters ("the, the", "is is"); single letters are left for _SPELLED ("s s o" is SSO).
 _REPEATS = re.compile(r"\b(\w\w+(?: \w+)?)(?:[\s,]+\1\b)+")
-_JUNK = re.compile(r"[^a-z0-9\s.,?!;:'%/~\-]")
+_JUNK = re.compile(r"[^a-z0-9\s.,?!;:'%/~\-]+")
+# Whitespace runs become one space before any pattern with `\s*` sees them: a pattern that starts with
+# `\s*` rescans the rest of a run from each of its positions, so a long run (spaces, newlines, emoji
+# dropped as junk, fillers taken out) made normalising quadratic in the run's length.
+_SPACES = re.compile(r"\s+")
 
 
 def _drop_filler(match: re.Match[str]) -> str:
@@ -183,11 +187,14 @@ def _typo_index() -> dict[str, str]:
 
 
 _KNOWN = frozenset(lx.KEY_TERMS)
+# One edit from a key term is at most one letter longer: a longer token is no typo of one (and checking
+# each of its deletions would cost the square of its length).
+_LONGEST = max(map(len, lx.KEY_TERMS)) + 1
 
 
 def _correct(token: str) -> str:
     """Fix a mistyped key term ("viewr", "chnage", "pasword"); leave every other token alone."""
-    if len(token) < 5 or token in _KNOWN or not token.isalpha():
+    if not 5 <= len(token) <= _LONGEST or token in _KNOWN or not token.isalpha():
         return token
     index = _typo_index()
     candidates = [index.get(token)]  # a letter missing
@@ -211,11 +218,12 @@ def _is_inflection(token: str, term: str) -> bool:
 def normalise(text: str) -> str:
     """Lower-case, straighten quotes, undo speech-to-text mishearings, drop fillers and repeated words."""
     out = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
-    out = _JUNK.sub(" ", out.replace("&", " and ").replace("+", " and "))
+    out = _SPACES.sub(" ", _JUNK.sub(" ", out.replace("&", " and ").replace("+", " and ")))
     for pattern, repl in _CONTRACTIONS:
         out = pattern.sub(repl, out)
     # Fillers and stutters go first, so "em, em are eye" is whole again before mishearings are fixed.
-    out = _collapse_repeats(re.sub(r"\s*,(?:\s*,)+", ",", _FILLERS.sub(_drop_filler, out)))
+    out = _SPACES.sub(" ", _FILLERS.sub(_drop_filler, out))  # "um um um" leaves a run of spaces
+    out = _collapse_repeats(re.sub(r"\s*,(?:\s*,)+", ",", out))
     out = " ".join(_correct(tok) for tok in out.split())
     out = _SPELLED.sub(_join_spelled, out)
     for pattern, repl in _FIXES:
@@ -326,10 +334,25 @@ def _current_text(text: str, history: bool) -> str:
     return " ".join(kept)
 
 
+def _words_before(text: str, end: int, count: int) -> list[str]:
+    """The last `count` words before `end`, read from a window that grows only as far back as needed.
+
+    Splitting all of `text[:end]` for each match made a long clause with many matches quadratic.
+    """
+    width = 64
+    while True:
+        start = max(0, end - width)
+        words = text[start:end].split()
+        # The window's first word may be cut: it is used only when the window reaches the start.
+        if start == 0 or len(words) > count:
+            return words[-count:]
+        width *= 4
+
+
 def _whole_named(clause: str) -> str | None:
     """The phrase naming the whole service as down ("the pacs is down", "everything is stuck"), if any."""
     for m in lx.WHOLE_DOWN.finditer(clause):
-        before = clause[: m.start()].split()[-2:]
+        before = _words_before(clause, m.start(), 2)
         if any(w in lx.WHOLE_SUBJECT_PREFIX for w in before):
             continue  # "dictation in the pacs is not working": the pacs is where, not what
         if lx.COMPONENT_ANY.search(" ".join(before)):
@@ -337,11 +360,11 @@ def _whole_named(clause: str) -> str | None:
         inner = m.group(0).split()[1:-1]
         if lx.COMPONENT_ANY.search(" ".join(inner)) and not {"and", "or"} & set(inner):
             continue  # "the pacs dictation module is down"
-        if lx.WHOLE_OBJECT_COMPONENT.match(clause[m.end() :]):
+        if lx.WHOLE_OBJECT_COMPONENT.match(clause, m.end()):
             continue  # "the viewer will not load ct studies"
         return m.group(0)
     for m in lx.TOTALITY.finditer(clause):
-        if not lx.TOTALITY_QUALIFIED.match(clause[m.end() :]):  # not "nothing is arriving from the ct"
+        if not lx.TOTALITY_QUALIFIED.match(clause, m.end()):  # not "nothing is arriving from the ct"
             return m.group(0)
     return None
 

@@ -317,7 +317,8 @@ OUTAGE = _cues(
     r"orders|access|retrieval|logins?|connection|connectivity|service|results|user access|imaging|data)\b"
     r"(?! (?:issues?|problems?|impact|missing))",
     r"\bzero (?:studies|access|images|exams|results|orders|connectivity)\b",
-    r"\b(?:not|cannot|no|nothing|nobody|never)\b[^.,;!?]*\bat all\b",
+    # Bounded: from each of many negators in one long clause an open-ended scan was quadratic.
+    r"\b(?:not|cannot|no|nothing|nobody|never)\b[^.,;!?]{0,160}\bat all\b",
     r"\bcannot (?:\w+ ){0,2}(?:login|get in|get into|access|connect|reach|open any|see any|pull up any|"
     r"read any|do anything|start any|sign anything|view any|load any|retrieve any)\b",
     r"\b(?:nobody|no user|no radiologist|no doctor|none of (?:us|them))(?: [\w\-]+){0,4} (?:can|could|is able to|"
@@ -390,8 +391,9 @@ WHOLE_DOWN = re.compile(
     r"launch|come up)|does not (?:open|load|start|launch|respond))\b"
 )
 # "the viewer will not open ct studies": the object names the component.
+# Both are matched where the WHOLE_DOWN or TOTALITY match ends (`pattern.match(clause, pos)`), so no `^`.
 WHOLE_OBJECT_COMPONENT = re.compile(
-    rf"^ (?!and\b|or\b|plus\b|too\b|also\b)(?:[\w\-]+ ){{0,2}}(?:{_MODALITY}|{_FUNCTION})\b"
+    rf" (?!and\b|or\b|plus\b|too\b|also\b)(?:[\w\-]+ ){{0,2}}(?:{_MODALITY}|{_FUNCTION})\b"
 )
 WHOLE_SUBJECT_PREFIX = frozenset({"in", "on", "from", "of", "with", "through", "via", "into", "to", "inside"})
 # Everything, nothing, every modality: the whole service, unless a component is named right after it
@@ -403,7 +405,7 @@ TOTALITY = re.compile(
     r"\b(?:whole|entire) (?:system|service|pacs|platform|thing|cloud)\b"
 )
 TOTALITY_QUALIFIED = re.compile(
-    rf"^(?: [\w\-]+){{0,2}} (?:from|on|in|for|of|at|to) (?:the |our |any |their )?(?:{_MODALITY}|{_FUNCTION})\b"
+    rf"(?: [\w\-]+){{0,2}} (?:from|on|in|for|of|at|to) (?:the |our |any |their )?(?:{_MODALITY}|{_FUNCTION})\b"
 )
 # A clause without a component that names the service ("we cannot open any studies", "cannot login").
 WHOLE_NOUN = re.compile(rf"\b(?:{_WHOLE}|images?|studies|study|exams?|imaging|reading|scanning|reports?|anything)\b")

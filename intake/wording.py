@@ -155,9 +155,13 @@ def number_in(text: str) -> int | None:
     return nums[0] if len(nums) == 1 and len(found) <= 4 else None
 
 
+# Possessive `\s*+`: two plain `\s*` around an optional "#" split a long run of spaces every way.
+_SEVERITY = re.compile(r"\b(?:sev(?:erity)?|priority)\s*+#?\s*+([1-4]|one|two|three|four)\b|\b[sp]([1-4])\b")
+
+
 def severity_in(text: str) -> Severity | None:
     """`sev 1`, `severity two`, `priority 3`, `S3`, `P2` -> the severity named, if any."""
-    match = re.search(r"\b(?:sev(?:erity)?|priority)\s*#?\s*([1-4]|one|two|three|four)\b|\b[sp]([1-4])\b", text.lower())
+    match = _SEVERITY.search(text.lower())
     if not match:
         return None
     raw = match.group(1) or match.group(2)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
+from intake import triage as triage_module
 from intake.domain import Severity
 from intake.triage import EvalReport, GuidedQuestion, Question, Triage, evaluate, normalise, questions_for, triage
 
@@ -531,3 +533,96 @@ def test_dev_set_meets_the_targets() -> None:
 def test_dev_set_halves_meet_the_targets(parity: int) -> None:
     # Rules were tuned on odd ids and checked on even ids; both halves must hold the targets.
     _check([x for x in _dev_items() if int(str(x["id"])[1:]) % 2 == parity])
+
+
+# --- long and hostile texts: the work grows with the length, no faster -----------------------------
+# Tests count work rather than time it: each fixed cause of quadratic (or worse) time has a check that
+# counts what it did, and the hostile shapes that exposed them run at sizes the old code took minutes on.
+
+
+class _Spaces:
+    """Records the longest whitespace run a pattern was handed, then does what it would have done."""
+
+    def __init__(self, real: object) -> None:
+        self.real, self.longest = real, 0
+
+    def _note(self, text: str) -> None:
+        self.longest = max([self.longest, *(len(run) for run in re.findall(r"\s+", text))])
+
+    def sub(self, repl: object, text: str) -> str:
+        self._note(text)
+        return self.real.sub(repl, text)  # type: ignore[attr-defined, no-any-return]
+
+    def __call__(self, text: str) -> str:
+        self._note(text)
+        return self.real(text)  # type: ignore[operator, no-any-return]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["\U0001f525" * 5_000, "\u67e5\u770b\u5668 " * 2_000, "\n" * 5_000 + "pacs down", "um " * 3_000, "a" + " " * 5_000],
+    ids=["emoji", "other-script", "newlines", "fillers", "spaces"],
+)
+def test_patterns_starting_with_spaces_never_see_a_run_of_them(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    # `\s*` rescans a run from each of its positions: one run of n spaces (emoji and other scripts are
+    # dropped as spaces, fillers leave theirs behind) cost n*n/2 steps before normalise made runs single.
+    fillers, repeats = _Spaces(triage_module._FILLERS), _Spaces(triage_module._collapse_repeats)
+    monkeypatch.setattr(triage_module, "_FILLERS", fillers)
+    monkeypatch.setattr(triage_module, "_collapse_repeats", repeats)
+    triage(text)
+    assert fillers.longest <= 1 and repeats.longest <= 1
+
+
+class _CountedSlices(str):
+    """A string that counts the characters copied out of it by slicing."""
+
+    copied = 0
+
+    def __getitem__(self, key: object) -> str:
+        part = str.__getitem__(self, key)  # type: ignore[index]
+        _CountedSlices.copied += len(part)
+        return part
+
+
+def test_finding_what_is_down_reads_back_a_few_words_per_match_not_the_whole_clause() -> None:
+    # Every "the pacs is not working" here is only where dictation fails: each match looks at the words
+    # before it. Splitting all of the clause before each match copied n*n/74 characters.
+    clause = _CountedSlices("dictation in the pacs is not working " * 400)
+    _CountedSlices.copied = 0
+    assert triage_module._whole_named(clause) is None
+    assert _CountedSlices.copied <= 4 * len(clause)
+
+
+class _CountedIndex(dict[str, str]):
+    lookups = 0
+
+    def get(self, key: str, default: object = None) -> object:  # type: ignore[override]
+        _CountedIndex.lookups += 1
+        return super().get(key, default)
+
+
+def test_a_token_longer_than_any_key_term_is_not_checked_for_typos(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each deletion of a 100,000-letter token is a 100,000-letter copy: a square's worth of work for
+    # tokens that cannot be one letter away from a key term anyway.
+    index = _CountedIndex(triage_module._typo_index())
+    monkeypatch.setattr(triage_module, "_typo_index", lambda: index)
+    assert triage_module._correct("viewr") == "viewer" and _CountedIndex.lookups > 0
+    _CountedIndex.lookups = 0
+    assert triage_module._correct("x" * 100_000) == "x" * 100_000
+    assert _CountedIndex.lookups == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("\U0001f525" * 40_000 + " the pacs is down for everyone", Severity.SEV1),
+        ("no one can read " + "not a no b never c " * 3_150 + ". at all", Severity.SEV1),
+        ("the viewer is down for everyone " + "\n" * 100_000 + "since 9", Severity.SEV1),
+    ],
+    ids=["emoji-run", "negations-without-at-all", "newline-run"],
+)
+def test_hostile_long_texts_are_triaged(text: str, expected: Severity | None) -> None:
+    # Before: minutes each (quadratic in the run, the token or the clause). No timing here: the suite's
+    # own run time is the check, and the verdict must still make sense.
+    result = triage(text)
+    assert expected is None or result.severity is expected
