@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.client_address import IPNetwork, parse_networks
 from intake.domain import Channel, Severity
+from intake.limits import TextLimits
 from intake.policy import (
     AccountFormat,
     Clock,
@@ -71,6 +72,11 @@ class Settings(BaseSettings):
     account_digits: str = "4-10"
     routing_chat: str = "1:redirect_phone,2:web_request,3:web_request,4:live_chat"
     routing_phone: str = "1:phone_engineer,2:web_request,3:web_request,4:web_request"
+    # How much of the customer's text the dialogue reads (one message; a conversation's description) and
+    # keeps on the case: reading costs time in proportion to the text, so one message's work is bounded.
+    message_read_chars: int = Field(default=2_000, ge=100, le=262_144)
+    description_read_chars: int = Field(default=4_000, ge=100, le=262_144)
+    description_kept_chars: int = Field(default=262_144, ge=100, le=4_194_304)
 
     microsoft_app_id: str = Field(default="", validation_alias=AliasChoices("MicrosoftAppId", "MICROSOFT_APP_ID"))
     microsoft_app_password: str = Field(
@@ -237,6 +243,7 @@ class Settings(BaseSettings):
                 Channel.CHAT: parse_routing(self.routing_chat, "ROUTING_CHAT"),
                 Channel.PHONE: parse_routing(self.routing_phone, "ROUTING_PHONE"),
             },
+            text=TextLimits(self.message_read_chars, self.description_read_chars, self.description_kept_chars),
         )
 
     @property

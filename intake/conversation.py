@@ -12,6 +12,7 @@ from typing import Any
 
 from intake import wording as w
 from intake.domain import CaseStatus, Channel, Outcome, Severity, require_aware
+from intake.limits import read_part
 from intake.policy import AccountFormat, Policy
 from intake.routing import Decision, route
 from intake.triage import GuidedQuestion, Question, Triage, triage
@@ -86,6 +87,13 @@ class UserTurn:
     digits: str | None = None
     attachments: tuple[str, ...] = ()
     no_input: bool = False
+
+
+@dataclass(frozen=True)
+class _ReadTurn(UserTurn):
+    """A turn cut to what the dialogue reads (`text`), with the rest of the customer's message (`unread`)."""
+
+    unread: str = ""
 
 
 @dataclass(frozen=True)
@@ -228,7 +236,9 @@ class State:
     phase: Phase = Phase.ASK_ACCOUNT
     k_number: str | None = None
     known_k: str | None = None  # from caller ID, until the caller confirms it
-    problem: tuple[str, ...] = ()  # the customer's own words, message by message
+    problem: tuple[str, ...] = ()  # the customer's own words, message by message, as far as triage reads them
+    kept: tuple[str, ...] = ()  # all of them, for the case, when some were not read; else the same as `problem`
+    dropped: int = 0  # characters of the description over the case's limit, not kept
     answers: tuple[tuple[str, str], ...] = ()  # (Question value, choice value)
     asked: tuple[str, ...] = ()
     question: str | None = None  # the guided question waiting for its answer
@@ -256,7 +266,7 @@ class State:
     def from_dict(cls, data: Mapping[str, Any]) -> State:
         """Inverse of to_dict; fields missing from an older stored state take their defaults."""
         values: dict[str, Any] = {f.name: data[f.name] for f in fields(cls) if f.name in data}
-        for name in ("problem", "asked", "attachments"):
+        for name in ("problem", "kept", "asked", "attachments"):
             values[name] = tuple(values.get(name, ()))
         for name in ("answers", "corrections"):
             values[name] = tuple(tuple(pair) for pair in values.get(name, ()))
@@ -320,8 +330,56 @@ def _user_turn(ctx: Context, state: State, turn: UserTurn) -> Step:
         reply = _silence(ctx, state, turn.at)
     else:
         state = replace(state, silences=0)
+        turn = _read_turn(ctx, turn)
         reply = _understand(ctx, state, turn, acknowledged=bool(lead))
+        lead = (*lead, *_cut_notice(ctx, state, reply.state, turn))
     return Step((*lead, *reply.prompts), reply.state, (*effects, *reply.effects), reply.done)
+
+
+# ---------------------------------------------------------------- how much of the text is read
+
+
+def _read_turn(ctx: Context, turn: UserTurn) -> UserTurn:
+    """The turn as the dialogue reads it: commands, the K# and triage see at most the message limit."""
+    head, unread = read_part(turn.text, ctx.policy.text.message)
+    return _ReadTurn(**vars(turn) | {"text": head, "unread": unread}) if unread else turn
+
+
+def _unread(turn: UserTurn) -> str:
+    return turn.unread if isinstance(turn, _ReadTurn) else ""
+
+
+def _with_problem(ctx: Context, state: State, said: str, turn: UserTurn) -> State:
+    """`said` (read of this turn) added to the problem: triage reads a bounded part, the case keeps all of it."""
+    limits, unread = ctx.policy.text, _unread(turn)
+    read = w.tidy(said)
+    whole = w.tidy(said, unread) if unread else read
+    read = read_part(read, max(0, limits.description - _length(state.problem)))[0]
+    kept, dropped = state.kept or state.problem, state.dropped
+    room = max(0, limits.kept - _length(kept))
+    if len(whole) > room:
+        whole, dropped = whole[:room], dropped + len(whole) - room
+    problem, kept = (*state.problem, read), (*kept, whole)
+    return replace(state, problem=problem, kept=kept if kept != problem else (), dropped=dropped)
+
+
+def _length(words: tuple[str, ...]) -> int:
+    return sum(map(len, words)) + len(words)  # as joined by spaces, one to spare
+
+
+def _cut_notice(ctx: Context, before: State, after: State, turn: UserTurn) -> tuple[Prompt, ...]:
+    """Say plainly when some of what the customer wrote was not read, or not kept for the case."""
+    limits, cut = ctx.policy.text, bool(_unread(turn))
+    was, now = before.kept or before.problem, after.kept or after.problem
+    if not now or now == was:  # this turn added nothing to the problem
+        return (w.text_cut(message=limits.message),) if cut else ()
+    dropped = after.dropped > (before.dropped if now[: len(was)] == was else 0)
+    unread = len(after.problem[-1]) < len(now[-1])  # triage reads only part of the newest words
+    if not (cut or unread or dropped):
+        return ()
+    description = limits.description if unread and not cut else None
+    kept = limits.kept if dropped else None
+    return (w.text_cut(message=limits.message if cut else None, description=description, kept=kept, saved=True),)
 
 
 def _understand(ctx: Context, state: State, turn: UserTurn, acknowledged: bool) -> Step:
@@ -383,7 +441,7 @@ def _on_account(ctx: Context, state: State, turn: UserTurn) -> Step:
     k_number, rest = _account_in(ctx.policy.account, turn)
     described = w.has_substance(rest)
     if described:
-        state = replace(state, problem=(*state.problem, w.tidy(rest)))
+        state = _with_problem(ctx, state, rest, turn)
     if k_number is None:
         if described:
             return Step((w.ask_account(ctx.policy, ctx.phone, have_problem=True),), state)
@@ -401,7 +459,7 @@ def _on_confirm_account(ctx: Context, state: State, turn: UserTurn) -> Step:
             return _ask(ctx, replace(state, phase=Phase.ASK_ACCOUNT, known_k=None))
         return _retry(ctx, state)
     if w.has_substance(rest):  # "yes, and our whole site is down"
-        state = replace(state, problem=(*state.problem, w.tidy(rest)))
+        state = _with_problem(ctx, state, rest, turn)
     return _have_account(ctx, replace(state, k_number=k_number))
 
 
@@ -414,7 +472,7 @@ def _have_account(ctx: Context, state: State) -> Step:
 
 
 def _on_problem(ctx: Context, state: State, turn: UserTurn) -> Step:
-    state = replace(state, problem=(*state.problem, w.tidy(turn.text)))
+    state = _with_problem(ctx, state, turn.text, turn)
     if len(w.words(" ".join(state.problem))) < 2:
         return Step((w.more_detail(),), state)
     return _assess(ctx, state)
@@ -568,7 +626,10 @@ def _summary(state: State) -> str:
 
 
 def _description(state: State) -> str:
-    lines = list(state.problem)
+    lines = list(state.kept or state.problem)
+    if state.dropped:
+        over = f"({state.dropped:,} more characters were over the case's limit: see the conversation's transcript.)"
+        lines += ["", over]
     if state.answers:
         lines += ["", "Answers to the triage questions:", *(f"- {k}: {v}" for k, v in state.answers)]
     return "\n".join(lines)
@@ -636,7 +697,7 @@ def _on_offer_agent(ctx: Context, state: State, turn: UserTurn) -> Step:
     if answer is False:
         return _ask(ctx, replace(state, phase=Phase.ANYTHING_ELSE))
     if w.has_substance(turn.text):
-        return _new_problem(ctx, state, turn.text)
+        return _new_problem(ctx, state, turn)
     return _retry(ctx, state)
 
 
@@ -653,12 +714,12 @@ def _on_anything_else(ctx: Context, state: State, turn: UserTurn) -> Step:
     if wanted == "done":
         return _end(state, w.goodbye())
     if w.has_substance(turn.text):
-        return _new_problem(ctx, state, turn.text)
+        return _new_problem(ctx, state, turn)
     return _retry(ctx, state)
 
 
-def _new_problem(ctx: Context, state: State, text: str) -> Step:
-    return _assess(ctx, replace(_next_case(state), problem=(w.tidy(text),)))
+def _new_problem(ctx: Context, state: State, turn: UserTurn) -> Step:
+    return _assess(ctx, _with_problem(ctx, _next_case(state), turn.text, turn))
 
 
 # ---------------------------------------------------------------- case status

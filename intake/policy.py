@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays as holidays_lib
 
 from intake.domain import Channel, IntakeError, Outcome, Severity, require_aware
+from intake.limits import TextLimits
 
 
 class PolicyError(IntakeError, ValueError):
@@ -422,6 +423,7 @@ class Policy:
     account: AccountFormat = field(default_factory=AccountFormat)
     routing: Mapping[Channel, Mapping[Severity, Outcome]] = field(default_factory=lambda: DEFAULT_ROUTING)
     definitions: Mapping[Severity, str] = field(default_factory=lambda: SEVERITY_DEFINITIONS)
+    text: TextLimits = field(default_factory=TextLimits)  # how much of the customer's text is read and kept
 
     def __post_init__(self) -> None:
         for channel in Channel:

@@ -222,12 +222,19 @@ _FILLER = (
 _GREETING = re.compile(r"^\s*(?:(?:hi|hello|hey|good (?:morning|afternoon|evening))(?: there)?\b[\s,.!:;-]*)+", re.I)
 
 
-def tidy(text: str) -> str:
-    """The customer's words for the case record, from the first phrase that says something."""
-    text = _GREETING.sub("", " ".join(text.split()))
+def tidy(text: str, unread: str = "") -> str:
+    """The customer's words for the case record, from the first phrase that says something.
+
+    `unread`, the rest of a message too long to read, follows with its spacing evened out and nothing
+    more: reading it for substance would cost time in proportion to its length.
+    """
+    said = _GREETING.sub("", " ".join(text.split()))
     # "my K# is , the viewer ..." once the K# is cut out: leading phrases without substance go.
-    start = next((m.start() for m in re.finditer(r"[^.!?;,]+[.!?;,]*", text) if has_substance(m.group())), 0)
-    return text[start:].strip(" ,.;:-")
+    start = next((m.start() for m in re.finditer(r"[^.!?;,]+[.!?;,]*", said) if has_substance(m.group())), 0)
+    if unread:
+        joint = " " if text[-1:].isspace() or unread[:1].isspace() else ""
+        said = said + joint + " ".join(unread.split())
+    return said[start:].strip(" ,.;:-")
 
 
 def has_substance(text: str) -> bool:
@@ -436,6 +443,29 @@ def ask_problem(phone: bool) -> Prompt:
     speak = "In a few words, what's the problem, and who is affected?"
     hints = ("down", "slow", "error", "can't log in", "question", "case status", "agent")
     return Prompt(text, speak if phone else text, Expect.TEXT, hints=hints)
+
+
+def text_cut(
+    *, message: int | None = None, description: int | None = None, kept: int | None = None, saved: bool = False
+) -> Prompt:
+    """Part of what the customer wrote was not read (`message`, `description`: the limits read) or not kept.
+
+    `kept` is the case's limit when text over it was dropped; `saved` says the words go on the case whole.
+    """
+    text, speak = [], []
+    if message is not None:
+        text.append(f"Your message is very long, so I read only the start of it (the first {message:,} characters).")
+        speak.append("Your message was long, so I only used the first part of it.")
+    elif description is not None:
+        text.append(f"Your description is long, so I judged the problem by its first {description:,} characters.")
+        speak.append("Your description was long, so I only used the first part of it.")
+    if kept is not None:
+        text.append(f"A case keeps at most {kept:,} characters of description, so the rest was not saved with it.")
+        speak.append("Some of it was too long to save with the case.")
+    elif saved:
+        text.append("Everything you wrote will be kept on your case.")
+        speak.append("All of it will be kept on your case.")
+    return say(" ".join(text), " ".join(speak))
 
 
 def more_detail() -> Prompt:

@@ -36,6 +36,7 @@ from intake.conversation import (
     step,
 )
 from intake.domain import CaseStatus, Channel, NaiveDatetimeError, Outcome, Severity
+from intake.limits import TextLimits
 from intake.policy import Policy
 from intake.triage import triage
 
@@ -1209,3 +1210,159 @@ def test_a_long_problem_is_summarised_by_its_first_sentence() -> None:
     case = talk.create_case()
     assert case.summary.startswith("The viewer hangs for a minute") and case.summary.endswith("...")
     assert len(case.summary) <= 80 and "weekend" in case.description
+
+
+# ---------------------------------------------------------------- long messages: bounded reading, whole case
+
+LIMITS = POLICY.text
+BODY_LIMIT = 256 * 1024  # the largest activity the service accepts
+PROSE = "The viewer shows a grey screen for some studies and the log says the cache is full. "
+# Text the triage cannot read (another script, emoji) becomes runs of spaces that once cost quadratic time.
+FOREIGN = "查看器打不开, the viewer is down, 所有医生都无法工作 \U0001f525\U0001f525 "
+
+
+def _long(unit: str, size: int = BODY_LIMIT) -> str:
+    """A message of `size` characters made of `unit`, ending on a whole word (tidy keeps it as it is)."""
+    return (unit * (size // len(unit) + 1))[:size].rsplit(" ", 1)[0].rstrip(" ,.;:-")
+
+
+@dataclass
+class _Reads:
+    """The longest text each CPU-bound reader of the dialogue was handed during a turn."""
+
+    longest: dict[str, int] = field(default_factory=dict)
+
+    def spy(self, monkeypatch: pytest.MonkeyPatch, module: object, name: str) -> None:
+        real = getattr(module, name)
+
+        def reader(*args: object, **kwargs: object) -> object:
+            text = next(a for a in args if isinstance(a, str))  # the text read (tidy's unread part is not)
+            self.longest[name] = max(self.longest.get(name, 0), len(text))
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, reader)
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> _Reads:
+    import intake.conversation as conversation
+
+    found = _Reads()
+    found.spy(monkeypatch, conversation, "triage")
+    for name in ("command_in", "asks_status", "has_substance", "split_account", "tidy", "words", "yes_no"):
+        found.spy(monkeypatch, wording, name)
+    conversation._triage_of.cache_clear()  # a verdict cached by another test would hide the triage call
+    return found
+
+
+@pytest.mark.parametrize("unit", [PROSE, FOREIGN, "no no not at the viewer "], ids=["prose", "foreign", "negations"])
+def test_a_message_at_the_body_limit_is_read_only_up_to_the_limits_and_kept_whole(reads: _Reads, unit: str) -> None:
+    message = "The viewer fails for every radiologist. " + _long(unit, BODY_LIMIT - 40)
+    talk = _known(Talk())
+    talk.say(message)
+    # Every reader saw at most the message limit (one space to spare where the K# was cut out) and triage
+    # at most the description limit: a turn's work no longer grows with the message.
+    assert reads.longest["triage"] <= LIMITS.description
+    assert max(reads.longest.values()) <= max(LIMITS.message + 1, LIMITS.description)
+    notice = talk.last.prompts[0]
+    assert "first 2,000 characters" in notice.text and "Everything you wrote will be kept on your case" in notice.text
+    assert notice.expects is Expect.NONE and talk.phase() in (Phase.GUIDED, Phase.CONFIRM_SEVERITY)
+    while talk.phase() is Phase.GUIDED:
+        talk.say("not sure")
+    talk.say("yes")
+    case = talk.create_case()
+    assert case.description.startswith(message) and len(case.summary) <= 80
+    assert max(len(p) for p in talk.state.problem) <= LIMITS.message
+
+
+def test_a_short_message_says_nothing_about_limits() -> None:
+    talk = _known(Talk())
+    talk.say(SLOW)
+    assert "characters" not in talk.text and talk.state.kept == () and talk.state.dropped == 0
+
+
+def test_four_long_messages_then_the_account_triage_reads_only_the_description_limit(reads: _Reads) -> None:
+    # The issue's turn: four 25k messages before the K#; the K# turn then triaged 100k characters.
+    talk = Talk()
+    talk.begin()
+    messages = [_long(f"Message {n}: " + PROSE, 25_000) for n in range(4)]
+    for message in messages:
+        talk.say(message)
+        assert "first 2,000 characters" in talk.text
+    talk.say("K123456")
+    assert talk.phase() in (Phase.GUIDED, Phase.CONFIRM_SEVERITY)
+    assert reads.longest["triage"] <= LIMITS.description
+    assert sum(map(len, talk.state.problem)) <= LIMITS.description
+    assert talk.state.kept == tuple(messages)
+
+
+def test_a_description_past_its_reading_limit_is_judged_by_its_start_and_kept_whole(reads: _Reads) -> None:
+    talk = Talk(policy=Policy(text=TextLimits(message=1_000, description=1_500)))
+    talk.begin()
+    first, second = _long(OUTAGE + " ", 900), _long(PROSE, 900)
+    talk.say(first)
+    assert "characters" not in talk.text
+    talk.say(second)  # still no K#: both are the description, and triage reads 1,500 characters of it
+    assert "judged the problem by its first 1,500 characters" in talk.text
+    assert "Everything you wrote will be kept on your case" in talk.text
+    assert talk.state.kept == (first, second) and len(" ".join(talk.state.problem)) <= 1_500 + 1
+    talk.say("K123456")
+    assert reads.longest["triage"] <= 1_500 + 1
+    while talk.phase() is Phase.GUIDED:
+        talk.say("not sure")
+    talk.say("yes")
+    assert talk.create_case().description.startswith(f"{first}\n{second}")
+
+
+def test_text_over_the_case_limit_is_not_kept_and_the_customer_is_told() -> None:
+    talk = Talk(policy=Policy(text=TextLimits(message=500, description=1_000, kept=2_000)))
+    talk.begin()
+    for _ in range(6):  # a customer who never gives the K#: what is kept stops growing
+        talk.say(_long(PROSE, 900))
+    assert "A case keeps at most 2,000 characters of description" in talk.text
+    assert sum(map(len, talk.state.kept)) <= 2_000 and talk.state.dropped > 0
+    assert len(json.dumps(talk.state.to_dict())) < 2_000 + 1_500 + 1_000
+    talk.say("K123456")
+    while talk.phase() is Phase.GUIDED:
+        talk.say("not sure")
+    talk.say("yes")
+    description = talk.create_case().description
+    assert f"({talk.state.dropped:,} more characters were over the case's limit" in description
+
+
+def test_a_long_answer_that_is_no_description_is_read_in_part_and_promises_nothing() -> None:
+    talk = _to_confirmation(_known(Talk()), SLOW)
+    talk.say("yes " + _long(PROSE, 10_000))
+    notice = talk.last.prompts[0]
+    assert "first 2,000 characters" in notice.text and "kept" not in notice.text
+    assert talk.create_case().description == SLOW  # the answer is no part of the description
+
+
+def test_a_cut_never_splits_a_k_number() -> None:
+    talk = Talk()
+    talk.begin()
+    # The limit falls inside K1234567: read up to it, "K1234" would be taken for an account.
+    start = _long(PROSE, LIMITS.message - 5).ljust(LIMITS.message - 5)
+    message = start + "K1234567 " + _long(PROSE, 5_000)
+    talk.say(message)
+    assert talk.state.k_number is None and talk.phase() is Phase.ASK_ACCOUNT
+    assert "K1234567" in talk.state.kept[-1]
+
+
+def test_a_message_without_a_break_is_not_read_and_asked_again() -> None:
+    talk = _known(Talk())
+    talk.say("x" * BODY_LIMIT)
+    assert "read only the start" in talk.text and "Sorry, I didn't catch that" in talk.text
+    assert talk.phase() is Phase.ASK_PROBLEM and talk.state.problem == ()
+
+
+@pytest.mark.parametrize("spaces", [" ", "\n", "\t"])
+def test_an_account_prefix_before_a_long_run_of_spaces_reads_in_one_pass(spaces: str) -> None:
+    # "K" then a run of spaces: the K# pattern's three `\s*` once split the run every way (cubic time:
+    # 22 s at 2,000 spaces), and the severity pattern's two did the same for "sev" (quadratic).
+    talk = Talk()
+    talk.begin()
+    talk.say("K" + spaces * (LIMITS.message - 10) + " x")
+    assert talk.state.k_number is None
+    assert wording.severity_in("sev" + spaces * 100_000 + "x") is None
+    assert POLICY.account.normalise("K" + spaces * 100_000 + "x") is None
