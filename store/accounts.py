@@ -176,8 +176,10 @@ def _parse(text: str, *, k_pattern: re.Pattern[str], region: str) -> list[_Row]:
             reasons.append(f"duplicate K# {row.k_number} (first on line {first_line[row.k_number]})")
         elif row is not None:
             first_line[row.k_number] = line
-        problems.extend(CsvProblem(line, reason) for reason in reasons)
-        if row is not None and not reasons:
+        if reasons:
+            # One problem per row, its reasons together: the error counts bad rows, not reasons.
+            problems.append(CsvProblem(line, "; ".join(reasons)))
+        elif row is not None:
             rows.append(row)
     if problems:
         raise CsvImportError(problems)

@@ -113,6 +113,28 @@ async def test_bad_rows_are_all_reported_and_nothing_is_imported(session_maker: 
         assert await get_account(session, k_number="K123456") is None
 
 
+async def test_a_row_with_several_faults_is_one_bad_row(session_maker: SessionMaker) -> None:
+    text = "k_number,name,phones\nK12,,+1 555 123 4567;banana\nK222222,Fine,\n"
+    with pytest.raises(CsvImportError) as caught:
+        await import_accounts_csv(session_maker, text)
+    assert caught.value.problems == (
+        CsvProblem(
+            2, "bad K# 'K12' (expected K\\d{4,10}); missing name; bad phone number '+1 555 123 4567'; "
+            "bad phone number 'banana'"
+        ),
+    )
+    assert str(caught.value).startswith("1 bad row(s) in the accounts CSV")
+
+
+async def test_the_readme_caller_id_is_accepted(session_maker: SessionMaker) -> None:
+    # README's caller-ID example (also `intake call --from`'s default): fictional, and still a valid number.
+    text = "k_number,name,phones\nK123456,Acme Imaging,+12025550143\n"
+    assert await import_accounts_csv(session_maker, text) == 1
+    async with session_maker() as session:
+        account = await find_account_by_phone(session, e164="+12025550143")
+    assert account is not None and account.k_number == "K123456"
+
+
 async def test_custom_k_pattern(session_maker: SessionMaker) -> None:
     text = "k_number,name,phones\nK1234,Old style,\n"
     with pytest.raises(CsvImportError):
