@@ -119,8 +119,9 @@ async def test_a_row_with_several_faults_is_one_bad_row(session_maker: SessionMa
         await import_accounts_csv(session_maker, text)
     assert caught.value.problems == (
         CsvProblem(
-            2, "bad K# 'K12' (expected K\\d{4,10}); missing name; bad phone number '+1 555 123 4567'; "
-            "bad phone number 'banana'"
+            2,
+            "bad K# 'K12' (expected K\\d{4,10}); missing name; bad phone number '+1 555 123 4567'; "
+            "bad phone number 'banana'",
         ),
     )
     assert str(caught.value).startswith("1 bad row(s) in the accounts CSV")
