@@ -1,9 +1,10 @@
 """One error-to-response convention: refusals are ServiceError classes, answered as JSON by one middleware.
 
 Every refusal is `{"error": {"code": ..., "message": ...}}` with its HTTP status. A handler raises a
-ServiceError subclass (or aiohttp's own HTTP errors); a database outage becomes 503 with Retry-After;
-anything unexpected becomes a plain 500 with one log line naming the exception type, never a traceback
-page and never the exception's text (it may quote a customer's words).
+ServiceError subclass (aiohttp's own HTTP errors, raised by the framework, get the same shape); no handler
+builds an error response itself. A database outage becomes 503 with Retry-After; anything unexpected
+becomes a plain 500 with one log line naming the exception type, never a traceback page and never the
+exception's text (it may quote a customer's words).
 """
 
 from __future__ import annotations
@@ -37,13 +38,14 @@ class ServiceError(Exception):
     status: ClassVar[int] = 400
     code: ClassVar[str] = "bad_request"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self._headers = dict(headers or {})
 
     def headers(self) -> Mapping[str, str]:
-        """Extra response headers (Retry-After, WWW-Authenticate...)."""
-        return {}
+        """Extra response headers (Retry-After, WWW-Authenticate, ETag...)."""
+        return self._headers
 
     def response(self) -> web.Response:
         """Return the JSON reply of this refusal."""
@@ -58,6 +60,55 @@ class BadHeaderError(BadRequestError):
     """A header value the service cannot read (bytes that are not UTF-8, a credential that is not ASCII)."""
 
     code = "bad_header"
+
+
+class NotFoundError(ServiceError):
+    """Nothing has the id or number the request names."""
+
+    status = 404
+    code = "not_found"
+
+
+class ForbiddenError(ServiceError):
+    """The caller is known but may not do this (a role, another agent's claim)."""
+
+    status = 403
+    code = "forbidden"
+
+
+class ConflictError(ServiceError):
+    """The thing changed under the request, or is not in a state that allows it."""
+
+    status = 409
+    code = "conflict"
+
+
+class BodyTooLargeError(ServiceError):
+    """The body is longer than the endpoint takes."""
+
+    status = 413
+    code = "too_large"
+
+
+class UnsupportedMediaTypeError(ServiceError):
+    """The body is not sent in a Content-Type the endpoint reads."""
+
+    status = 415
+    code = "unsupported_media_type"
+
+
+class InvalidFieldsError(ServiceError):
+    """The body is readable but a field is missing or wrong; the message names it."""
+
+    status = 422
+    code = "invalid_fields"
+
+
+class PreconditionRequiredError(ServiceError):
+    """A conditional request (If-Match) is required and none came."""
+
+    status = 428
+    code = "precondition_required"
 
 
 class DatabaseUnavailableError(ServiceError):
@@ -159,7 +210,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             log.warning("%s -> %d %s", request_label(request), error.status, error.code)
         return error.response()
     except web.HTTPRequestEntityTooLarge as exc:
-        return json_error(413, "too_large", exc.text or "request body too large")
+        return BodyTooLargeError(exc.text or "request body too large").response()
     except web.HTTPException as exc:
         if exc.status >= 400 and exc.content_type != "application/json":
             return json_error(exc.status, exc.reason.lower().replace(" ", "_"), exc.reason, headers=_kept(exc))

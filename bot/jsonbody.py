@@ -1,18 +1,21 @@
-"""The one reader of JSON request bodies: bounded nesting and numbers, strict UTF-8, a 400 for anything else.
+"""The one reader of JSON request bodies: bounded size, nesting and numbers, strict UTF-8, a 4xx otherwise.
 
-The standard library's decoder recurses once per nesting level (a body of "[[[[..." raises RecursionError)
-and turns every integer literal into an int (over 4,300 digits it raises ValueError; below that the
-conversion is quadratic). Here both are bounded before they cost anything, and every way a body can fail
-is one error class that the error middleware answers with 400.
+`read_json` is what handlers call: an application/json body (415 otherwise) of at most `limit` bytes
+(413), decoded by `loads_bounded` (400). The standard library's decoder recurses once per nesting level
+(a body of "[[[[..." raises RecursionError) and turns every integer literal into an int (over 4,300 digits
+it raises ValueError; below that the conversion is quadratic). Here both are bounded before they cost
+anything, and every way a body can fail is one error class that the error middleware answers.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import Any, Final
 
-from bot.errors import ServiceError
+from aiohttp import web
+
+from bot.errors import BodyTooLargeError, ServiceError, UnsupportedMediaTypeError
 
 # Activities nest a few levels (attachments -> content -> body -> items -> ...); Adaptive Cards a few more.
 MAX_DEPTH = 64
@@ -20,10 +23,49 @@ MAX_DEPTH = 64
 MAX_INT_DIGITS = 100
 
 
+_CHUNK = 64 * 1024
+
+
 class JsonBodyError(ServiceError, ValueError):
     """A request body that is not JSON this service reads (answered 400 `invalid_json`)."""
 
     code = "invalid_json"
+
+
+class _Refuse:
+    """The marker of `read_json`'s default: an absent or blank body is refused like any body that is not JSON."""
+
+
+REFUSE: Final = _Refuse()
+
+
+async def read_body(request: web.Request, *, limit: int) -> bytes:
+    """Read the body, refusing more than `limit` bytes (413) whatever Content-Length claims."""
+    if request.content_length is not None and request.content_length > limit:
+        raise BodyTooLargeError(f"the body exceeds {limit} bytes")
+    data = bytearray()
+    async for chunk in request.content.iter_chunked(_CHUNK):
+        data += chunk
+        if len(data) > limit:
+            raise BodyTooLargeError(f"the body exceeds {limit} bytes")
+    return bytes(data)
+
+
+async def read_json(request: web.Request, *, limit: int | None = None, if_empty: Any = REFUSE) -> Any:
+    """Return the decoded application/json body of at most `limit` bytes (the app's client_max_size by default).
+
+    `if_empty` is what a request without a body, or with a blank one, reads as (an endpoint whose body is
+    optional); by default such a body is refused as not JSON.
+    """
+    empty_allowed = not isinstance(if_empty, _Refuse)
+    if empty_allowed and not request.body_exists:
+        return if_empty
+    if request.content_type != "application/json":
+        raise UnsupportedMediaTypeError("send the body as application/json")
+    raw = await read_body(request, limit=request.client_max_size if limit is None else limit)
+    if empty_allowed and not raw.strip():
+        return if_empty
+    return loads_bounded(raw)
 
 
 def loads_bounded(raw: bytes | str) -> Any:
