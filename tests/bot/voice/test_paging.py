@@ -12,16 +12,8 @@ import pytest
 from aiohttp import web
 from sqlmodel import select
 
-from bot.voice.paging import (
-    PAGE_KIND,
-    Delivery,
-    Pager,
-    PagingPolicy,
-    escalate_unanswered,
-    page_item,
-    page_ref,
-    setup_paging,
-)
+from bot.paging import PAGE_KIND, escalate_unanswered, page_item
+from bot.voice.paging import Delivery, Pager, PagingPolicy, page_ref, setup_paging
 from intake.domain import CaseStatus, Channel, Outcome, Severity
 from store import cases as case_store
 from store import outbox as outbox_store
