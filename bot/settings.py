@@ -85,8 +85,17 @@ class Settings(BaseSettings):
     microsoft_app_tenant_id: str = Field(
         default="", validation_alias=AliasChoices("MicrosoftAppTenantId", "MICROSOFT_APP_TENANT_ID")
     )
+    # POST /api/messages, for Bot Framework channels: "auto" = on with MicrosoftAppId (every request needs
+    # a valid Bot Framework token) and, without one, on in development only (unauthenticated: for local
+    # tools and scripts); "on" or "off" decide outright.
+    api_messages: Literal["auto", "on", "off"] = "auto"
+    # Where the bot may send replies to Bot Framework channels: https hosts, "*." for any subdomain.
+    bot_service_hosts: str = "*.botframework.com,*.botframework.us,*.botframework.azure.us,smba.trafficmanager.net"
     directline_secret: str = DEV_DIRECTLINE_SECRET
     directline_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # A customer's message still unanswered this long after it was stored belongs to a process that died:
+    # a live process answers it (and looks for such messages this often, and once at start).
+    directline_recovery_seconds: int = Field(default=15, ge=1, le=3600)
 
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""
@@ -199,10 +208,15 @@ class Settings(BaseSettings):
         return (self.public_base_url or f"http://localhost:{self.port}").rstrip("/")
 
     @property
-    def internal_base_url(self) -> str:
-        """How this process reaches itself (the gateway calls the bot, the bot replies to the gateway)."""
-        host = self.host if self.host not in {"0.0.0.0", "::", "", "localhost"} else "127.0.0.1"
-        return f"http://{'[' + host + ']' if ':' in host else host}:{self.port}"
+    def api_messages_enabled(self) -> bool:
+        """Whether POST /api/messages takes activities (see `api_messages`)."""
+        if self.api_messages != "auto":
+            return self.api_messages == "on"
+        return bool(self.microsoft_app_id) or self.intake_env == "development"
+
+    @property
+    def service_hosts(self) -> tuple[str, ...]:
+        return tuple(h.strip().lower() for h in self.bot_service_hosts.split(",") if h.strip())
 
     def effective_database_url(self, cwd: Path | None = None) -> str:
         if self.database_url:
