@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
+from urllib.parse import urlsplit
 
 from bot.settings import ConfigError, Settings, load_settings
 from bot.triage_train import DataError, add_model_options, model_prediction, read_labelled, triage_eval, triage_train
@@ -22,6 +23,14 @@ Handler = Callable[[argparse.Namespace, TextIO], int]
 
 class UsageError(Exception):
     """A command-line value that cannot be used; printed to stderr with exit code 2."""
+
+
+class CommandFailed(Exception):
+    """A command that could not do its work (service or database unusable); one line on stderr, exit code 1."""
+
+
+# A fictional number (555-01xx) that is still a valid one, so the accounts importer takes it too.
+DEFAULT_CALLER_ID = "+12025550143"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,9 +48,21 @@ def _parser() -> argparse.ArgumentParser:
         "to try the hours configuration, e.g. 2026-11-29T03:00:00-05:00",
     )
 
-    call = sub.add_parser("call", help="play a phone call against a running server, signed as Twilio would")
-    call.add_argument("--url", default=None, help="the server (default: http://localhost:PORT)")
-    call.add_argument("--from", dest="from_number", default="+15551234567", help="caller ID (E.164)")
+    call = sub.add_parser(
+        "call",
+        help="play a phone call against a running server, signed as Twilio would",
+        description="Play a phone call against a running server, each webhook signed with TWILIO_AUTH_TOKEN as "
+        "Twilio signs it: for the public URL Twilio would have called. That is PUBLIC_BASE_URL when it is set "
+        "(e.g. a tunnel in front of the server), else the --url called. The server checks the signature "
+        "against its own PUBLIC_BASE_URL (default http://localhost:PORT), so both sides need the same values.",
+    )
+    call.add_argument(
+        "--url",
+        default=None,
+        help="the server to call (default: http://localhost:PORT); webhooks are signed for this URL "
+        "unless PUBLIC_BASE_URL is set",
+    )
+    call.add_argument("--from", dest="from_number", default=DEFAULT_CALLER_ID, help="caller ID (E.164)")
     call.add_argument("--to", dest="to_number", default=None, help="number called (default: SUPPORT_PHONE)")
 
     db = sub.add_parser("db", help="database maintenance")
@@ -99,6 +120,9 @@ def run(argv: list[str], out: TextIO | None = None) -> int:
     except (ConfigError, UsageError, IntakeError) as exc:
         print(f"intake {args.command}: {exc}", file=sys.stderr)  # noqa: T201 - CLI output
         return 2
+    except CommandFailed as exc:
+        print(f"intake {args.command}: {exc}", file=sys.stderr)  # noqa: T201 - CLI output
+        return 1
 
 
 def _settings() -> Settings:
@@ -125,7 +149,23 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
         if settings.intake_env != "development":
             raise UsageError("--pretend-now is for development only (INTAKE_ENV=development)")
         clock = pretend_clock(parse_instant(args.pretend_now, "--pretend-now"))
-    return serve(settings, migrate=not args.no_migrate, clock=clock)
+    if not args.no_migrate:
+        # Here rather than in serve(): a database that cannot be upgraded stops the start with one line.
+        _upgrade(settings)
+    return serve(settings, migrate=False, clock=clock)
+
+
+def call_urls(settings: Settings, url: str | None) -> tuple[str, str]:
+    """(where `intake call` sends the webhooks, the public URL it signs them for); see `intake call --help`."""
+    target = (url or f"http://localhost:{settings.port}").strip().rstrip("/")
+    try:
+        parsed = urlsplit(target)
+        parsed.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError as exc:
+        raise UsageError(f"--url {url!r} is not a URL") from exc
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or parsed.query or parsed.fragment:
+        raise UsageError(f"--url {url!r} is not the base URL of a server, e.g. http://localhost:3978")
+    return target, (settings.public_base_url.strip().rstrip("/") or target)
 
 
 def _call(args: argparse.Namespace, out: TextIO) -> int:
@@ -135,34 +175,49 @@ def _call(args: argparse.Namespace, out: TextIO) -> int:
             "TWILIO_AUTH_TOKEN is not set: the simulator signs webhooks with the same token as the server "
             "(any value works locally; set it in .env for both)"
         )
-    from bot.voice.simulator import run_call
+    target, public = call_urls(settings, args.url)
+    from bot.voice.simulator import SimulatorError, run_call
 
     def say(line: str) -> None:
         print(line, file=out, flush=True)
 
-    result = asyncio.run(
-        run_call(
-            args.url or f"http://localhost:{settings.port}",
-            args.from_number,
-            settings.twilio_auth_token,
-            settings.base_url,
-            input,  # Ctrl-D (EOF) hangs up
-            say,
-            to_number=args.to_number or settings.support_phone,
+    try:
+        result = asyncio.run(
+            run_call(
+                target,
+                args.from_number,
+                settings.twilio_auth_token,
+                public,
+                input,  # Ctrl-D (EOF) hangs up
+                say,
+                to_number=args.to_number or settings.support_phone,
+            )
         )
-    )
+    except SimulatorError as exc:
+        raise CommandFailed(str(exc)) from exc
     say(f"-- call {result.call_sid} ended by the {result.ended_by} after {result.webhooks} webhooks")
     return 0
 
 
 def _db(args: argparse.Namespace, out: TextIO) -> int:
     settings = _settings()
+    url = _upgrade(settings)
+    print(f"database upgraded: {_redact(url)}", file=out)
+    return 0
+
+
+def _upgrade(settings: Settings) -> str:
+    """Upgrade (or create) the configured database; return its URL. Only `serve` and `db upgrade` do this."""
+    from bot.cli_store import StoreUnavailableError, database_errors
     from store.migrate import upgrade
 
     url = settings.effective_database_url()
-    upgrade(url)
-    print(f"database upgraded: {_redact(url)}", file=out)
-    return 0
+    try:
+        with database_errors(url):
+            upgrade(url)
+    except StoreUnavailableError as exc:
+        raise CommandFailed(str(exc)) from exc
+    return url
 
 
 def _redact(url: str) -> str:
@@ -249,22 +304,30 @@ def parse_instant(value: str, option: str = "--at") -> datetime:
 
 
 def _route(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.cli_times import localise, text_instant
+
     settings = _settings()
+    policy = settings.policy()
     at = parse_instant(args.at)
     decision = route(
-        settings.policy(),
+        policy,
         severity=Severity(args.severity),
         channel=Channel(args.channel),
         at=at,
         agents_online=args.agents_online,
     )
-    data = decision.to_json_dict()
+    # Every instant in the desk's zone (bot/cli_times.py), whatever zone the domain computed it in.
+    data = localise(decision.to_json_dict(), policy.chat.tz, ROUTE_INSTANTS)
     if args.json:
         print(json.dumps(data), file=out)
     else:
         for key, value in data.items():
-            print(f"{key:16} {value if value is not None else '-'}", file=out)
+            shown = text_instant(str(value), policy.chat.tz) if key in ROUTE_INSTANTS and value else value
+            print(f"{key:16} {shown if shown is not None else '-'}", file=out)
     return 0
+
+
+ROUTE_INSTANTS = ("next_chat_open", "response_due", "fix_due")
 
 
 # -- store commands ------------------------------------------------------------------------------
@@ -273,16 +336,26 @@ def _route(args: argparse.Namespace, out: TextIO) -> int:
 def _cases(args: argparse.Namespace, out: TextIO) -> int:
     from bot.cli_store import list_cases_command
 
-    return asyncio.run(list_cases_command(_settings(), args, out))
+    return _on_store(lambda: asyncio.run(list_cases_command(_settings(), args, out)))
 
 
 def _accounts(args: argparse.Namespace, out: TextIO) -> int:
     from bot.cli_store import import_accounts_command
 
-    return asyncio.run(import_accounts_command(_settings(), Path(args.file), out))
+    return _on_store(lambda: asyncio.run(import_accounts_command(_settings(), Path(args.file), out)))
 
 
 def _agents(args: argparse.Namespace, out: TextIO) -> int:
     from bot.agents.cli import run_agent_command
 
-    return run_agent_command(args, _settings(), out)
+    return _on_store(lambda: run_agent_command(args, _settings(), out))
+
+
+def _on_store(command: Callable[[], int]) -> int:
+    """Run a command on an existing database (bot/cli_store.open_store); its failure is one line, exit 1."""
+    from bot.cli_store import StoreUnavailableError
+
+    try:
+        return command()
+    except StoreUnavailableError as exc:
+        raise CommandFailed(str(exc)) from exc

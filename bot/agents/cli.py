@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from bot.agents.auth import hash_password, new_one_time_password, new_secret, secret_digest
+from bot.cli_store import open_store
 from bot.settings import Settings
 from intake.domain import IntakeError
 from store.agents import (
@@ -25,8 +26,7 @@ from store.agents import (
     revoke_console_sessions,
     set_password_hash,
 )
-from store.db import SessionMaker, create_engine, read_session, session_factory
-from store.migrate import upgrade_async
+from store.db import SessionMaker, read_session
 
 Command = Callable[[argparse.Namespace, SessionMaker, TextIO], Awaitable[int]]
 
@@ -59,7 +59,7 @@ def run_agent_command(args: argparse.Namespace, settings: Settings, out: TextIO)
 
 
 async def agent_command(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
-    """Run a parsed `agents` command on the configured database (migrated first)."""
+    """Run a parsed `agents` command on the configured database (which must exist, upgraded)."""
     commands: dict[str, Command] = {
         "add": _add,
         "token": _token,
@@ -68,15 +68,11 @@ async def agent_command(args: argparse.Namespace, settings: Settings, out: TextI
         "password": _password,
         "revoke-tokens": _revoke_tokens,
     }
-    url = settings.effective_database_url()
-    await upgrade_async(url)
-    engine = create_engine(url)
-    try:
-        return await commands[args.agents_action](args, session_factory(engine), out)
-    except AgentError as exc:
-        raise AgentCommandError(str(exc)) from exc
-    finally:
-        await engine.dispose()
+    async with open_store(settings) as sessions:
+        try:
+            return await commands[args.agents_action](args, sessions, out)
+        except AgentError as exc:
+            raise AgentCommandError(str(exc)) from exc
 
 
 def _now() -> datetime:
