@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import inspect
+import json
+import os
 import re
 import time
 import uuid
@@ -250,14 +253,43 @@ class _Call:
         internal = self._url + public[len(self._public) :]
         signature = sign(auth_token=self._token, url=public, params=params)
         started = time.perf_counter()
-        async with self._session.post(internal, data=dict(params), headers={SIGNATURE_HEADER: signature}) as resp:
-            body = await resp.text()
+        try:
+            async with self._session.post(internal, data=dict(params), headers={SIGNATURE_HEADER: signature}) as resp:
+                body = await resp.text()
+        except aiohttp.ClientConnectorError as exc:
+            raise SimulatorError(
+                f"cannot reach the service at {self._url} ({_os_reason(exc.os_error)}): is `intake serve` running?"
+            ) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            reason = "timed out" if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
+            raise SimulatorError(f"the service at {self._url} did not answer {internal}: {reason}") from exc
         self.webhooks += 1
         if self._on_webhook is not None:
             self._on_webhook(public[len(self._public) :].split("?", 1)[0], time.perf_counter() - started)
+        if resp.status == 403:
+            raise SimulatorError(
+                f"the service refused the signature for {public} (HTTP 403): it checks signatures with its "
+                "TWILIO_AUTH_TOKEN for its PUBLIC_BASE_URL (default http://localhost:PORT); call it at that URL, "
+                "or give both sides the same PUBLIC_BASE_URL and TWILIO_AUTH_TOKEN"
+            )
         if resp.status != 200:
-            raise SimulatorError(f"{public} answered HTTP {resp.status}: {body[:300]}")
+            raise SimulatorError(f"{public} answered HTTP {resp.status}: {_reason(body)}")
         return body
+
+
+def _os_reason(error: OSError) -> str:
+    if error.errno is not None and error.errno in errno.errorcode:
+        return os.strerror(error.errno)  # "Connection refused", not "Connect call failed (...)"
+    return error.strerror or str(error) or type(error).__name__
+
+
+def _reason(body: str) -> str:
+    """One line out of an error reply: the JSON error's message, else the start of the body."""
+    try:
+        message = json.loads(body)["error"]["message"]
+    except (ValueError, TypeError, KeyError):
+        message = body
+    return " ".join(str(message).split())[:300] or "(empty reply)"
 
 
 def _gather_prompt(verb: ET.Element) -> str:

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import asyncio
+import io
+import socket
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
+from aiohttp import web
 
+from bot.cli import run
+from bot.voice.routes import setup_voice
 from bot.voice.simulator import SimulatorError, run_call
 from intake.domain import CaseStatus
 from store import cases as case_store
 from store.db import SessionMaker
-from tests.bot.voice.harness import CALLER, ONCALL, PUBLIC, TOKEN, voice_server
+from tests.bot.voice.harness import CALLER, ONCALL, PUBLIC, TOKEN, FakeClock, ScriptedBot, voice_config, voice_server
 
 
 def _script(*lines: str) -> tuple[Callable[[str], str], list[str]]:
@@ -113,3 +121,103 @@ async def test_a_script_that_runs_out_hangs_up(session_maker: SessionMaker) -> N
         result = await run_call(server.url, CALLER, TOKEN, PUBLIC, lambda _prompt: next(lines), lambda _: None)
         assert result.ended_by == "caller"
         assert server.bot.received[-1].name == "intake.hangup"
+
+
+# -- `intake call`: which URL it signs for, and one line when it cannot go on ------------------------
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`intake call` as a user runs it: the token in the environment, PORT unlike the server's, no .env."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
+    monkeypatch.setenv("PORT", "3978")
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+
+
+def _intake_call(monkeypatch: pytest.MonkeyPatch, *argv: str, lines: tuple[str, ...] = ()) -> tuple[int, str]:
+    """Run `intake call ARGV` in-process (call it in a thread), the caller typing `lines` then Ctrl-D."""
+    read, _ = _script(*lines)
+    monkeypatch.setattr("builtins.input", read)
+    out = io.StringIO()
+    return run(["call", *argv], out=out), out.getvalue()
+
+
+@asynccontextmanager
+async def _server_without_public_url(session_maker: SessionMaker) -> AsyncIterator[tuple[str, ScriptedBot]]:
+    """A server started as `intake serve --port N` with no PUBLIC_BASE_URL: it checks signatures for its own URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    clock = FakeClock()
+    bot = ScriptedBot(session_maker=session_maker, clock=clock)
+    app = web.Application()
+    setup_voice(app, config=voice_config(public_base_url=url), bot=bot, session_maker=session_maker, clock=clock)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        await web.SockSite(runner, sock).start()
+        yield url, bot
+    finally:
+        await runner.cleanup()
+        sock.close()
+
+
+@pytest.mark.usefixtures("cli_env")
+async def test_intake_call_signs_for_the_url_it_calls(
+    session_maker: SessionMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The server is not on PORT (3978): signing for http://localhost:3978 would get 403 on every webhook.
+    async with _server_without_public_url(session_maker) as (url, bot):
+        code, out = await asyncio.to_thread(_intake_call, monkeypatch, "--url", url, lines=("123456#", "2"))
+    assert code == 0, out
+    assert "BOT: Please key in your account number, then press pound." in out
+    assert out.splitlines()[-1].endswith("ended by the service after 4 webhooks")
+    assert len(bot.cases) == 1
+
+
+@pytest.mark.usefixtures("cli_env")
+async def test_intake_call_signs_for_public_base_url_when_it_is_set(
+    session_maker: SessionMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PUBLIC_BASE_URL", PUBLIC + "/")  # Twilio's view: a tunnel in front of the server
+    async with voice_server(session_maker) as server:
+        code, out = await asyncio.to_thread(_intake_call, monkeypatch, "--url", server.url, lines=("123456#", "2"))
+    assert code == 0, out
+    assert out.splitlines()[-1].endswith("ended by the service after 4 webhooks")
+
+
+@pytest.mark.usefixtures("cli_env")
+async def test_intake_call_refused_names_the_url_it_signed_for(
+    session_maker: SessionMaker, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with voice_server(session_maker) as server:  # checks signatures for PUBLIC, which we do not set
+        code, out = await asyncio.to_thread(_intake_call, monkeypatch, "--url", server.url)
+    assert code == 1 and out == ""
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"intake call: the service refused the signature for {server.url}/twilio/voice (HTTP 403)")
+    assert "PUBLIC_BASE_URL" in err
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_intake_call_with_no_server_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as closed:  # bound, never listening: connections to it are refused
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+        code, out = _intake_call(monkeypatch, "--url", url)
+    assert code == 1 and out == ""
+    assert capsys.readouterr().err == (
+        f"intake call: cannot reach the service at {url} (Connection refused): is `intake serve` running?\n"
+    )
+
+
+@pytest.mark.usefixtures("cli_env")
+@pytest.mark.parametrize("url", ["localhost:3978", "ftp://localhost", "http://localhost:99999", "http://h/?q=1"])
+def test_intake_call_refuses_a_url_that_is_not_a_server(
+    url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _intake_call(monkeypatch, "--url", url) == (2, "")
+    assert capsys.readouterr().err.startswith(f"intake call: --url {url!r} is not")
