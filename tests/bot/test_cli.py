@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import logging
 import socket
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -239,6 +241,20 @@ def test_a_store_command_never_creates_a_database(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["accounts.csv"]  # no intake.db, no -wal, no -shm
 
 
+@pytest.fixture
+def _root_logging_restored() -> Iterator[None]:
+    """`intake serve` configures logging for the process: undo it, or later tests log to a closed stream."""
+    root, alembic = logging.getLogger(), logging.getLogger("alembic")
+    handlers, levels = list(root.handlers), (root.level, alembic.level)
+    yield
+    for handler in root.handlers[:]:
+        if handler not in handlers:
+            root.removeHandler(handler)
+    root.setLevel(levels[0])
+    alembic.setLevel(levels[1])
+
+
+@pytest.mark.usefixtures("_root_logging_restored")
 @pytest.mark.parametrize(
     "argv", [*STORE_COMMANDS, ["db", "upgrade"], ["serve", "--port", "1"]], ids=lambda argv: argv[0]
 )
