@@ -118,11 +118,13 @@ async def test_a_failed_turn_logs_neither_parameters_nor_the_database_error_text
     async def failing_turn(context: Any) -> None:
         # Drivers quote a value they refuse in their own messages (asyncpg: "invalid input for query
         # argument $1: 'K735194'"), and SQLAlchemy would add the parameters.
+        # (A statement error, not an outage: an unreachable database answers 503 instead of an apology.)
         statement = "SELECT CAST(:value AS INTEGER) + :n"
-        if engine.dialect.name == "sqlite":
-            statement = "SELECT * FROM no_such_table WHERE a = :value AND b = :n"
         try:
             async with engine.connect() as connection:
+                if engine.dialect.name == "sqlite":
+                    await connection.execute(text("CREATE TEMP TABLE probe (k TEXT PRIMARY KEY, n TEXT)"))
+                    statement = "INSERT INTO probe VALUES (:value, :n), (:value, :n)"  # a UNIQUE violation
                 await connection.execute(text(statement), {"value": K_NUMBER, "n": WORDS})
         finally:
             await engine.dispose()
