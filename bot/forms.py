@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aiohttp import web
 from multidict import MultiDict, MultiDictProxy
 
-from bot.errors import BadRequestError
+from bot.errors import BadRequestError, InvalidFieldsError, UnsupportedMediaTypeError
+from bot.jsonbody import read_json
+
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
 class FormBodyError(BadRequestError):
@@ -26,3 +31,25 @@ async def read_form(request: web.Request) -> MultiDictProxy[str]:
     except (ValueError, LookupError) as exc:  # UnicodeDecodeError is a ValueError
         raise FormBodyError(f"the body is not a readable {request.content_type} form") from exc
     return MultiDictProxy(MultiDict((k, v) for k, v in posted.items() if isinstance(v, str)))
+
+
+@dataclass(frozen=True)
+class Fields:
+    """Named text fields read from a form post (a page) or a JSON object (a script)."""
+
+    as_json: bool
+    values: dict[str, str]
+
+
+async def read_fields(request: web.Request, names: tuple[str, ...]) -> Fields:
+    """Read the text fields `names` (absent ones read as "") from a form or an application/json object;
+    415 for any other body, 422 for JSON that is not an object of strings."""
+    if request.content_type == "application/json":
+        body = await read_json(request)
+        if not isinstance(body, dict) or any(not isinstance(body.get(n, ""), str) for n in names):
+            raise InvalidFieldsError(f"send a JSON object with string fields {', '.join(names)}")
+        return Fields(True, {n: body.get(n, "") for n in names})
+    if request.content_type in FORM_TYPES:
+        form = await read_form(request)
+        return Fields(False, {n: form.get(n, "") for n in names})
+    raise UnsupportedMediaTypeError("send a form or application/json")

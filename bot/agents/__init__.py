@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from bot.agents.api import setup_agent_api
-from bot.agents.auth import (
+from bot.agents.auth import setup_auth, sign_in, sign_out
+from bot.agents.cli import add_agent_commands, run_agent_command
+from bot.agents.identity import (
     current_agent,
     require_agent,
     require_page_session,
     require_role,
     require_session,
     require_token,
-    setup_auth,
-    sign_in,
-    sign_out,
 )
-from bot.agents.cli import add_agent_commands, run_agent_command
 from store.agents import AgentPublic
 
 __all__ = [

@@ -14,10 +14,12 @@ from typing import Any
 from aiohttp import web
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.agents.auth import http_error, require_token
+from bot.agents.errors import InvalidError
+from bot.agents.identity import require_token
 from bot.agents.openapi import OPENAPI_PATH, openapi_document
 from bot.agents.rules import CaseChange, authorise
-from bot.jsonbody import loads_bounded
+from bot.errors import ConflictError, NotFoundError, PreconditionRequiredError
+from bot.jsonbody import read_json
 from bot.keys import CLOCK, SESSION_MAKER, SETTINGS
 from intake.domain import CaseStatus, Severity
 from store.agents import case_version
@@ -54,10 +56,6 @@ def _json(data: Mapping[str, Any], *, status: int = 200, headers: Mapping[str, s
     return web.json_response(dict(data), status=status, headers={**_NO_STORE, **(headers or {})}, dumps=_dumps)
 
 
-def _invalid(message: str) -> web.HTTPException:
-    return http_error(422, "invalid", message)
-
-
 # --- GET /api/me, /api/openapi.json ---------------------------------------------------------------
 
 
@@ -79,14 +77,14 @@ def _status(raw: str) -> CaseStatus:
     try:
         return CaseStatus(raw)
     except ValueError as exc:
-        raise _invalid(f"status {raw!r}: use one of {', '.join(s.value for s in CaseStatus)}") from exc
+        raise InvalidError(f"status {raw!r}: use one of {', '.join(s.value for s in CaseStatus)}") from exc
 
 
 def _severity(raw: object) -> Severity:
     # bool is an int to Python, never a severity to a client.
     if isinstance(raw, int) and not isinstance(raw, bool) and raw in {int(s) for s in Severity}:
         return Severity(raw)
-    raise _invalid(f"severity {raw!r}: use 1, 2, 3 or 4")
+    raise InvalidError(f"severity {raw!r}: use 1, 2, 3 or 4")
 
 
 def _query_severity(raw: str) -> Severity:
@@ -95,7 +93,7 @@ def _query_severity(raw: str) -> Severity:
 
 def _limit(raw: str) -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise _invalid(f"limit {raw!r}: use a whole number from 1 to {MAX_LIMIT}")
+        raise InvalidError(f"limit {raw!r}: use a whole number from 1 to {MAX_LIMIT}")
     return int(raw)
 
 
@@ -105,13 +103,13 @@ async def list_cases_handler(request: web.Request) -> web.Response:
     query = {key: value.strip() for key, value in request.query.items() if value.strip()}
     unknown = sorted(set(request.query) - _LIST_PARAMS)
     if unknown:
-        raise _invalid(f"unknown query parameter(s) {', '.join(unknown)}: use {', '.join(sorted(_LIST_PARAMS))}")
+        raise InvalidError(f"unknown query parameter(s) {', '.join(unknown)}: use {', '.join(sorted(_LIST_PARAMS))}")
     account = None
     if "account" in query:
         accounts = request.app[SETTINGS].policy().account
         account = accounts.normalise(query["account"])
         if account is None:
-            raise _invalid(f"account {query['account']!r} is not a K# like {accounts.example}")
+            raise InvalidError(f"account {query['account']!r} is not a K# like {accounts.example}")
     status = _status(query["status"]) if "status" in query else None
     severity = _query_severity(query["severity"]) if "severity" in query else None
     limit = _limit(query["limit"]) if "limit" in query else DEFAULT_LIMIT
@@ -153,7 +151,7 @@ async def get_case_handler(request: web.Request) -> web.Response:
     async with read_session(request.app[SESSION_MAKER]) as session:
         case = await get_case(session, number=number)
         if case is None:
-            raise http_error(404, "not_found", f"no case {number!r}")
+            raise NotFoundError(f"no case {number!r}")
         body, version = await _detail(session, case)
     return _json(body, headers=_etag(version))
 
@@ -176,20 +174,20 @@ def _text(body: Mapping[str, Any], name: str, limit: int) -> str | None:
         return None
     value = body[name]
     if not isinstance(value, str) or not value.strip() or len(value) > limit:
-        raise _invalid(f"{name} must be non-empty text of at most {limit} characters")
+        raise InvalidError(f"{name} must be non-empty text of at most {limit} characters")
     return value.strip()
 
 
 def parse_patch(body: object) -> CasePatch:
     """Validate a PATCH body; raise 422 JSON naming the bad field."""
     if not isinstance(body, dict):
-        raise _invalid("send a JSON object with status, severity (and reason) or note")
+        raise InvalidError("send a JSON object with status, severity (and reason) or note")
     unknown = sorted(set(body) - _PATCH_FIELDS)
     if unknown:
-        raise _invalid(f"unknown field(s) {', '.join(unknown)}: use {', '.join(sorted(_PATCH_FIELDS))}")
+        raise InvalidError(f"unknown field(s) {', '.join(unknown)}: use {', '.join(sorted(_PATCH_FIELDS))}")
     status = body.get("status")
     if status is not None and not isinstance(status, str):
-        raise _invalid("status must be a string")
+        raise InvalidError("status must be a string")
     patch = CasePatch(
         status=None if status is None else _status(status),
         severity=None if body.get("severity") is None else _severity(body["severity"]),
@@ -197,23 +195,15 @@ def parse_patch(body: object) -> CasePatch:
         note=_text(body, "note", MAX_NOTE),
     )
     if patch.status is None and patch.severity is None and patch.note is None:
-        raise _invalid("nothing to change: send status, severity (with reason) or note")
+        raise InvalidError("nothing to change: send status, severity (with reason) or note")
     return patch
 
 
 def _if_match(request: web.Request) -> set[str]:
     raw = request.headers.get("If-Match", "").strip()
     if not raw or raw == "*":
-        raise http_error(
-            428, "precondition_required", "send If-Match with the ETag of the case from GET /api/cases/{number}"
-        )
+        raise PreconditionRequiredError("send If-Match with the ETag of the case from GET /api/cases/{number}")
     return {tag.strip().removeprefix("W/").strip('"') for tag in raw.split(",") if tag.strip()}
-
-
-async def _body(request: web.Request) -> object:
-    if request.content_type != "application/json":
-        raise http_error(415, "unsupported_media_type", "send the body as application/json")
-    return loads_bounded(await request.read())
 
 
 async def patch_case_handler(request: web.Request) -> web.Response:
@@ -221,22 +211,20 @@ async def patch_case_handler(request: web.Request) -> web.Response:
     agent = await require_token(request)
     number = request.match_info["number"]
     expected = _if_match(request)
-    patch = parse_patch(await _body(request))
+    patch = parse_patch(await read_json(request))
     now = request.app[CLOCK]()
     actor = f"agent:{agent.name}"
     async with request.app[SESSION_MAKER]() as session, session.begin():
         version = await case_version(session, number=number, for_update=True)
         case = None if version is None else await get_case(session, number=number)
         if version is None or case is None:
-            raise http_error(404, "not_found", f"no case {number!r}")
+            raise NotFoundError(f"no case {number!r}")
         if version not in expected:
-            raise http_error(
-                409, "conflict", "the case changed since you read it: GET it again and retry", headers=_etag(version)
-            )
+            raise ConflictError("the case changed since you read it: GET it again and retry", headers=_etag(version))
         change = CaseChange(status=patch.status, severity=patch.severity, note=patch.note is not None)
         await authorise(session, agent, case, change)
         if patch.severity is not None and patch.severity != case.severity and patch.reason is None:
-            raise _invalid("changing the severity needs a reason")
+            raise InvalidError("changing the severity needs a reason")
         if patch.status is not None or patch.severity is not None:
             case = await update_case(
                 session,
@@ -264,7 +252,7 @@ def _handoff_status(raw: str) -> HandoffStatus:
     try:
         return HandoffStatus(raw)
     except ValueError as exc:
-        raise _invalid(f"status {raw!r}: use one of {', '.join(s.value for s in HandoffStatus)}") from exc
+        raise InvalidError(f"status {raw!r}: use one of {', '.join(s.value for s in HandoffStatus)}") from exc
 
 
 def handoff_json(handoff: HandoffPublic) -> dict[str, Any]:
@@ -277,7 +265,7 @@ async def list_handoffs_handler(request: web.Request) -> web.Response:
     await require_token(request)
     unknown = sorted(set(request.query) - {"status"})
     if unknown:
-        raise _invalid(f"unknown query parameter(s) {', '.join(unknown)}: use status")
+        raise InvalidError(f"unknown query parameter(s) {', '.join(unknown)}: use status")
     raw = request.query.get("status", "").strip()
     status = _handoff_status(raw) if raw else None
     async with read_session(request.app[SESSION_MAKER]) as session:

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TextIO
 
-from bot.agents.auth import hash_password, new_one_time_password, new_secret, secret_digest
+from bot.agents.passwords import hash_password, new_one_time_password, new_secret, secret_digest
 from bot.cli_store import open_store
 from bot.settings import Settings
 from intake.domain import IntakeError

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.agents.auth import http_error, require_role
+from bot.agents.identity import require_role
+from bot.errors import ForbiddenError
 from intake.domain import CaseStatus, Severity
 from store.agents import AgentPublic, Role, case_claimers
 from store.models import CasePublic
@@ -37,7 +38,7 @@ def authorise_case_change(
     """Raise 403 JSON (code "forbidden", saying who may) unless `agent` may make `change` to `case`,
     which the agents with ids `claimers` hold."""
     if claimers and agent.id not in claimers and agent.role is not Role.SUPERVISOR:
-        raise http_error(403, "forbidden", CLAIMED_BY_ANOTHER)
+        raise ForbiddenError(CLAIMED_BY_ANOTHER)
     if change.status is not None and change.status != case.status:
         if change.status is CaseStatus.CLOSED:
             require_role(agent, Role.SUPERVISOR, action="close a case")

@@ -13,7 +13,8 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.agents.auth import COOKIE_NAME, TOUCH_EVERY, require_session, secret_digest
+from bot.agents.identity import COOKIE_NAME, TOUCH_EVERY, require_session
+from bot.agents.passwords import secret_digest
 from bot.console.views import JsonObject, queue_snapshot
 from bot.handoff import HANDOFF, HandoffService
 from bot.keys import CLOCK, SESSION_MAKER

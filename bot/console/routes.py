@@ -11,10 +11,13 @@ from typing import Any
 from aiohttp import web
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.agents.auth import http_error, require_page_session, require_role, require_session
+from bot.agents import pages
+from bot.agents.errors import NotDeliveredError, NotYourConversationError
+from bot.agents.identity import require_page_session, require_role, require_session
 from bot.agents.rules import CaseChange, authorise
 from bot.console import supervisor
 from bot.console.views import JsonObject, conversation_detail, queue_snapshot
+from bot.errors import ConflictError, InvalidFieldsError, NotFoundError
 from bot.handoff import (
     HANDOFF,
     DeliveryError,
@@ -23,7 +26,7 @@ from bot.handoff import (
     HandoffStateError,
     NotYourHandoffError,
 )
-from bot.jsonbody import loads_bounded
+from bot.jsonbody import read_json
 from bot.keys import CLOCK, SESSION_MAKER, SETTINGS
 from intake.domain import CaseStatus, Severity
 from store import agents as agent_store
@@ -63,20 +66,20 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _refusals(handler: Handler) -> Handler:
-    """Turn handoff errors into JSON HTTP errors."""
+    """Turn the handoff service's domain errors into the service's refusals."""
 
     @functools.wraps(handler)
     async def wrapped(request: web.Request) -> web.StreamResponse:
         try:
             return await handler(request)
         except HandoffNotFoundError as exc:
-            raise http_error(404, "not_found", str(exc)) from exc
+            raise NotFoundError(str(exc)) from exc
         except NotYourHandoffError as exc:
-            raise http_error(403, "not_your_conversation", str(exc)) from exc
+            raise NotYourConversationError(str(exc)) from exc
         except HandoffStateError as exc:
-            raise http_error(409, "conflict", str(exc)) from exc
+            raise ConflictError(str(exc)) from exc
         except DeliveryError as exc:
-            raise http_error(409, "not_delivered", str(exc)) from exc
+            raise NotDeliveredError(str(exc)) from exc
 
     return wrapped
 
@@ -109,8 +112,11 @@ def _page_handler(template_name: str, *, role: Role) -> Handler:
     async def page(request: web.Request) -> web.Response:
         agent, csrf = await require_page_session(request)
         require_role(agent, role, action="open this page")
-        text = render(template, _page_values(request, agent, csrf))
-        return web.Response(text=text, content_type="text/html", charset="utf-8", headers=_PAGE_HEADERS)
+        response = web.Response(content_type="text/html", charset="utf-8", headers=_PAGE_HEADERS)
+        # A notice left by the page before (the password page: "your new password is saved"), shown once.
+        notice = pages.take_notice(request, response)
+        response.text = render(template, {**_page_values(request, agent, csrf), "notice": notice})
+        return response
 
     return page
 
@@ -119,7 +125,7 @@ async def static_file(request: web.Request) -> web.StreamResponse:
     """GET /agent/static/{name}: the console's script and stylesheet."""
     name = request.match_info["name"]
     if name not in STATIC_FILES:
-        raise http_error(404, "not_found", "no such file")
+        raise NotFoundError("no such file")
     return web.FileResponse(
         STATIC_DIR / name, headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
     )
@@ -129,27 +135,25 @@ async def static_file(request: web.Request) -> web.StreamResponse:
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
-    if request.content_type != "application/json":
-        raise http_error(415, "unsupported_media_type", "send application/json")
-    body = loads_bounded(await request.read())
+    body = await read_json(request)
     if not isinstance(body, dict):
-        raise http_error(422, "invalid_fields", "send a JSON object")
+        raise InvalidFieldsError("send a JSON object")
     return body
 
 
 def _text(body: dict[str, Any], name: str) -> str:
     value = body.get(name)
     if not isinstance(value, str) or not value.strip():
-        raise http_error(422, "invalid_fields", f"'{name}' must be a non-empty string")
+        raise InvalidFieldsError(f"'{name}' must be a non-empty string")
     if len(value) > MAX_TEXT:
-        raise http_error(422, "invalid_fields", f"'{name}' is longer than {MAX_TEXT} characters")
+        raise InvalidFieldsError(f"'{name}' is longer than {MAX_TEXT} characters")
     return value.strip()
 
 
 def _handoff_id(request: web.Request) -> int:
     raw = request.match_info["handoff_id"]
     if not raw.isdigit() or len(raw) > 12:
-        raise http_error(404, "not_found", "no such conversation")
+        raise NotFoundError("no such conversation")
     return int(raw)
 
 
@@ -196,12 +200,12 @@ async def presence(request: web.Request) -> web.Response:
     agent, _ = await require_session(request, csrf=True)
     wanted = (await _body(request)).get("presence")
     if wanted not in (Presence.AVAILABLE.value, Presence.AWAY.value):
-        raise http_error(422, "invalid_fields", "'presence' must be 'available' or 'away'")
+        raise InvalidFieldsError("'presence' must be 'available' or 'away'")
     try:
         async with request.app[SESSION_MAKER]() as session, session.begin():
             updated = await agent_store.set_presence(session, agent_id=agent.id, presence=wanted)
     except InvalidAgentError as exc:
-        raise http_error(422, "invalid_fields", str(exc)) from exc
+        raise InvalidFieldsError(str(exc)) from exc
     return web.json_response({"agent": updated.to_json_dict()})
 
 
@@ -288,7 +292,7 @@ async def severity(request: web.Request) -> web.Response:
     body = await _body(request)
     wanted = body.get("severity")
     if not isinstance(wanted, int) or isinstance(wanted, bool) or wanted not in {s.value for s in Severity}:
-        raise http_error(422, "invalid_fields", "'severity' must be 1, 2, 3 or 4")
+        raise InvalidFieldsError("'severity' must be 1, 2, 3 or 4")
     reason = _text(body, "reason")
     handoff = await _case_of(request, agent)
     async with request.app[SESSION_MAKER]() as session, session.begin():
@@ -336,7 +340,7 @@ async def case_status(request: web.Request) -> web.Response:
     body = await _body(request)
     wanted = body.get("status")
     if wanted not in (CaseStatus.RESOLVED.value, CaseStatus.CLOSED.value):
-        raise http_error(422, "invalid_fields", "'status' must be 'resolved' or 'closed'")
+        raise InvalidFieldsError("'status' must be 'resolved' or 'closed'")
     reason = _text(body, "reason") if body.get("reason") is not None else None
     handoff = await _case_of(request, agent)
     async with request.app[SESSION_MAKER]() as session, session.begin():

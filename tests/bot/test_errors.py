@@ -17,7 +17,7 @@ from aiohttp import ClientSession, web
 from argon2 import PasswordHasher
 from sqlalchemy import text
 
-from bot.agents import auth
+from bot.agents import passwords
 from bot.directline.errors import DirectLineError, TokenInvalidError
 from bot.errors import ServiceError, error_middleware, is_database_unavailable
 from bot.jsonbody import MAX_DEPTH, MAX_INT_DIGITS, JsonBodyError, loads_bounded
@@ -226,7 +226,7 @@ async def test_hostile_json_gets_400_on_the_bot_and_direct_line_routes(
 @pytest.fixture
 async def agents(db_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[AgentService]:
     """The service with auth and the agent API, hashing passwords cheaply (as the agent tests do)."""
-    monkeypatch.setattr(auth, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(passwords, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     async with running(db_url) as service:
         yield service
 

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
-from bot.agents import auth
+from bot.agents import passwords
 from bot.voice.signature import SIGNATURE_HEADER, sign
 from tests.bot.agents import AgentService, bearer, running
 from tests.bot.conftest import FakeClock, Service, start_service
@@ -151,7 +151,7 @@ async def _in_thread(check: Callable[[], None], caplog: pytest.LogCaptureFixture
 
 @pytest.fixture
 async def agents(db_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[AgentService]:
-    monkeypatch.setattr(auth, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(passwords, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     async with running(db_url) as service:
         yield service
 

@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import ClientResponse, ClientSession, CookieJar, web
 
 from bot.agents import add_agent_commands, run_agent_command, setup_agent_api, setup_auth
-from bot.agents.auth import current_agent, require_agent, require_session
+from bot.agents.identity import current_agent, require_agent, require_session
 from bot.app import create_app
 from bot.keys import SESSION_MAKER
 from bot.settings import load_settings

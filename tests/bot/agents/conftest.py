@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from argon2 import PasswordHasher
 
-from bot.agents import auth
+from bot.agents import passwords
 from tests.bot.agents import AgentService, running
 
 # Still argon2id, with parameters cheap enough for tests that sign in dozens of times; the production
@@ -18,7 +18,7 @@ FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 @pytest.fixture
 def fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     """Hash and verify passwords with cheap argon2id parameters in this test."""
-    monkeypatch.setattr(auth, "_HASHER", FAST_HASHER)
+    monkeypatch.setattr(passwords, "_HASHER", FAST_HASHER)
 
 
 @pytest.fixture

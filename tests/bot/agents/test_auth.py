@@ -10,8 +10,9 @@ import pytest
 from aiohttp import ClientSession, CookieJar
 from yarl import URL
 
-from bot.agents.auth import COOKIE_NAME, hash_password, verify_password
+from bot.agents.identity import COOKIE_NAME
 from bot.agents.limits import ADDRESS_LIMIT, PAIR_LIMIT
+from bot.agents.passwords import hash_password, verify_password
 from store.agents import count_available, disable_agent, get_agent_by_name, set_presence
 from tests.bot.agents import WRONG, AgentService, running
 

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from bot.agents import auth
+from bot.agents import passwords
 from bot.agents.limits import ADDRESS_LIMIT, NAME_LIMIT, PAIR_LIMIT
 from tests.bot.agents import AgentService, running
 
@@ -24,7 +24,7 @@ async def test_concurrent_wrong_passwords_on_two_processes_are_counted_before_an
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     checked: list[str] = []
-    real = auth.verify_password
+    real = passwords.verify_password
 
     def counting(password_hash: str, password: str) -> bool:
         checked.append(password)
@@ -32,7 +32,7 @@ async def test_concurrent_wrong_passwords_on_two_processes_are_counted_before_an
 
     async with running(db_url) as first, running(db_url, clock=first.clock) as second:
         await first.signed_in("erin", password=PASSWORD)
-        monkeypatch.setattr(auth, "verify_password", counting)
+        monkeypatch.setattr(passwords, "verify_password", counting)
         tries = [(first, second)[n % 2].sign_in("erin", f"guess {n}") for n in range(30)]
         statuses = sorted(status for status, _, _ in await asyncio.gather(*tries))
     assert statuses == [401] * PAIR_LIMIT.attempts + [429] * (30 - PAIR_LIMIT.attempts)

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import ClientSession, CookieJar, web
 
-from bot.agents.auth import hash_password
+from bot.agents.passwords import hash_password
 from bot.keys import SESSION_MAKER
 from store.agents import AgentPublic, create_agent, disable_agent
 from store.db import SessionMaker
