@@ -128,8 +128,21 @@ async def _still_signed_in(request: web.Request) -> bool:
     return True
 
 
+async def _send(request: web.Request, response: web.StreamResponse, data: bytes) -> bool:
+    """Write to the stream; False once the client has gone (a closed tab: the stream's normal end)."""
+    transport = request.transport
+    if transport is None or transport.is_closing():
+        return False
+    try:
+        await response.write(data)
+    except ConnectionResetError:  # aiohttp's ClientConnectionResetError: it closed while this was written
+        return False
+    return True
+
+
 async def stream(request: web.Request) -> web.StreamResponse:
-    """GET /agent/console/events: `queue` events with the whole queue whenever it changes."""
+    """GET /agent/console/events: `queue` events with the whole queue whenever it changes, until the agent
+    signs out, the tab closes or the service shuts down."""
     await require_session(request, csrf=False)
     feed = request.app[FEED]
     clock = request.app[CLOCK]
@@ -154,14 +167,17 @@ async def stream(request: web.Request) -> web.StreamResponse:
             if loop.time() - checked >= TOUCH_EVERY.total_seconds():
                 checked = loop.time()
                 if not await _still_signed_in(request):
-                    await response.write(_frame("signed_out", {}))
+                    await _send(request, response, _frame("signed_out", {}))
                     break
             if not woken:
-                await response.write(b": keepalive\n\n")
-                continue
-            snapshot = await feed.snapshot()
-            # "now" lets the page count down to each response target on the server's clock.
-            await response.write(_frame("queue", {**snapshot, "now": clock().isoformat()}))
+                sent = await _send(request, response, b": keepalive\n\n")
+            else:
+                snapshot = await feed.snapshot()
+                # "now" lets the page count down to each response target on the server's clock.
+                sent = await _send(request, response, _frame("queue", {**snapshot, "now": clock().isoformat()}))
+            if not sent:
+                log.debug("console stream ended: the client went away")
+                break
     return response
 
 
@@ -179,6 +195,8 @@ def setup_events(app: web.Application) -> None:
         await task
 
     async def close_streams(app: web.Application) -> None:
+        # Open streams are requests, not background work: aiohttp waits for requests after on_shutdown and
+        # before cleanup_ctx, so this hook (and only this) ends them, or shutdown would wait out its timeout.
         feed.close_all()
 
     app.cleanup_ctx.append(feed_task)

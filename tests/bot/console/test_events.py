@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -14,8 +15,10 @@ import aiohttp
 import pytest
 
 from bot.console import events
+from bot.signal import Subscription
 from store.db import create_engine, session_factory
 from store.handoffs import create_handoff
+from tests.bot.logcheck import tracebacks
 
 from .harness import Agent, hand_off, running_site
 
@@ -123,6 +126,38 @@ async def test_shutdown_is_not_held_up_by_open_streams(db_url: str) -> None:
         await site.app.shutdown()
         assert await asyncio.wait_for(stream.content.read(), 5) == b""
     stream.close()
+
+
+async def test_a_closed_tab_ends_its_stream_quietly(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Keepalives every few milliseconds: the stream writes to the closed connection soon after the close.
+    monkeypatch.setattr(events, "KEEPALIVE", timedelta(milliseconds=10))
+    caplog.set_level(logging.DEBUG)
+    async with running_site(db_url) as site:
+        feed = site.app[events.FEED]
+        ended = asyncio.Event()
+        subscribe = feed.subscribe
+
+        @contextlib.contextmanager
+        def watched() -> Iterator[Subscription]:
+            try:
+                with subscribe() as subscription:
+                    yield subscription
+            finally:
+                ended.set()  # the stream's handler has left its loop, however it left it
+
+        monkeypatch.setattr(feed, "subscribe", watched)
+        alice = await site.sign_in("alice")
+        stream = await _open(alice)
+        await _next_event(stream)
+        stream.close()  # the agent closes the tab: the connection goes away mid-stream
+        await asyncio.wait_for(ended.wait(), 10)  # before shutdown, which would end it too
+    # After shutdown (which waits for the handler to finish its response), nothing was logged as a failure.
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    failed = [r for r in caplog.records if r.levelno >= logging.WARNING and "/agent/console/events" in r.getMessage()]
+    assert failed == []
+    assert tracebacks(caplog) == []
 
 
 async def test_a_change_seen_while_the_queue_is_read_is_not_lost(monkeypatch: pytest.MonkeyPatch) -> None:
