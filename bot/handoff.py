@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -13,11 +13,11 @@ from typing import Protocol
 from aiohttp import web
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference
-from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.channels import Channels
 from bot.keys import CHANNELS, CLOCK, JOBS, POLICY, SESSION_MAKER, SETTINGS, Clock
+from bot.periodic import Periodic
 from bot.rendering import message_activity, prompt_activity
 from bot.turn_state import DIALOGUE, TranscriptLines, load_record, save_record, storage_key
 from intake import conversation as convo
@@ -91,7 +91,6 @@ class HandoffService:
         self.timeout = timeout
         # In-process wake-up of the console feed; other processes' changes reach it through its poll.
         self.changed = asyncio.Event()
-        self._stopping = asyncio.Event()
 
     def notify(self) -> None:
         """Wake this process's console feed: a handoff changed."""
@@ -259,21 +258,6 @@ class HandoffService:
             f"an engineer will respond {when}."
         )
 
-    async def run_sweeper(self) -> None:
-        """Sweep for timed-out handoffs until stop_sweeper()."""
-        while not self._stopping.is_set():
-            try:
-                await self.expire_due()
-            except (SQLAlchemyError, OSError) as exc:
-                # A database hiccup must not end the sweeper; the next round retries.
-                log.warning("handoff timeout sweep failed: %s", type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), SWEEP_INTERVAL_SECONDS)
-
-    def stop_sweeper(self) -> None:
-        """Let the sweeper finish its round and end (cancelling a query midway strands its connection)."""
-        self._stopping.set()
-
     # -- talking to the customer -----------------------------------------------------------------
 
     async def _log_line(
@@ -358,18 +342,14 @@ def setup_handoff(app: web.Application) -> HandoffService:
         timeout=timedelta(seconds=settings.handoff_timeout_seconds),
     )
     app[HANDOFF] = service
+    # Every process sweeps (claims are atomic); a failed round is logged and the next one retries.
+    sweeper = Periodic("handoff timeout sweep", SWEEP_INTERVAL_SECONDS, service.expire_due)
 
-    tasks: list[asyncio.Task[None]] = []
+    async def sweeping(app: web.Application) -> AsyncIterator[None]:
+        # cleanup_ctx, appended after the database's: the sweeper stops (after its round) before the engine goes.
+        sweeper.start()
+        yield
+        await sweeper.stop()
 
-    async def start_sweeper(app: web.Application) -> None:
-        tasks.append(asyncio.create_task(service.run_sweeper(), name="handoff timeouts"))
-
-    async def stop_sweeper(app: web.Application) -> None:
-        # on_shutdown, not cleanup_ctx: it must stop before the database engine (created earlier) is disposed.
-        service.stop_sweeper()
-        for task in tasks:
-            await task
-
-    app.on_startup.append(start_sweeper)
-    app.on_shutdown.append(stop_sweeper)
+    app.cleanup_ctx.append(sweeping)
     return service
