@@ -79,7 +79,6 @@ async def in_process_server(database_url: str | None = None) -> AsyncIterator[st
     (migrated first) or a fresh SQLite file."""
     from bot.app import create_app
     from bot.settings import load_settings
-    from bot.voice import setup_voice, voice_config
     from store.migrate import upgrade_async
 
     with tempfile.TemporaryDirectory(prefix="phone-bench-") as tmp:
@@ -92,10 +91,7 @@ async def in_process_server(database_url: str | None = None) -> AsyncIterator[st
             oncall_numbers=ONCALL,
             log_level="WARNING",
         )
-        app = create_app(settings, database_url=db_url)
-        if not any(r.resource is not None and r.resource.canonical == "/twilio/voice" for r in app.router.routes()):
-            # The app factory does not wire the phone line (yet): add it the way it is meant to be wired.
-            setup_voice(app, config=voice_config(settings))
+        app = create_app(settings, database_url=db_url)  # the factory wires the phone line
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import weakref
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from aiohttp import web
 from botbuilder.core import Bot
@@ -18,7 +18,6 @@ from yarl import URL
 
 from bot.errors import database_unavailable_response, is_database_unavailable, json_error, request_label
 from bot.forms import read_form
-from bot.keys import BOT, CLOCK, SESSION_MAKER
 from bot.paging import escalate_unanswered
 from bot.voice import twiml
 from bot.voice.adapter import TwilioVoiceAdapter
@@ -64,8 +63,8 @@ class VoiceLine:
         *,
         config: VoiceConfig,
         adapter: TwilioVoiceAdapter,
-        bot: Callable[[], Bot],
-        sessions: Callable[[], SessionMaker],
+        bot: Bot,
+        sessions: SessionMaker,
         clock: Clock,
     ) -> None:
         self.config = config
@@ -155,7 +154,7 @@ class VoiceLine:
         number = request.query.get("case", "")
         if not number:
             raise WebhookError("case missing from the whisper URL")
-        async with read_session(self._sessions()) as session:
+        async with read_session(self._sessions) as session:
             case = await case_store.get_case(session, number=number)
         if case is None:
             return twiml.whisper_twiml(case_number=number, k_number="", summary="")
@@ -167,7 +166,7 @@ class VoiceLine:
         if form.get("CallStatus") not in _CALL_OVER:
             return twiml.empty_twiml()
         now = self._clock()
-        async with self._sessions()() as session, session.begin():
+        async with self._sessions() as session, session.begin():
             await voice_store.end_call(session, call_sid=call_sid, at=now)
             # Compare-and-set: of two resent callbacks, only one moves the call and acts on it.
             mid_intake = await voice_store.move_call(
@@ -191,7 +190,7 @@ class VoiceLine:
         """Run the bot at most once for (CallSid, step); a resend gets the stored TwiML."""
         call_sid = call_sid_of(form)
         key = str(step)
-        sessions = self._sessions()
+        sessions = self._sessions
         loop = asyncio.get_running_loop()
         deadline = loop.time() + REPLAY_WAIT_SECONDS
         while True:
@@ -283,11 +282,11 @@ class VoiceLine:
         if lock is None:
             lock = self._call_locks[call_sid] = asyncio.Lock()
         async with lock:
-            return await self.adapter.process_activity(activity, self._bot().on_turn)
+            return await self.adapter.process_activity(activity, self._bot.on_turn)
 
     async def _once(self, call_sid: str, key: str, compute: Callable[[AsyncSession, datetime], Awaitable[str]]) -> str:
         """Compute a non-bot webhook's TwiML and its side effects in one transaction, exactly once."""
-        async with self._sessions()() as session, session.begin():
+        async with self._sessions() as session, session.begin():
             # The claim and the side effects commit together: a concurrent resend blocks on the claim and
             # then reads the stored answer; a failure rolls both back for Twilio's retry.
             if await voice_store.claim_turn(session, call_sid=call_sid, step=key, now=self._clock()):
@@ -352,18 +351,14 @@ def setup_voice(
     app: web.Application,
     *,
     config: VoiceConfig,
-    bot: Bot | None = None,
-    session_maker: SessionMaker | None = None,
-    clock: Clock | None = None,
+    bot: Bot,
+    session_maker: SessionMaker,
+    clock: Clock,
     adapter: TwilioVoiceAdapter | None = None,
 ) -> VoiceLine:
-    """Add the /twilio/* webhooks; bot, session maker and clock default to the app's (read per request)."""
+    """Add the /twilio/* webhooks, answered by `bot` on the database of `session_maker`."""
     line = VoiceLine(
-        config=config,
-        adapter=adapter or TwilioVoiceAdapter(),
-        bot=(lambda: bot) if bot is not None else (lambda: app[BOT]),
-        sessions=(lambda: session_maker) if session_maker is not None else (lambda: app[SESSION_MAKER]),
-        clock=clock or (lambda: app[CLOCK]() if CLOCK in app else datetime.now(UTC)),
+        config=config, adapter=adapter or TwilioVoiceAdapter(), bot=bot, sessions=session_maker, clock=clock
     )
     app[VOICE_LINE] = line
     for path, webhook in _ROUTES.items():
