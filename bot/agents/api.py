@@ -56,6 +56,16 @@ def _json(data: Mapping[str, Any], *, status: int = 200, headers: Mapping[str, s
     return web.json_response(dict(data), status=status, headers={**_NO_STORE, **(headers or {})}, dumps=_dumps)
 
 
+# The bot's key for creating a case exactly once (from the conversation and the message): it means
+# nothing to an agent, and a tool that keyed on it would break whenever the bot's scheme changes.
+_CASE_INTERNALS = frozenset({"idempotency_key"})
+
+
+def case_json(case: CasePublic) -> dict[str, Any]:
+    """Return a case as the API shows it."""
+    return {name: value for name, value in case.to_json_dict().items() if name not in _CASE_INTERNALS}
+
+
 # --- GET /api/me, /api/openapi.json ---------------------------------------------------------------
 
 
@@ -115,7 +125,7 @@ async def list_cases_handler(request: web.Request) -> web.Response:
     limit = _limit(query["limit"]) if "limit" in query else DEFAULT_LIMIT
     async with read_session(request.app[SESSION_MAKER]) as session:
         cases = await list_cases(session, status=status, severity=severity, k_number=account, limit=limit)
-    return _json({"cases": [case.to_json_dict() for case in cases]})
+    return _json({"cases": [case_json(case) for case in cases]})
 
 
 # --- GET /api/cases/{number} ----------------------------------------------------------------------
@@ -131,7 +141,7 @@ async def _detail(session: AsyncSession, case: CasePublic) -> tuple[dict[str, An
     version = await case_version(session, number=case.number)
     assert version is not None  # the case was just read in this transaction
     body = {
-        "case": case.to_json_dict(),
+        "case": case_json(case),
         "events": [event.to_json_dict() for event in events],
         # The raw Bot Framework activities stay out: the line's words are what an agent reads.
         "transcript": [{"id": line.id, "at": line.at, "role": line.role, "text": line.text} for line in lines],

@@ -11,9 +11,10 @@ from store.handoffs import HandoffStatus
 OPENAPI_PATH = "/api/openapi.json"
 
 _CONCURRENCY = (
-    "Optimistic concurrency: every case carries a version, returned as the `ETag` header and the `version` "
-    "field of GET /api/cases/{number}. A PATCH must send it back in `If-Match`; without one the answer is "
-    "428, and when the case changed since (any field or any new event) it is 409 with the current ETag."
+    "Optimistic concurrency: GET and PATCH /api/cases/{number} return the case's version as the `ETag` header "
+    "and as `version` at the top level of the response, next to `case` (the case object itself has no "
+    "version). A PATCH must send it back in `If-Match`; without one the answer is 428, and when the case "
+    "changed since (any field or any new event) it is 409 with the current ETag."
 )
 _ROLES = (
     "Roles: an `agent` may change the status (except to or from `closed`), raise or lower the severity of "
@@ -91,8 +92,14 @@ def _schemas() -> dict[str, Any]:
                 "account_id": {"type": "integer"},
                 "summary": {"type": "string"},
                 "description": {"type": "string"},
-                "idempotency_key": _nullable("string"),
-                "conversation_id": _nullable("string"),
+                "conversation_id": _nullable(
+                    "string",
+                    description=(
+                        "the chat or call the case was opened in (a Direct Line conversation id or a Twilio "
+                        "CallSid): the `conversation_id` of its handoffs, and the conversation whose "
+                        "transcript GET /api/cases/{number} includes; null for a case opened elsewhere"
+                    ),
+                ),
                 "severity": {"type": "integer", "enum": _SEVERITY_ENUM},
                 "channel": {"type": "string", "enum": [c.value for c in Channel]},
                 "outcome": {"type": "string", "enum": [o.value for o in Outcome]},
@@ -135,7 +142,10 @@ def _schemas() -> dict[str, Any]:
                     "items": _ref("TranscriptLine"),
                     "description": "messages of the case's conversation, oldest first",
                 },
-                "version": {"type": "string", "description": "the ETag value, without quotes"},
+                "version": {
+                    "type": "string",
+                    "description": "the case's version: the ETag value without quotes, for If-Match",
+                },
             }
         ),
         "CasePatch": {

@@ -365,6 +365,24 @@ async def test_case_detail_has_events_transcript_and_etag(api: Api) -> None:
     assert other["version"] != body["version"]
 
 
+async def test_a_case_shows_agents_what_the_document_says_and_no_internal_key(api: Api) -> None:
+    first, *_ = await _cases(api.svc)
+    schemas = api.doc["components"]["schemas"]
+    case, detail = schemas["Case"], schemas["CaseDetail"]
+    # The version is the response's, next to the case (the ETag), not a field of the case.
+    assert "version" not in case["properties"] and "version" in detail["required"]
+    assert "top level" in api.doc["paths"]["/api/cases/{number}"]["patch"]["description"]
+    # The bot's create-once key is nobody's business; the conversation is, and says what it is.
+    assert "idempotency_key" not in case["properties"]
+    assert "handoffs" in case["properties"]["conversation_id"]["description"]
+    _, listed, _ = await api.get("/api/cases")
+    _, body, headers = await api.get(f"/api/cases/{first}")
+    _, patched, _ = await api.patch(first, {"note": "looked"}, etag=headers["ETag"])
+    for shown in (*listed["cases"], body["case"], patched["case"]):
+        assert "idempotency_key" not in shown and "version" not in shown
+        assert set(shown) == set(case["properties"])
+
+
 @pytest.mark.parametrize("number", ["2611-9999", "nonsense"])
 async def test_unknown_case_is_404(api: Api, number: str) -> None:
     await _cases(api.svc)
