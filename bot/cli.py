@@ -73,7 +73,13 @@ def _parser() -> argparse.ArgumentParser:
     tri.add_argument(
         "--eval", dest="eval_file", metavar="PATH", help="score labelled lines (text, severity): a .jsonl or a folder"
     )
-    tri.add_argument("--json", action="store_true", help="with --eval: print the report as JSON")
+    tri.add_argument(
+        "--eval-dialogue",
+        dest="eval_dialogue",
+        metavar="PATH",
+        help="play labelled lines through the chat dialogue, a simulated customer answering from the factor labels",
+    )
+    tri.add_argument("--json", action="store_true", help="with --eval or --eval-dialogue: print the report as JSON")
     add_model_options(tri)
 
     rt = sub.add_parser("route", help="what happens to a case of a severity on a channel at an instant")
@@ -262,6 +268,8 @@ def _triage(args: argparse.Namespace, out: TextIO) -> int:
             return triage_train(args, out)
         if args.eval_file:
             return _triage_eval(args, out=out)
+        if args.eval_dialogue:
+            return _triage_eval_dialogue(args, out=out)
     except DataError as exc:
         raise UsageError(str(exc)) from exc
     source = _open_input(args.file)
@@ -289,6 +297,41 @@ def _triage_eval(args: argparse.Namespace, *, out: TextIO) -> int:
         return triage_eval(args, lines, out)
     report = evaluate((line.text, line.severity) for line in lines)
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.to_text(), file=out)
+    return 0
+
+
+def _triage_eval_dialogue(args: argparse.Namespace, *, out: TextIO) -> int:
+    from intake.dialogue_eval import DialogueCase, evaluate_dialogue
+    from intake.triage_model import split_of
+
+    path = Path(args.eval_dialogue)
+    files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
+    cases: list[DialogueCase] = []
+    for file in files:
+        try:
+            raw_lines = file.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise UsageError(f"cannot read {file}: {exc.strerror}") from exc
+        for number, raw in enumerate(raw_lines, start=1):
+            if not raw.strip():
+                continue
+            try:
+                item = json.loads(raw)
+                text, severity = str(item["text"]), int(item["severity"])
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+                raise UsageError(f"{file} line {number}: needs JSON with 'text' and 'severity' 1-4") from exc
+            if args.split != "all" and split_of(text) != args.split:
+                continue
+            factors = {k: item[k] for k in ("request", "scope", "outage", "workaround") if k in item}
+            channel = Channel.PHONE if item.get("channel") == "phone" else Channel.CHAT
+            cases.append(DialogueCase(text, severity, factors, channel))
+    if not cases:
+        raise UsageError(f"{path}: no labelled lines (split {args.split})")
+    report = evaluate_dialogue(cases)
+    if args.json:
+        print(json.dumps({"split": args.split, **report.to_dict()}, indent=2), file=out)
+    else:
+        print(f"dialogue on {len(cases)} lines (split {args.split}): {report.to_text()}", file=out)
     return 0
 
 

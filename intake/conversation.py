@@ -12,10 +12,12 @@ from typing import Any
 
 from intake import wording as w
 from intake.domain import CaseStatus, Channel, Outcome, Severity, require_aware
+from intake.guided_answers import answer_in_words
 from intake.limits import read_part
 from intake.policy import AccountFormat, Policy
 from intake.routing import Decision, route
-from intake.triage import GuidedQuestion, Question, Triage, triage
+from intake.severity_policy import MAX_QUESTIONS, assess
+from intake.triage import GuidedQuestion, Question, Triage
 from intake.wording import Choice, Command, Expect, Prompt
 
 __all__ = [
@@ -488,8 +490,9 @@ def _triage(state: State) -> Triage:
 @lru_cache(maxsize=1024)
 def _triage_of(problem: tuple[str, ...], answers: tuple[tuple[str, str], ...]) -> Triage:
     # A conversation asks for the same verdict on several turns (the question, the case's evidence);
-    # triage is pure and its result frozen, so it is worked out once.
-    return triage(" ".join(problem), {Question(key): value for key, value in answers})
+    # triage is pure and its result frozen, so it is worked out once. The learned model reads the words,
+    # the policy table reads the answers (intake/severity_policy.py).
+    return assess(" ".join(problem), {Question(key): value for key, value in answers})
 
 
 def _severity(state: State) -> Severity:
@@ -499,7 +502,9 @@ def _severity(state: State) -> Severity:
 
 def _next_question(result: Triage, state: State) -> GuidedQuestion | None:
     # Triage lists questions only while unsure or while a Sev1 signal is unconfirmed; a question the
-    # customer could not answer is not asked twice.
+    # customer could not answer is not asked twice; never more than MAX_QUESTIONS.
+    if len(state.asked) >= MAX_QUESTIONS:
+        return None
     return next((q for q in result.questions if q.key.value not in state.asked), None)
 
 
@@ -533,9 +538,11 @@ def _on_guided(ctx: Context, state: State, turn: UserTurn) -> Step:
         return _assess(ctx, replace(state, question=None))
     prompt = _guided_prompt(ctx, state, question)
     choice = _match(prompt.choices, turn)
-    if choice is None:
+    # An answer in words may settle this question or another ("nothing is broken, it's just a question").
+    said = (question.key, choice.value) if choice else answer_in_words(turn.text, question.key)
+    if said is None:
         return Step((w.again(prompt),), state)
-    answers = (*state.answers, (question.key.value, choice.value))
+    answers = (*state.answers, (said[0].value, said[1]))
     return _assess(ctx, replace(state, answers=answers, question=None))
 
 

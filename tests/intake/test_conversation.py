@@ -38,7 +38,8 @@ from intake.conversation import (
 from intake.domain import CaseStatus, Channel, NaiveDatetimeError, Outcome, Severity
 from intake.limits import TextLimits
 from intake.policy import Policy
-from intake.triage import triage
+from intake.severity_policy import assess
+from intake.triage import Question, Triage
 
 NY = ZoneInfo("America/New_York")
 TUESDAY = datetime(2026, 11, 24, 10, 0, tzinfo=NY)  # live chat open
@@ -50,10 +51,15 @@ E = TypeVar("E", bound=Effect)
 
 # Phrases whose triage the tests rely on; test_phrases_triage_as_assumed says so first when triage changes.
 OUTAGE = "Nobody in the whole hospital can open the viewer, everything is down for everyone since 9"
-SLOW = "The viewer is very slow for one site, studies take minutes to open"
+SLOW = "The viewer is very slow for everyone, studies take minutes to open"
 QUESTION = "How do I export a study to PDF?"
 VAGUE = "something is wrong with the reports"
-SLOW_FOR_ALL = "The viewer is very slow for all radiologists, every study takes minutes to open"
+SLOW_FOR_ALL = "The viewer is very slow for all radiologists, reading has nearly stopped"
+
+
+def triage(text: str, answers: dict[Question, str] | None = None) -> Triage:
+    """The dialogue's verdict (the learned model read through the policy table), as the dialogue asks it."""
+    return assess(text, answers or {})
 
 
 @dataclass
@@ -1248,7 +1254,7 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> _Reads:
     import intake.conversation as conversation
 
     found = _Reads()
-    found.spy(monkeypatch, conversation, "triage")
+    found.spy(monkeypatch, conversation, "assess")
     for name in ("command_in", "asks_status", "has_substance", "split_account", "tidy", "words", "yes_no"):
         found.spy(monkeypatch, wording, name)
     conversation._triage_of.cache_clear()  # a verdict cached by another test would hide the triage call
@@ -1262,7 +1268,7 @@ def test_a_message_at_the_body_limit_is_read_only_up_to_the_limits_and_kept_whol
     talk.say(message)
     # Every reader saw at most the message limit (one space to spare where the K# was cut out) and triage
     # at most the description limit: a turn's work no longer grows with the message.
-    assert reads.longest["triage"] <= LIMITS.description
+    assert reads.longest["assess"] <= LIMITS.description
     assert max(reads.longest.values()) <= max(LIMITS.message + 1, LIMITS.description)
     notice = talk.last.prompts[0]
     assert "first 2,000 characters" in notice.text and "Everything you wrote will be kept on your case" in notice.text
@@ -1291,7 +1297,7 @@ def test_four_long_messages_then_the_account_triage_reads_only_the_description_l
         assert "first 2,000 characters" in talk.text
     talk.say("K123456")
     assert talk.phase() in (Phase.GUIDED, Phase.CONFIRM_SEVERITY)
-    assert reads.longest["triage"] <= LIMITS.description
+    assert reads.longest["assess"] <= LIMITS.description
     assert sum(map(len, talk.state.problem)) <= LIMITS.description
     assert talk.state.kept == tuple(messages)
 
@@ -1307,7 +1313,7 @@ def test_a_description_past_its_reading_limit_is_judged_by_its_start_and_kept_wh
     assert "Everything you wrote will be kept on your case" in talk.text
     assert talk.state.kept == (first, second) and len(" ".join(talk.state.problem)) <= 1_500 + 1
     talk.say("K123456")
-    assert reads.longest["triage"] <= 1_500 + 1
+    assert reads.longest["assess"] <= 1_500 + 1
     while talk.phase() is Phase.GUIDED:
         talk.say("not sure")
     talk.say("yes")

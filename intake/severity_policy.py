@@ -1,0 +1,184 @@
+"""The dialogue's severity decision: the learned model's probabilities, narrowed by answers per POLICY.md.
+
+The policy is one table from the four factors (request, scope, outage, workaround) to a severity. Answers
+to guided questions rule out the factor combinations they contradict; the model's calibrated probabilities
+are renormalised over the severities still possible. The dialogue settles when one severity is left or the
+model is sure enough (GATE), asks the Sev1-confirming questions first when Sev1 is a material chance, and
+otherwise asks the question whose answer is expected to tell the most about the severity.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from intake.domain import Severity
+from intake.triage import QUESTIONS, GuidedQuestion, Question, Triage
+from intake.triage_model import SEVERITIES, TriageModel, default_model
+
+__all__ = [
+    "GATE",
+    "MAX_QUESTIONS",
+    "PLAIN_WORDS",
+    "SEV1_MATERIAL",
+    "TABLE",
+    "Factors",
+    "assess",
+    "decide",
+    "possible_severities",
+    "severity_of",
+]
+
+# Chosen by 5-fold cross-validation on the training side of the frozen split only (docs/TRIAGE.md):
+# the lowest calibrated probability at which out-of-fold verdicts settled without questions are >= 98% exact.
+GATE = 0.95
+# P(Sev1) from which Sev1 is a material chance: below the model's own Sev1 threshold, so an outage is confirmed
+# or ruled out by a question rather than settled as Sev2 on the words alone.
+SEV1_MATERIAL = 0.10
+MAX_QUESTIONS = 3
+# A message this short says nothing of scope ("worklist dead!!"): it is never settled as Sev1 unasked.
+PLAIN_WORDS = 5
+
+# (request, scope, outage, workaround); None: the factor does not apply (a question or change request).
+Factors = tuple[str, str | None, str | None, str | None]
+_AXES = (Question.REQUEST, Question.SCOPE, Question.OUTAGE, Question.WORKAROUND)
+
+# POLICY.md as one table, first matching row wins ("*" matches anything). Tested row by row.
+TABLE: tuple[tuple[tuple[str, str, str, str], Severity], ...] = (
+    (("question", "*", "*", "*"), Severity.SEV4),  # however urgent it sounds
+    (("change", "*", "*", "*"), Severity.SEV4),
+    (("problem", "one", "*", "*"), Severity.SEV3),  # one user, device or study
+    (("problem", "*", "minor", "*"), Severity.SEV3),  # cosmetic or non-critical
+    # Nobody can work: Sev1 whatever else was said (a workaround cannot keep work flowing if nobody can work).
+    (("problem", "everyone", "down", "*"), Severity.SEV1),
+    (("problem", "*", "*", "yes"), Severity.SEV3),  # a good workaround: work flows normally
+    (("problem", "*", "*", "*"), Severity.SEV2),  # some + down, or degraded without a good workaround
+)
+
+
+def severity_of(factors: Factors) -> Severity:
+    """The severity POLICY.md gives to a full set of factors."""
+    for pattern, severity in TABLE:
+        if all(p in ("*", v) for p, v in zip(pattern, factors, strict=True)):
+            return severity
+    raise AssertionError("the last row matches every problem")  # pragma: no cover
+
+
+def _combinations() -> tuple[Factors, ...]:
+    scopes, outages, workarounds = (tuple(v for v, _ in QUESTIONS[q].choices) for q in _AXES[1:])
+    problems: tuple[Factors, ...] = tuple(
+        ("problem", scope, outage, workaround)
+        for scope, outage, workaround in itertools.product(scopes, outages, workarounds)
+    )
+    return (*problems, ("question", None, None, None), ("change", None, None, None))
+
+
+_ALL: tuple[tuple[Factors, Severity], ...] = tuple((c, severity_of(c)) for c in _combinations())
+_PER_SEVERITY = {s: sum(1 for _, t in _ALL if t is s) for s in SEVERITIES}
+
+
+def _consistent(answers: Mapping[Question, str]) -> list[tuple[Factors, Severity]]:
+    return [(c, s) for c, s in _ALL if all(c[_AXES.index(q)] == v for q, v in answers.items())]
+
+
+def possible_severities(answers: Mapping[Question, str]) -> frozenset[Severity]:
+    """The severities still possible after these answers."""
+    return frozenset(s for _, s in _consistent(answers)) or frozenset(SEVERITIES)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The severity to propose, how sure, and the questions worth asking (best first; none when settled)."""
+
+    severity: Severity
+    confidence: float
+    posterior: tuple[float, float, float, float]
+    questions: tuple[Question, ...]
+
+
+def _posterior(
+    probabilities: Sequence[float], combos: Sequence[tuple[Factors, Severity]]
+) -> tuple[float, float, float, float]:
+    # Bayes with each severity's mass shared evenly among its factor combinations: an answer keeps the share
+    # of each severity's combinations it agrees with ("everyone" keeps all of Sev1's, few of Sev3's).
+    possible = frozenset(s for _, s in combos)
+    share = {s: sum(1 for _, t in combos if t is s) / _PER_SEVERITY[s] for s in SEVERITIES}
+    kept = [p * share[s] for s, p in zip(SEVERITIES, probabilities, strict=True)]
+    total = sum(kept)
+    if total <= 0:
+        kept, total = [1.0 if s in possible else 0.0 for s in SEVERITIES], float(len(possible))
+    a, b, c, d = (k / total for k in kept)
+    return a, b, c, d
+
+
+def _pick(posterior: Sequence[float], sev1_threshold: float) -> Severity:
+    if posterior[0] >= sev1_threshold:  # a missed outage costs more than one over-called
+        return Severity.SEV1
+    return SEVERITIES[max(range(4), key=posterior.__getitem__)]
+
+
+def _entropy(masses: Sequence[float]) -> float:
+    total = sum(masses)
+    return -sum(m / total * math.log(m / total) for m in masses if m > 0) if total > 0 else 0.0
+
+
+def _information(question: Question, combos: Sequence[tuple[Factors, Severity]], posterior: Sequence[float]) -> float:
+    """Expected fall in the entropy of the severity once `question` is answered (the answer's value to triage)."""
+    share = {s: sum(1 for _, t in combos if t is s) for s in SEVERITIES}
+    by_answer: dict[str | None, list[float]] = {}
+    for combo, severity in combos:
+        mass = posterior[int(severity) - 1] / share[severity]
+        by_answer.setdefault(combo[_AXES.index(question)], [0.0] * 4)[int(severity) - 1] += mass
+    return _entropy(posterior) - sum(sum(masses) * _entropy(masses) for masses in by_answer.values())
+
+
+def decide(
+    probabilities: Sequence[float],
+    answers: Mapping[Question, str],
+    *,
+    sev1_threshold: float,
+    gate: float = GATE,
+    plain: bool = True,
+) -> Decision:
+    """What to propose and what to ask, from the model's probabilities and the answers so far."""
+    combos = _consistent(answers) or list(_ALL)
+    possible = frozenset(s for _, s in combos)
+    posterior = _posterior(probabilities, combos)
+    severity = _pick(posterior, sev1_threshold)
+    confidence = posterior[int(severity) - 1]
+    # A short message is settled by its answers alone; a plain one also when the model is sure.
+    sure = (
+        (plain or bool(answers)) and confidence >= gate and (severity is Severity.SEV1 or posterior[0] < SEV1_MATERIAL)
+    )
+    if len(possible) == 1 or sure:
+        return Decision(severity, confidence, posterior, ())
+    gains = {q: _information(q, combos, posterior) for q in _AXES if q not in answers}
+    useful = sorted((q for q, gain in gains.items() if gain > 1e-9), key=lambda q: -gains[q])
+    if posterior[0] >= SEV1_MATERIAL:  # confirm or rule out the outage first: is it everyone, can anyone work?
+        first = [q for q in (Question.SCOPE, Question.OUTAGE) if q in useful]
+        useful = first + [q for q in useful if q not in first]
+    return Decision(severity, confidence, posterior, tuple(useful))
+
+
+def assess(text: str, answers: Mapping[Question, str], model: TriageModel | None = None) -> Triage:
+    """The dialogue's verdict on the customer's words and answers, in the shape the rules give."""
+    used = model or default_model()
+    prediction = used.predict(text)
+    known = {Question(k): v for k, v in answers.items() if v in {c for c, _ in QUESTIONS[Question(k)].choices}}
+    plain = len(text.split()) >= PLAIN_WORDS
+    decision = decide(prediction.probabilities, known, sev1_threshold=used.sev1_threshold, plain=plain)
+    evidence = (
+        *(f"said: {phrase}" for phrase, _ in prediction.why),
+        *(f"answer {q.value}: {v}" for q, v in known.items()),
+    )
+    questions: tuple[GuidedQuestion, ...] = tuple(QUESTIONS[q] for q in decision.questions)
+    return Triage(
+        severity=decision.severity,
+        confidence=round(decision.confidence, 3),
+        evidence=evidence,
+        sev1_signal=decision.posterior[0] >= SEV1_MATERIAL,
+        sev1_unconfirmed=bool(questions) and decision.posterior[0] >= SEV1_MATERIAL,
+        questions=questions,
+    )

@@ -1,0 +1,74 @@
+"""The dialogue, played by a simulated customer over the frozen test split of the committed data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from intake.dialogue_eval import DialogueCase, DialogueReport, evaluate_dialogue, play
+from intake.domain import Channel
+from intake.triage_model import split_of
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "triage"
+FILES = ("dev.jsonl", "extra.jsonl", "written_en.jsonl", "written_intl.jsonl")
+FACTORS = ("request", "scope", "outage", "workaround")
+# Reached on 2026-12-05 on the 974 test-side lines of these files (docs/TRIAGE.md): 0.962 exact, Sev1 recall
+# 0.983, 5 off by two, 1 dead end ("help!!" and nothing more), 0.64 questions a conversation, 0.55 for a Sev1.
+# The floors sit just under what was reached; they are not the issue's targets (97%, every Sev1, none, none).
+FLOOR_EXACT = 0.955
+FLOOR_SEV1 = 0.975
+MAX_OFF_BY_TWO = 6
+MAX_DEAD_ENDS = 1
+MAX_QUESTIONS_MEAN = 0.7
+MAX_QUESTIONS_SEV1 = 0.6
+
+
+def _test_split() -> list[DialogueCase]:
+    cases: list[DialogueCase] = []
+    for name in FILES:
+        for raw in (DATA / name).read_text(encoding="utf-8").splitlines():
+            item = json.loads(raw)
+            if split_of(item["text"]) == "test":
+                channel = Channel.PHONE if item.get("channel") == "phone" else Channel.CHAT
+                factors = {k: item[k] for k in FACTORS if k in item}
+                cases.append(DialogueCase(item["text"], int(item["severity"]), factors, channel))
+    return cases
+
+
+@pytest.fixture(scope="module")
+def report() -> DialogueReport:
+    return evaluate_dialogue(_test_split())
+
+
+def test_the_dialogue_reaches_its_measured_figures_on_the_frozen_split(report: DialogueReport) -> None:
+    assert report.total >= 900
+    assert report.accuracy >= FLOOR_EXACT
+    assert report.sev1_recall >= FLOOR_SEV1
+    assert report.off_by_two <= MAX_OFF_BY_TWO
+    assert report.dead_ends <= MAX_DEAD_ENDS
+    assert report.mean_questions <= MAX_QUESTIONS_MEAN
+    assert report.mean_sev1_questions <= MAX_QUESTIONS_SEV1
+
+
+def test_a_plain_outage_is_not_quizzed() -> None:
+    case = DialogueCase(
+        "Nobody in the whole hospital can open the viewer, everything is down for everyone since 9",
+        1,
+        {"request": "problem", "scope": "everyone", "outage": "down", "workaround": "no"},
+    )
+    assert play(case).severity == 1 and play(case).questions == 0
+
+
+def test_a_question_answered_in_words_is_not_re_asked() -> None:
+    # The customer says "nothing is broken, it's just a question" to whatever factor question comes first.
+    case = DialogueCase("worklist thing??", 4, {"request": "question", "scope": None, "outage": None})
+    played = play(case)
+    assert played.severity == 4 and played.questions == 1
+
+
+def test_answers_in_a_short_message_decide_its_severity() -> None:
+    factors = {"request": "problem", "scope": "some", "outage": "down", "workaround": "no"}
+    played = play(DialogueCase("worklist dead!!", 2, factors))
+    assert played.severity == 2 and 1 <= played.questions <= 3
