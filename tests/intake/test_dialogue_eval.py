@@ -12,17 +12,18 @@ from intake.domain import Channel
 from intake.triage_model import split_of
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "triage"
-FILES = ("dev.jsonl", "extra.jsonl", "written_en.jsonl", "written_intl.jsonl")
+FILES = tuple(sorted(path.name for path in DATA.glob("*.jsonl")))
 FACTORS = ("request", "scope", "outage", "workaround")
-# Reached on 2026-12-05 on the 974 test-side lines of these files (docs/TRIAGE.md): 0.962 exact, Sev1 recall
-# 0.983, 5 off by two, 1 dead end ("help!!" and nothing more), 0.64 questions a conversation, 0.55 for a Sev1.
-# The floors sit just under what was reached; they are not the targets (97%, every Sev1, none, none).
+# Reached on 2026-12-05 on the 1,190 test-side lines of data/triage (docs/TRIAGE.md): 0.962 exact, Sev1
+# recall 0.990, 5 off by two, 1 dead end ("help!!" and nothing more), 0.60 questions a conversation, 0.51
+# for a Sev1. The floors sit just under what was reached; they are not the targets (97%, every
+# Sev1, none off by two, no dead end, at most 0.5 questions before a Sev1).
 FLOOR_EXACT = 0.955
-FLOOR_SEV1 = 0.975
+FLOOR_SEV1 = 0.985
 MAX_OFF_BY_TWO = 6
 MAX_DEAD_ENDS = 1
-MAX_QUESTIONS_MEAN = 0.7
-MAX_QUESTIONS_SEV1 = 0.6
+MAX_QUESTIONS_MEAN = 0.65
+MAX_QUESTIONS_SEV1 = 0.55
 
 
 def _test_split() -> list[DialogueCase]:
@@ -43,7 +44,7 @@ def report() -> DialogueReport:
 
 
 def test_the_dialogue_reaches_its_measured_figures_on_the_frozen_split(report: DialogueReport) -> None:
-    assert report.total >= 900
+    assert report.total >= 1100
     assert report.accuracy >= FLOOR_EXACT
     assert report.sev1_recall >= FLOOR_SEV1
     assert report.off_by_two <= MAX_OFF_BY_TWO
