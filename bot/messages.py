@@ -8,7 +8,6 @@ in development (see Settings.api_messages).
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from http import HTTPStatus
@@ -23,8 +22,8 @@ from botbuilder.schema import Activity, DeliveryModes
 from bot.activity_json import activity_from_json, scrub_strings
 from bot.adapter import ServiceUrlNotAllowedError, service_url_allowed
 from bot.contract import BUILT_IN_CHANNEL_IDS, CLIENT_DATA_KEY
-from bot.errors import json_error
-from bot.jsonbody import loads_bounded
+from bot.errors import BadRequestError, ForbiddenError, NotFoundError, ServiceError
+from bot.jsonbody import read_json
 from bot.keys import ADAPTER, BOT, SESSION_MAKER, SETTINGS
 from store.db import SessionMaker, read_session
 from store.directline import DirectLineConversation
@@ -42,16 +41,39 @@ _EXPECT_REPLIES_SERVICE_URL = "http://localhost/expect-replies"
 _CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
 
 
-class ActivityError(ValueError):
+class ActivityError(BadRequestError, ValueError):
     """A request body that is not a Bot Framework activity we can process."""
 
+    code = "bad_activity"
 
-def parse_activity(body: bytes) -> Activity:
-    """Bytes -> Activity, refusing what botbuilder would crash on (so the caller can answer 400)."""
-    try:
-        data = loads_bounded(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ActivityError(f"body is not valid JSON: {exc}") from exc
+
+class EndpointOffError(NotFoundError):
+    """The endpoint is off in this deployment (see Settings.api_messages)."""
+
+    code = "not_enabled"
+
+
+class ServiceUrlRefusedError(BadRequestError):
+    """The activity names a serviceUrl off the allowlist: its replies would go where we never call."""
+
+    code = "service_url_not_allowed"
+
+
+class ConversationNotAllowedError(ForbiddenError):
+    """The conversation belongs to one of the service's own channels."""
+
+    code = "conversation_not_allowed"
+
+
+class UnauthorizedError(ServiceError):
+    """No valid Bot Framework token."""
+
+    status = 401
+    code = "unauthorized"
+
+
+def parse_activity(data: Any) -> Activity:
+    """Decoded JSON -> Activity, refusing what botbuilder would crash on (ActivityError, a 400)."""
     if not isinstance(data, dict):
         raise ActivityError("body must be a JSON object (an activity)")
     if not isinstance(data.get("type"), str) or not data["type"]:
@@ -105,35 +127,25 @@ async def handle_messages(request: web.Request) -> web.StreamResponse:
     """Run one turn; expectReplies gets the buffered replies in the response body."""
     settings = request.app[SETTINGS]
     if not settings.api_messages_enabled:
-        return json_error(
-            404, "not_enabled", "the Bot Framework endpoint is off (set MicrosoftAppId, or API_MESSAGES=on)"
-        )
-    if request.content_type != "application/json":
-        return json_error(415, "unsupported_media_type", "Content-Type must be application/json")
-    if request.content_length is not None and request.content_length > MAX_ACTIVITY_BYTES:
-        return json_error(413, "too_large", f"activity over {MAX_ACTIVITY_BYTES} bytes")
-    body = await request.read()
-    try:
-        activity = parse_activity(body)
-    except ActivityError as exc:
-        return json_error(400, "bad_activity", str(exc))
+        raise EndpointOffError("the Bot Framework endpoint is off (set MicrosoftAppId, or API_MESSAGES=on)")
+    activity = parse_activity(await read_json(request, limit=MAX_ACTIVITY_BYTES))
     if activity.delivery_mode != DeliveryModes.expect_replies and not service_url_allowed(
         activity.service_url, settings.service_hosts
     ):
         log.warning("activity refused: its serviceUrl is not on the allowlist (BOT_SERVICE_HOSTS)")
-        return json_error(400, "service_url_not_allowed", "the serviceUrl is not a Bot Framework host we reply to")
+        raise ServiceUrlRefusedError("the serviceUrl is not a Bot Framework host we reply to")
     if await owned_by_built_in_channel(request.app[SESSION_MAKER], activity.conversation.id):
-        return json_error(403, "conversation_not_allowed", "this conversation belongs to another channel")
+        raise ConversationNotAllowedError("this conversation belongs to another channel")
     adapter: CloudAdapter = request.app[ADAPTER]
     bot: Bot = request.app[BOT]
     auth_header = request.headers.get("Authorization", "")
     try:
         invoke_response = await adapter.process_activity(auth_header, activity, bot.on_turn)
+    except ServiceUrlNotAllowedError as exc:
+        raise ServiceUrlRefusedError(str(exc)) from exc
     except (PermissionError, jwt.PyJWTError) as exc:
-        if isinstance(exc, ServiceUrlNotAllowedError):
-            return json_error(400, "service_url_not_allowed", str(exc))
         # botbuilder validates any Authorization header as a Bot Framework JWT; a bad one is the caller's fault.
-        return json_error(401, "unauthorized", "invalid or missing Bot Framework token")
+        raise UnauthorizedError("invalid or missing Bot Framework token") from exc
     if invoke_response is None:
         return web.Response(status=HTTPStatus.CREATED)
     return web.json_response(_jsonable(invoke_response.body), status=invoke_response.status)
