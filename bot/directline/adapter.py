@@ -54,28 +54,31 @@ class DirectLineAdapter(BotAdapter):  # type: ignore[misc]
         answering = context.activity.id if context.activity is not None else None
         responses = []
         for activity in activities:
-            conversation_id = activity.conversation.id if activity.conversation else None
-            if not conversation_id:
-                raise BadArgumentError("the bot sent an activity without a conversation")
-            conversation = await self._service.conversation(conversation_id)
+            conversation_id, body = await self._stamped(activity)
             index = context.turn_state.get(_SENT, 0)
             context.turn_state[_SENT] = index + 1
-            body = bot_activity(
-                to_json(activity),
-                conversation_id=conversation.id,
-                user_id=conversation.user_id,
-                bot=self._service.bot_account,
-                reply_to_id=None,
-                now=self._service.clock(),
-            )
             key = reply_key(answering, index) if answering else None
-            stored = await self._service.append(conversation.id, body, client_key=key)
+            stored = await self._service.append(conversation_id, body, client_key=key)
             responses.append(ResourceResponse(id=stored.activity_id))
         return responses
 
     async def update_activity(self, context: TurnContext, activity: Activity) -> ResourceResponse:
         """Replace a stored activity; streams get it again under the same id."""
-        conversation = await self._service.conversation(activity.conversation.id)
+        conversation_id, body = await self._stamped(activity)
+        stored = await replace_activity(
+            self._service.session_maker, conversation_id=conversation_id, activity_id=activity.id, activity=body
+        )
+        if stored is None:
+            raise ActivityNotFoundError("no activity of this conversation has this id")
+        self._service.hub.notify(conversation_id, stored.seq)
+        return ResourceResponse(id=stored.activity_id)
+
+    async def _stamped(self, activity: Activity) -> tuple[str, JsonObject]:
+        """The activity's conversation and its JSON as the bot's, for the gateway's log."""
+        conversation_id = activity.conversation.id if activity.conversation else None
+        if not conversation_id:
+            raise BadArgumentError("the bot sent an activity without a conversation")
+        conversation = await self._service.conversation(conversation_id)
         body = bot_activity(
             to_json(activity),
             conversation_id=conversation.id,
@@ -84,13 +87,7 @@ class DirectLineAdapter(BotAdapter):  # type: ignore[misc]
             reply_to_id=None,
             now=self._service.clock(),
         )
-        stored = await replace_activity(
-            self._service.session_maker, conversation_id=conversation.id, activity_id=activity.id, activity=body
-        )
-        if stored is None:
-            raise ActivityNotFoundError("no activity of this conversation has this id")
-        self._service.hub.notify(conversation.id, stored.seq)
-        return ResourceResponse(id=stored.activity_id)
+        return conversation.id, body
 
     async def delete_activity(self, context: TurnContext, reference: ConversationReference) -> None:
         """Remove a stored activity (clients that already got it keep it)."""
