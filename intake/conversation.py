@@ -447,6 +447,8 @@ def _on_account(ctx: Context, state: State, turn: UserTurn) -> Step:
     if k_number is None:
         if described:
             return Step((w.ask_account(ctx.policy, ctx.phone, have_problem=True),), state)
+        if ctx.phone or state.problem:  # a K# was the one thing asked for: say what one looks like
+            return Step((w.account_again(ctx.policy, ctx.phone),), state)
         return _retry(ctx, state)
     return _have_account(ctx, replace(state, k_number=k_number))
 
@@ -663,15 +665,19 @@ def _case_created(ctx: Context, state: State, event: CaseCreated) -> Step:
     if state.handoff:
         handoff = _hand_off(after, "customer_request", event.number, event.at)
         return replace(handoff, prompts=(told, *handoff.prompts), effects=(*effects, *handoff.effects))
-    nxt = _after_request(ctx, after, event, offer_agent=state.offer_agent and outcome is Outcome.WEB_REQUEST)
+    outage = outcome is Outcome.REDIRECT_PHONE
+    offer = state.offer_agent and outcome is Outcome.WEB_REQUEST
+    nxt = _after_request(ctx, after, event, offer_agent=offer, outage=outage)
     return replace(nxt, prompts=(told, *nxt.prompts), effects=(*effects, *nxt.effects))
 
 
-def _after_request(ctx: Context, state: State, event: CaseCreated, offer_agent: bool) -> Step:
+def _after_request(ctx: Context, state: State, event: CaseCreated, offer_agent: bool, outage: bool = False) -> Step:
     """Chat: say when live chat opens, or offer an agent during its hours; then anything else."""
     if ctx.phone:
         return _ask(ctx, replace(state, phase=Phase.ANYTHING_ELSE))
-    lead = () if ctx.policy.chat.is_open(event.at) else (w.chat_closed(ctx.policy, event.at),)
+    # After a Sev1 the customer was just told to call now: chat hours would only be noise.
+    quiet = outage or ctx.policy.chat.is_open(event.at)
+    lead = () if quiet else (w.chat_closed(ctx.policy, event.at),)
     if offer_agent:
         offer = replace(state, phase=Phase.OFFER_AGENT, agent_reason="question", agent_case=event.number)
         return Step((*lead, _pending(ctx, offer)), offer)
@@ -767,7 +773,7 @@ def _lookup_case(ctx: Context, state: State, at: datetime) -> LookupCase:
 def _on_status_account(ctx: Context, state: State, turn: UserTurn) -> Step:
     k_number, _ = _account_in(ctx.policy.account, turn)
     if k_number is None:
-        return _retry(ctx, state)
+        return Step((w.account_again(ctx.policy, ctx.phone),), state)
     return _status_next(ctx, replace(state, k_number=k_number), turn.at)
 
 

@@ -56,7 +56,7 @@ SEVERITY_LABELS = {
 }
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
 _STATUS_WORDS = {
-    CaseStatus.NEW: "new and waiting for an engineer",
+    CaseStatus.NEW: "new, waiting for an engineer",
     CaseStatus.INCOMPLETE: "incomplete: we are missing some details",
     CaseStatus.IN_PROGRESS: "in progress with an engineer",
     CaseStatus.ESCALATED: "escalated to senior staff",
@@ -437,6 +437,31 @@ def ask_account(policy: Policy, phone: bool, have_problem: bool = False) -> Prom
     return Prompt(text, "What's your K number?", Expect.TEXT, hints=(fmt.prefix.upper(),))
 
 
+def _account_digits(fmt: AccountFormat) -> str:
+    """`4 to 10 digits` (or `6 digits` when the policy fixes the length)."""
+    if fmt.min_digits == fmt.max_digits:
+        return f"{fmt.min_digits} digits"
+    return f"{fmt.min_digits} to {fmt.max_digits} digits"
+
+
+def account_shape(fmt: AccountFormat) -> str:
+    """What a K# looks like, from the policy: `a K followed by 4 to 10 digits, like K123456`."""
+    return f"a {fmt.prefix.upper()} followed by {_account_digits(fmt)}, like {fmt.example}"
+
+
+def account_again(policy: Policy, phone: bool) -> Prompt:
+    """The re-ask after an answer with no usable K#: say what one looks like instead of repeating."""
+    fmt = policy.account
+    if phone:
+        text = (
+            f"{SORRY} Your account number is {_account_digits(fmt)} after the {fmt.prefix.upper()}. "
+            "Please key in those digits, then press pound. You can also say it."
+        )
+        return Prompt(text, text, Expect.DIGITS, hints=(fmt.prefix.upper(),), max_digits=fmt.max_digits)
+    text = f"{SORRY} Your account number is your K#: {account_shape(fmt)}. What's your account number?"
+    return Prompt(text, f"{SORRY} What's your K number?", Expect.TEXT, hints=(fmt.prefix.upper(),))
+
+
 def ask_problem(phone: bool) -> Prompt:
     """Ask for the problem in the customer's own words."""
     text = "Please describe the problem in your own words: what is happening, and who is affected?"
@@ -638,16 +663,15 @@ def looking_up(number: str, phone: bool) -> Prompt:
 def status_found(case: CaseSummaryLike, now: datetime, policy: Policy, phone: bool) -> Prompt:
     """Status, severity, last update and (while open) the due times of a case."""
     tz = policy.chat.tz
-    head = f"Case {case.number} ({case.summary}) is Severity {int(case.severity)} and {_STATUS_WORDS[case.status]}."
+    n, label, status = int(case.severity), SEVERITY_LABELS[case.severity], _STATUS_WORDS[case.status]
+    head = f"Case {case.number} ({case.summary}) is Severity {n} ({label}). Status: {status}."
     update = f" Last update {moment(case.last_update, now, tz)}: {case.last_update_text}"
     targets = ""
     if case.status not in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
         targets = f" Response target: {due(case.response_due, now, tz)}."
         if case.fix_due is not None:
             targets += f" Fix target: {due(case.fix_due, now, tz)}."
-    speak_head = (
-        f"Case {case_words(case.number, phone)} is severity {int(case.severity)} and {_STATUS_WORDS[case.status]}."
-    )
+    speak_head = f"Case {case_words(case.number, phone)} is severity {n}, {label}. Status: {status}."
     return say(f"{head}{update.rstrip('.')}.{targets}", f"{speak_head}{update.rstrip('.')}.{targets}")
 
 

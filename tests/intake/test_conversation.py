@@ -237,6 +237,38 @@ def test_problem_first_then_only_the_account_is_asked() -> None:
     assert talk.phase() in (Phase.GUIDED, Phase.CONFIRM_SEVERITY)
 
 
+def test_a_short_k_number_after_the_problem_is_answered_with_what_a_k_number_looks_like() -> None:
+    talk = Talk()
+    talk.begin()
+    talk.say(SLOW)
+    talk.say("K12")
+    assert talk.text.startswith("Sorry, I didn't catch that.")
+    assert "a K followed by 4 to 10 digits, like K123456" in talk.text
+    assert "I've got the problem" not in talk.text
+    assert talk.phase() is Phase.ASK_ACCOUNT
+    phone = Talk(Channel.PHONE)
+    phone.begin()
+    phone.keys("12")
+    assert "4 to 10 digits after the K" in phone.speak and phone.phase() is Phase.ASK_ACCOUNT
+
+
+def test_a_status_lookup_with_no_k_number_says_what_one_looks_like() -> None:
+    talk = Talk()
+    talk.begin()
+    talk.say("status of case 2611-0042")
+    talk.say("K12")
+    assert "a K followed by 4 to 10 digits, like K123456" in talk.text
+    assert talk.phase() is Phase.STATUS_ACCOUNT
+
+
+def test_a_new_case_status_reads_as_a_sentence() -> None:
+    talk = _known(Talk(agents=0))
+    talk.say("status of case 2611-0042")
+    talk.send(CaseLookup(TUESDAY, _summary(CaseStatus.NEW)))
+    assert "is Severity 2 (severely degraded). Status: new, waiting for an engineer. Last update" in talk.text
+    assert " and new" not in talk.text and "severity 2, severely degraded. Status: new" in talk.speak
+
+
 def test_a_greeting_alone_gets_a_re_prompt_with_an_example() -> None:
     talk = Talk()
     talk.begin()
@@ -573,6 +605,8 @@ def test_chat_sev1_is_paged_and_sent_to_the_phone_line_with_the_case_number() ->
     assert "paged our on-call engineer" in talk.text
     assert "call our support line now at 1-800-555-0100" in talk.text and "quote case 2611-0042" in talk.text
     assert talk.phase() is Phase.ANYTHING_ELSE and not talk.last.done
+    # Saturday: chat is closed, but in an outage the chat hours are noise after "call now".
+    assert "Live chat" not in talk.text and "Monday" not in talk.text
 
 
 def test_phone_sev1_connects_the_on_call_engineer() -> None:
@@ -761,7 +795,8 @@ def test_found_case_tells_status_severity_last_update_and_due_times() -> None:
     talk = _known(Talk(agents=0))
     talk.say("status of case 2611-0042")
     talk.send(CaseLookup(TUESDAY, _summary()))
-    assert "Case 2611-0042 (Viewer slow) is Severity 2 and in progress with an engineer." in talk.text
+    assert "Case 2611-0042 (Viewer slow) is Severity 2 (severely degraded)." in talk.text
+    assert "Status: in progress with an engineer." in talk.text
     assert "Last update today at 9:30 AM Eastern: an engineer added a note." in talk.text
     assert "Response target: by 11:00 AM Eastern today." in talk.text
     assert "Fix target: by 10:00 AM Eastern tomorrow." in talk.text
