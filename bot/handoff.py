@@ -316,7 +316,8 @@ def resume_dialogue(state: convo.State, policy: Policy) -> tuple[convo.State, co
 
 
 def _joined(agent: AgentPublic) -> str:
-    return f"{agent.name} from the support team has joined the chat."
+    # Agent names are stored as typed ("alice"): the notice is a sentence, so it starts with a capital.
+    return f"{agent.name[:1].upper()}{agent.name[1:]} from the support team has joined the chat."
 
 
 async def _seen(session: AsyncSession, conversation_id: str, activity_id: str | None) -> bool:

@@ -77,3 +77,29 @@ async def test_sev1_by_day_tells_the_customer_to_call(
     cases = await stored_cases(db_url)
     assert len(cases) == 1 and cases[0].severity == 1
     assert watched_page.errors == []
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (375, 740)], ids=["desktop", "phone"])
+async def test_every_severity_choice_shows_whole_without_a_carousel(
+    site: tuple[str, FakeClock, str], watched_page: WatchedPage, tmp_path: Path, width: int, height: int
+) -> None:
+    base_url, clock, _ = site
+    clock.now = TUESDAY_10AM
+    page = watched_page.page
+    await page.set_viewport_size({"width": width, "height": height})
+    await _chat(watched_page, base_url, "K123456 the logo on our printed reports is blurry, cosmetic only, one user")
+    toolbar = page.get_by_role("toolbar", name="Suggested actions")
+    buttons = toolbar.get_by_role("button")
+    await expect(buttons.filter(has_text=re.compile("right", re.I))).to_be_visible(timeout=15_000)
+    labels = await buttons.all_inner_texts()
+    assert len(labels) == 4 and any("Severity 1: service down" in label for label in labels)
+    await page.screenshot(path=str(tmp_path / f"choices-{width}.png"))
+    # No carousel flipper, and each button is inside the page, its whole label shown (nothing cut or hidden).
+    await expect(page.locator("#webchat .webchat__carousel-filmstrip, #webchat .react-film__flipper")).to_have_count(0)
+    for button in await buttons.all():
+        await expect(button).to_be_in_viewport(ratio=1)
+        cut = await button.evaluate(
+            "b => [b, ...b.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth + 1)"
+        )
+        assert not cut, await button.inner_text()
+    assert watched_page.errors == []

@@ -91,7 +91,7 @@ async def test_customer_and_agent_chat_live_while_the_bot_stays_silent(
     transcript = agent.locator("#transcript")
     await expect(transcript.locator("li.customer").filter(has_text="talk to an agent")).to_be_visible(timeout=WAIT_MS)
     await expect(agent.locator("#conversation-state")).to_have_text("You are chatting with the customer.")
-    await expect(_bubble(customer, "alice from the support team has joined")).to_be_visible(timeout=WAIT_MS)
+    await expect(_bubble(customer, "Alice from the support team has joined")).to_be_visible(timeout=WAIT_MS)
 
     # Customer -> agent, live.
     await _customer_says(customer, "Which menu has the PDF export?")
@@ -103,6 +103,11 @@ async def test_customer_and_agent_chat_live_while_the_bot_stays_silent(
     await reply.fill("It's under File > Export > PDF.")
     await reply.press("Enter")
     await expect(_bubble(customer, "under File > Export > PDF.")).to_be_visible(timeout=WAIT_MS)
+    # The agent's words name the agent, so they never look like the assistant's; the assistant's stay unnamed.
+    agent_bubble = customer.locator("#webchat .webchat__bubble").filter(has_text="under File > Export > PDF.")
+    await expect(agent_bubble.locator("strong")).to_have_text("Alice")
+    await expect(agent_bubble).to_contain_text("(support team)")
+    await expect(customer.locator("#webchat strong").filter(has_text="Alice")).to_have_count(1)
     await expect(transcript.locator("li.agent").filter(has_text="File > Export")).to_be_visible()
     await _customer_says(customer, "Thanks, found it")
     await expect(transcript.locator("li.customer").filter(has_text="Thanks, found it")).to_be_visible(timeout=WAIT_MS)
@@ -113,7 +118,7 @@ async def test_customer_and_agent_chat_live_while_the_bot_stays_silent(
         [handoff] = await list_handoffs(session)
     shown = await _bot_texts(site, handoff.conversation_id)
     after = shown[shown.index(queued) + 1 :]
-    assert after == ["alice from the support team has joined the chat.", "It's under File > Export > PDF."]
+    assert after == ["Alice from the support team has joined the chat.", "It's under File > Export > PDF."]
     await customer.screenshot(path=str(tmp_path / "customer.png"))
     await agent.screenshot(path=str(tmp_path / "agent.png"), full_page=True)
 

@@ -34,7 +34,7 @@ async def test_relay_both_ways_with_the_bot_silent_then_hand_back(db_url: str) -
         detail = await alice.ok("POST", f"/handoffs/{handoff_id}/claim")
         assert detail["handoff"]["status"] == "active" and detail["handoff"]["agent"]["name"] == "alice"
         assert [line["text"] for line in detail["transcript"] if line["role"] == "customer"][-1] == "are you there?"
-        await customer.wait_for("alice from the support team has joined")
+        await customer.wait_for("Alice from the support team has joined")
         await customer.new_texts()
         await customer.say("how do I export to PDF?")
         assert await customer.new_texts() == []
