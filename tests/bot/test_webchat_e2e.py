@@ -98,8 +98,6 @@ async def test_every_severity_choice_shows_whole_without_a_carousel(
     await expect(page.locator("#webchat .webchat__carousel-filmstrip, #webchat .react-film__flipper")).to_have_count(0)
     for button in await buttons.all():
         await expect(button).to_be_in_viewport(ratio=1)
-        cut = await button.evaluate(
-            "b => [b, ...b.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth + 1)"
-        )
+        cut = await button.evaluate("b => [b, ...b.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth + 1)")
         assert not cut, await button.inner_text()
     assert watched_page.errors == []
