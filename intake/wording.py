@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from intake import case_numbers
 from intake.domain import CaseStatus, Severity
 from intake.policy import AccountFormat, Policy, format_clock, zone_label
 
@@ -169,9 +170,8 @@ def severity_in(text: str) -> Severity | None:
 
 
 def case_number_in(text: str) -> str | None:
-    """`2611-0042`, `2611 0042`, `26110042` -> canonical `2611-0042`."""
-    match = re.search(r"(?<![\dA-Za-z])(\d{4})[-\s]?(\d{4})(?!\d)", text)
-    return f"{match.group(1)}-{match.group(2)}" if match else None
+    """`2611-0042`, `2611 0042`, `26110042`, `2611-10000` -> canonical `2611-0042`, `2611-10000`."""
+    return case_numbers.case_number_in(text)
 
 
 _FILLER = (
@@ -243,14 +243,18 @@ def has_substance(text: str) -> bool:
 
 
 def yes_no_answer(text: str, digits: str | None) -> bool | None:
-    """A yes/no answer: keypad 1 = yes, 2 = no, else the words."""
+    """A yes/no answer: keypad YES_KEY / NO_KEY, else the words."""
     if digits:
-        return {"1": True, "2": False}.get(digits.strip("#*"))
+        return {YES_KEY: True, NO_KEY: False}.get(digits.strip("#*"))
     return yes_no(text)
 
 
 def match_choice(choices: Sequence[Choice], text: str, digits: str | None) -> Choice | None:
-    """A choice by keypad digit, value or label, its value word in a sentence, or its position ("2")."""
+    """A choice by keypad digit, value or label, its value word in a sentence, or its number ("2").
+
+    A number said is the key when the prompt offered keys ("two" after "2 for Severity 2" is Severity 2,
+    wherever it stands in the list); in chat, with no keys, it is the position.
+    """
     if digits:
         return next((c for c in choices if c.digit == digits.strip("#*")), None)
     said = " ".join(words(text))
@@ -261,7 +265,11 @@ def match_choice(choices: Sequence[Choice], text: str, digits: str | None) -> Ch
     if len(mentioned) == 1:
         return mentioned[0]
     position = number_in(text)
-    return choices[position - 1] if position is not None and 1 <= position <= len(choices) else None
+    if position is None:
+        return None
+    if any(c.digit for c in choices):
+        return next((c for c in choices if c.digit == str(position)), None)
+    return choices[position - 1] if 1 <= position <= len(choices) else None
 
 
 def split_account(fmt: AccountFormat, text: str, digits: str | None) -> tuple[str | None, str]:
@@ -350,11 +358,27 @@ def asks_status(text: str) -> bool:
 # ---------------------------------------------------------------- choices
 
 
+YES_KEY, NO_KEY = "1", "2"
+
+
 def with_choices(
-    text: str, speak: str, expects: Expect, choices: Sequence[Choice], phone: bool, hints: tuple[str, ...] = ()
+    text: str,
+    speak: str,
+    expects: Expect,
+    choices: Sequence[Choice],
+    phone: bool,
+    hints: tuple[str, ...] = (),
+    keys: Sequence[str] = (),
 ) -> Prompt:
-    """A question offering choices; on the phone the keypad digits are said."""
-    listed = tuple(replace(c, digit=str(i)) if phone else c for i, c in enumerate(choices, start=1))
+    """A question offering choices; on the phone the keypad digits are said.
+
+    The one place keypad keys are given: `keys` when the answers have keys of their own (Severity N is
+    N), else 1, 2, 3 in order. The phone channel reads them from the choices.
+    """
+    keys = tuple(keys) or tuple(str(i) for i in range(1, len(choices) + 1))
+    if len(keys) != len(choices) or len(set(keys)) != len(keys) or not set(keys) <= set("123456789"):
+        raise ValueError(f"keypad keys {keys} do not fit {len(choices)} choices")
+    listed = tuple(replace(c, digit=k) if phone else c for c, k in zip(choices, keys, strict=True))
     if phone:
         speak = f"{speak} {press_keys(listed)}"
     return Prompt(text, speak, expects, listed, hints or tuple(c.label.lower() for c in listed))
@@ -384,9 +408,9 @@ def again(prompt: Prompt) -> Prompt:
 
 
 def yes_no_prompt(text: str, speak: str, phone: bool) -> Prompt:
-    """A yes/no question (1 = yes, 2 = no on the keypad)."""
+    """A yes/no question (YES_KEY = yes, NO_KEY = no on the keypad)."""
     choices = (Choice("yes", "Yes"), Choice("no", "No"))
-    return with_choices(text, speak, Expect.YES_NO, choices, phone, YES_NO_HINTS)
+    return with_choices(text, speak, Expect.YES_NO, choices, phone, YES_NO_HINTS, keys=(YES_KEY, NO_KEY))
 
 
 # ---------------------------------------------------------------- account and problem
@@ -517,6 +541,15 @@ def severity_choices(proposed: Severity, include_yes: bool) -> list[Choice]:
     return [Choice("yes", "Yes, that's right"), *others] if include_yes else others
 
 
+def severity_keys(proposed: Severity, include_yes: bool) -> tuple[str, ...]:
+    """The keys of severity_choices: Severity N is always N, and yes is the proposed severity's own N.
+
+    No key means two things: a caller who presses 2 for Severity 2 gets Severity 2, whatever was proposed.
+    """
+    others = tuple(str(int(s)) for s in Severity if s != proposed)
+    return (str(int(proposed)), *others) if include_yes else others
+
+
 def confirm_severity(policy: Policy, proposed: Severity, phone: bool) -> Prompt:
     """Tell the severity triage proposes and let the customer confirm or correct it."""
     n = int(proposed)
@@ -526,7 +559,8 @@ def confirm_severity(policy: Policy, proposed: Severity, phone: bool) -> Prompt:
     )
     speak = f"That sounds like severity {n}, {SEVERITY_LABELS[proposed]}. Is that right?"
     hints = ("yes", "no", "severity one", "severity two", "severity three", "severity four")
-    return with_choices(text, speak, Expect.CHOICE, severity_choices(proposed, True), phone, hints)
+    choices, keys = severity_choices(proposed, True), severity_keys(proposed, True)
+    return with_choices(text, speak, Expect.CHOICE, choices, phone, hints, keys)
 
 
 def pick_severity(proposed: Severity, phone: bool) -> Prompt:
@@ -539,6 +573,7 @@ def pick_severity(proposed: Severity, phone: bool) -> Prompt:
         severity_choices(proposed, False),
         phone,
         hints,
+        severity_keys(proposed, False),
     )
 
 
@@ -648,11 +683,12 @@ def status_ask_account(policy: Policy, phone: bool) -> Prompt:
 
 
 def status_ask_number(phone: bool) -> Prompt:
-    """The case number (YYMM-NNNN); on the phone eight digits."""
+    """The case number (YYMM-NNNN); on the phone all its digits, then pound (it widens past 9999)."""
     if phone:
-        text = "Please key in the eight digits of your case number, then press pound."
-        return Prompt(text, text, Expect.DIGITS, max_digits=8)
-    return Prompt("What's the case number? It looks like 2611-0042.", "What's the case number?", Expect.TEXT)
+        text = "Please key in all the digits of your case number, then press pound."
+        return Prompt(text, text, Expect.DIGITS, max_digits=case_numbers.KEYPAD_MAX_DIGITS)
+    text = f"What's the case number? It looks like {case_numbers.EXAMPLE}."
+    return Prompt(text, "What's the case number?", Expect.TEXT)
 
 
 def looking_up(number: str, phone: bool) -> Prompt:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache, partial
 from typing import Any
 
@@ -16,6 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from intake.case_numbers import format_case_number as format_case_number  # one numbering, in the domain
+from intake.case_numbers import month_of, parse_case_number
 from intake.domain import CaseStatus, Channel, Outcome, Severity, require_aware
 from store.accounts import canonical_k_number, ensure_account_in
 from store.db import SessionMaker, insert_for
@@ -28,8 +29,6 @@ from store.outbox import NewOutboxItem, outbox_event_kind, outbox_row
 # or of the same new account; a few rounds are plenty.
 MAX_CREATE_ATTEMPTS = 5
 
-_CASE_NUMBER = re.compile(r"(\d{4})[\s-]*(\d{4,9})")
-
 
 @dataclass(frozen=True, kw_only=True)
 class NewEvent:
@@ -41,18 +40,9 @@ class NewEvent:
     at: datetime | None = None
 
 
-def format_case_number(created_at: datetime, seq: int) -> str:
-    """Return the case number "YYMM-NNNN" (UTC month, per-month sequence; widens past 9999)."""
-    month = require_aware(created_at, "created_at").astimezone(UTC)
-    return f"{month:%y%m}-{seq:04d}"
-
-
 def normalise_case_number(raw: str) -> str | None:
     """Return the canonical "YYMM-NNNN" of a typed or keyed-in number ("2611 0042", "26110042"), or None."""
-    match = _CASE_NUMBER.fullmatch(raw.strip())
-    if match is None:
-        return None
-    return f"{match.group(1)}-{int(match.group(2)):04d}"
+    return parse_case_number(raw)
 
 
 async def create_case(
@@ -168,8 +158,7 @@ def _create(
         return existing
     created_at: datetime = values["created_at"]
     account_id = ensure_account_in(conn, k_number=values["k_number"], at=created_at)
-    month = f"{created_at.astimezone(UTC):%y%m}"
-    ((seq,),) = fetch(conn, _bump_counter(conn.dialect.name), {"month": month})
+    ((seq,),) = fetch(conn, _bump_counter(conn.dialect.name), {"month": month_of(created_at)})
     row = {**values, "number": format_case_number(created_at, seq), "account_id": account_id, "idempotency_key": key}
     ((case_id,),) = fetch(conn, _INSERT_CASE, row)
     detail = {k: values[k] for k in ("severity", "channel", "outcome", "status")}

@@ -201,16 +201,14 @@ def _prompt_of(activity: Activity, say: str) -> Prompt:
     choices = [c for c in intake.get("choices") or [] if isinstance(c, dict)]
     hints = [str(h) for h in intake.get("hints") or [] if h]
     keypad: dict[str, str] = {}
-    if expects == "yes_no":
-        keypad = {"1": "yes", "2": "no"}
-        hints += ["yes", "no"]
-    elif expects == "choice":
+    if expects in ("yes_no", "choice"):
+        # The keys are the dialogue's (intake/wording.py gives them); the line only remembers them.
         keypad = {
             str(c["digit"]): str(c.get("value") or c["label"])
             for c in choices
             if c.get("digit") and (c.get("value") or c.get("label"))
         }
-        hints += [str(c["label"]) for c in choices if c.get("label")]
+        hints += ["yes", "no"] if expects == "yes_no" else [str(c["label"]) for c in choices if c.get("label")]
     max_digits = intake.get("max_digits")
     return Prompt(
         say=say,

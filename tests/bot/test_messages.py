@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import ClientSession
 
 from store.db import create_engine, session_factory
+from store.models import CaseCounter
 from store.transcripts import get_transcript
 from tests.bot.conftest import SATURDAY_3AM, FakeClock, Service, buttons, start_service, stored_cases, texts
 
@@ -50,6 +51,29 @@ async def test_status_lookup_only_for_the_owning_account(service: Service) -> No
     assert wrong.replace(number, "X") == missing.replace("2611-9999", "X")  # same answer: no existence leak
     mine = texts(await service.say(f"K123456 status of case {number}", conversation="conv-3"))
     assert number in mine and "Severity 3" in mine
+
+
+async def test_the_ten_thousandth_case_of_a_month_is_found_by_its_number_in_chat(service: Service) -> None:
+    await service.join()
+    await service.say("K123456 one user sees the wrong font in the worklist, cosmetic")
+    await service.say("Yes, that's right")
+    first = (await stored_cases(service.db_url))[0].number
+    engine = create_engine(service.db_url)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            counter = await session.get(CaseCounter, first.split("-")[0])
+            assert counter is not None
+            counter.seq = 9999  # the month's 9,999 cases before the next
+            session.add(counter)
+    finally:
+        await engine.dispose()
+    await service.join(conversation="conv-2")
+    await service.say("K123456 a second user sees the wrong font too, cosmetic", conversation="conv-2")
+    await service.say("Yes, that's right", conversation="conv-2")
+    number = (await stored_cases(service.db_url))[0].number
+    assert number.endswith("-10000")
+    told = texts(await service.say(f"K123456 status of case {number}", conversation="conv-3"))
+    assert number in told and "Severity 3" in told
 
 
 async def test_transcript_is_stored(service: Service) -> None:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from intake import wording
+from intake.case_numbers import KEYPAD_MAX_DIGITS
 from intake.conversation import (
     CaseCreated,
     CaseLookup,
@@ -464,8 +465,8 @@ def test_severity_correction_is_recorded(answer: str) -> None:
 
 def test_phone_severity_correction_by_keypad() -> None:
     talk = _to_confirmation(_known(Talk(Channel.PHONE)), SLOW)
-    assert "Press 1 for Yes, that's right, 2 for Severity 1, service down" in talk.asks.speak
-    talk.keys("3")  # the third choice: severity 3
+    assert "Press 2 for Yes, that's right, 1 for Severity 1, service down, 3 for Severity 3" in talk.asks.speak
+    talk.keys("3")  # the key of severity 3 is 3
     assert talk.create_case().severity_corrections == ((2, 3),)
 
 
@@ -719,10 +720,20 @@ def test_phone_status_by_keypad() -> None:
     talk.begin()
     talk.keys("123456")
     talk.say("case status")
-    assert talk.asks.expects is Expect.DIGITS and talk.asks.max_digits == 8
+    assert talk.asks.expects is Expect.DIGITS and talk.asks.max_digits == KEYPAD_MAX_DIGITS
     talk.keys("26110042")
     assert talk.effect(LookupCase).number == CASE
     assert "2 6 1 1, 0 0 4 2" in talk.speak
+
+
+def test_phone_status_by_keypad_of_the_ten_thousandth_case_of_a_month() -> None:
+    talk = Talk(Channel.PHONE)
+    talk.begin()
+    talk.keys("123456")
+    talk.say("case status")
+    assert talk.asks.max_digits is not None and talk.asks.max_digits >= len("261110000")
+    talk.keys("261110000")
+    assert talk.effect(LookupCase).number == "2611-10000"
 
 
 def test_known_caller_status_needs_no_k_number() -> None:

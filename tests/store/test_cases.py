@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from intake import wording
+from intake.case_numbers import month_of
 from intake.domain import CaseStatus, Channel, NaiveDatetimeError, Outcome, Severity
 from store.accounts import get_account
 from store.cases import (
@@ -29,6 +31,7 @@ from store.cases import (
 from store.db import SessionMaker
 from store.errors import CaseNotFoundError
 from store.jobs import Jobs
+from store.models import CaseCounter
 from store.outbox import NewOutboxItem
 
 from .helpers import T0, new_case
@@ -73,6 +76,24 @@ def test_case_number_widens_past_9999() -> None:
     assert format_case_number(T0, 42) == "2611-0042"
     assert format_case_number(T0, 9999) == "2611-9999"
     assert format_case_number(T0, 10000) == "2611-10000"
+
+
+async def test_the_ten_thousandth_case_of_a_month_is_found_by_chat_text_and_keypad_digits(
+    session_maker: SessionMaker,
+) -> None:
+    async with session_maker() as session, session.begin():
+        session.add(CaseCounter(month=month_of(T0), seq=9999))  # 9,999 cases this month already
+    case = await new_case(session_maker, "the-10000th")
+    assert case.number == f"{month_of(T0)}-10000"
+    typed = wording.case_number_in(f"hi, any news on case {case.number}? K123456")
+    keyed = wording.case_number_in(case.number.replace("-", ""))  # what the phone's keypad sends
+    keypad_max = wording.status_ask_number(phone=True).max_digits
+    assert keypad_max is not None and len(case.number.replace("-", "")) <= keypad_max
+    async with session_maker() as session:
+        for number in (typed, keyed):
+            assert number is not None
+            found = await find_case_for_account(session, number=number, k_number="K123456")
+            assert found is not None and found.id == case.id
 
 
 @pytest.mark.parametrize(

@@ -185,12 +185,15 @@ def _prompt(
     speak: str | None = None,
     hint: str = InputHints.expecting_input,
 ) -> Activity:
+    # As the real bot renders them: a yes/no carries its keys in its choices (the dialogue assigns keys).
+    choices = [{"value": "yes", "label": "Yes", "digit": "1"}, {"value": "no", "label": "No", "digit": "2"}]
+    intake = {"expects": expects, "choices": choices if expects == "yes_no" else [], "max_digits": max_digits}
     return Activity(
         type=ActivityTypes.message,
         text=text,
         speak=speak,
         input_hint=hint,
-        channel_data={"intake": {"expects": expects, "choices": [], "hints": [], "max_digits": max_digits}},
+        channel_data={"intake": {**intake, "hints": []}},
     )
 
 

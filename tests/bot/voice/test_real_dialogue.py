@@ -17,7 +17,7 @@ import pytest
 from intake.domain import CaseStatus, Channel, Outcome, Severity
 from store import cases as case_store
 from store.accounts import import_accounts_csv
-from store.models import CasePublic
+from store.models import CaseCounter, CasePublic
 from tests.bot.voice.real_harness import (
     ONCALL,
     PUBLIC,
@@ -214,6 +214,26 @@ async def test_a_caller_hears_status_and_severity_of_their_case_after_keying_in_
     assert "severity 2" in heard and "in progress" in heard
     gather_of(told)  # and the call goes on
     assert [c.status for c in await day.cases()] == [CaseStatus.IN_PROGRESS]
+
+
+async def test_the_ten_thousandth_case_of_a_month_can_be_keyed_in(day: PhoneLine) -> None:
+    seeded = await new_case(day.sessions, "seeded-0", k_number=OWNER)
+    async with day.sessions() as session, session.begin():
+        counter = await session.get(CaseCounter, seeded.number.split("-")[0])
+        assert counter is not None
+        counter.seq = 9999  # the month's 9,999 cases before it
+        session.add(counter)
+    case = await new_case(day.sessions, "seeded-10000", k_number=OWNER)
+    assert case.number.endswith("-10000")
+    call = day.call()
+    await call.answer()
+    await call.says("I'd like an update on my case")
+    ask_number = await call.keys("123456")
+    assert int(gather_of(ask_number).get("numDigits", "0")) >= len(_digits(case.number))
+
+    told = await call.keys(_digits(case.number) + "#")
+    assert reads_out(said(told), case.number)
+    assert "severity 2" in said(told).lower()
 
 
 async def test_a_caller_whose_number_is_on_the_account_is_greeted_by_name_and_not_asked_the_k_number(

@@ -144,13 +144,30 @@ def test_prompt_expecting_input_is_wrapped_in_gather() -> None:
     assert [say.text for say in gather.findall("Say")] == ["Please key in your account number, then press pound."]
 
 
+YES_NO = [{"value": "yes", "label": "Yes", "digit": "1"}, {"value": "no", "label": "No", "digit": "2"}]
+
+
 def test_yes_no_prompt_takes_one_key_and_hints_the_words() -> None:
-    gather = _render(_message("Is it down for everyone?", expects="yes_no"), step=4).find("Gather")
+    gather = _render(_message("Is it down for everyone?", expects="yes_no", choices=YES_NO), step=4).find("Gather")
     assert gather is not None
     assert gather.get("numDigits") == "1"
     assert gather.get("action") == PUBLIC + "/twilio/gather?step=5"
     assert set(gather.get("hints", "").split(", ")) == {"yes", "no"}
-    assert twiml.plan_turn([_message("?", expects="yes_no")]).prompt.keypad == {"1": "yes", "2": "no"}  # type: ignore[union-attr]
+    plan = twiml.plan_turn([_message("?", expects="yes_no", choices=YES_NO)])
+    assert plan.prompt is not None and plan.prompt.keypad == {"1": "yes", "2": "no"}
+
+
+def test_the_keypad_is_the_dialogues_own_keys_never_positions() -> None:
+    # Severity 3 proposed: the dialogue gives Severity N the key N and yes the key 3.
+    choices = [
+        {"value": "yes", "label": "Yes, that's right", "digit": "3"},
+        {"value": "sev1", "label": "Severity 1: service down", "digit": "1"},
+        {"value": "sev2", "label": "Severity 2: severely degraded", "digit": "2"},
+        {"value": "sev4", "label": "Severity 4: question or change request", "digit": "4"},
+    ]
+    plan = twiml.plan_turn([_message("Is that right?", expects="choice", choices=choices)])
+    assert plan.prompt is not None
+    assert plan.prompt.keypad == {"3": "yes", "1": "sev1", "2": "sev2", "4": "sev4"}
 
 
 def test_choice_prompt_maps_digits_to_values() -> None:
