@@ -102,6 +102,7 @@ def _page_values(request: web.Request, agent: AgentPublic, csrf: str) -> dict[st
         "agent_id": str(agent.id),
         "agent_role": agent.role.value,
         "agent_presence": agent.presence.value,
+        "desk_zone": request.app[SETTINGS].chat_timezone,  # the console shows times in the bot's zone
         "csrf_token": csrf,
     }
 

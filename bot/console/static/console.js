@@ -66,8 +66,26 @@
     return `${s}s`;
   }
 
+  // Times in the support desk's zone (CHAT_TIMEZONE, the zone the bot speaks in), always labelled:
+  // "Nov 24, 3:00 PM EST", never this browser's local time without a zone.
+  function formatter(options) {
+    const zone = document.body.dataset.deskZone;
+    const base = { hour: "numeric", minute: "2-digit", timeZoneName: "short", ...options };
+    try {
+      return new Intl.DateTimeFormat("en-US", { ...base, timeZone: zone });
+    } catch (_) {
+      return new Intl.DateTimeFormat("en-US", base); // an unknown zone name: the browser's own, still labelled
+    }
+  }
+  const CLOCK = formatter({});
+  const WHEN = formatter({ month: "short", day: "numeric" });
+
   function clock(iso) {
-    return iso ? new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
+    return iso ? CLOCK.format(new Date(iso)) : "";
+  }
+
+  function when(iso) {
+    return WHEN.format(new Date(iso));
   }
 
   // -- the queue ---------------------------------------------------------------------------------
@@ -294,9 +312,9 @@
       ["Severity", `Sev ${c.severity}`],
       ["Status", c.status.replace("_", " ")],
       ["Summary", c.summary],
-      ["Response due", new Date(c.response_due).toLocaleString()],
-      ["First response", c.first_response_at ? `${new Date(c.first_response_at).toLocaleString()} (${c.response_met ? "met" : "missed"})` : "not yet"],
-      ["Fix due", c.fix_due ? new Date(c.fix_due).toLocaleString() : "none"],
+      ["Response due", when(c.response_due)],
+      ["First response", c.first_response_at ? `${when(c.first_response_at)} (${c.response_met ? "met" : "missed"})` : "not yet"],
+      ["Fix due", c.fix_due ? when(c.fix_due) : "none"],
     ];
     for (const [label, value] of rows) dl.append(el("dt", null, label), el("dd", null, value));
     $("severity").value = String(c.severity);
@@ -307,7 +325,7 @@
     list.replaceChildren();
     for (const event of events.slice().reverse()) {
       const li = el("li", `event ${event.kind}`);
-      li.append(el("span", "at", new Date(event.at).toLocaleString()), el("span", "kind", event.kind.replace(/_/g, " ")));
+      li.append(el("span", "at", when(event.at)), el("span", "kind", event.kind.replace(/_/g, " ")));
       li.append(el("span", "actor", event.actor));
       const detail = event.detail || {};
       const text =

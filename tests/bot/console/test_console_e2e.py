@@ -112,6 +112,10 @@ async def test_customer_and_agent_chat_live_while_the_bot_stays_silent(
     await _customer_says(customer, "Thanks, found it")
     await expect(transcript.locator("li.customer").filter(has_text="Thanks, found it")).to_be_visible(timeout=WAIT_MS)
     await expect(agent.locator("#case")).to_contain_text("met")  # first response recorded, target met
+    # Times are the desk's (CHAT_TIMEZONE, as the bot says them), labelled, whatever the browser's zone is.
+    desk_time = re.compile(r"\d{1,2}:\d{2} (AM|PM) E[SD]T")
+    await expect(agent.locator("#case")).to_contain_text(desk_time)
+    await expect(transcript.locator("li.agent").filter(has_text="File > Export")).to_contain_text(desk_time)
 
     # While the agent had the chat, the bot said nothing: only the agent and the join notice reached Web Chat.
     async with site.sessions() as session:
@@ -143,5 +147,6 @@ async def test_supervisor_page_renders_open_cases(site: Site, agent_page: Watche
     await page.locator("#supervisor-link").click()
     await expect(page).to_have_url(re.compile(r"/agent/supervisor$"))
     await expect(page.locator("#updated")).to_contain_text("Updated", timeout=WAIT_MS)
+    await expect(page.locator("#updated")).to_contain_text(re.compile(r"\d{1,2}:\d{2} (AM|PM) E[SD]T"))
     await expect(page.locator("#open-cases")).to_contain_text("No open cases.")
     assert agent_page.errors == []
