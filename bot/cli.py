@@ -13,7 +13,16 @@ from typing import TextIO
 from urllib.parse import urlsplit
 
 from bot.settings import ConfigError, Settings, load_settings
-from bot.triage_train import DataError, add_model_options, model_prediction, read_labelled, triage_eval, triage_train
+from bot.triage_train import (
+    DataError,
+    add_model_options,
+    model_prediction,
+    read_labelled,
+    read_lines,
+    select,
+    triage_eval,
+    triage_train,
+)
 from intake.domain import Channel, IntakeError, Severity
 from intake.routing import route
 from intake.triage import evaluate, triage
@@ -302,31 +311,19 @@ def _triage_eval(args: argparse.Namespace, *, out: TextIO) -> int:
 
 def _triage_eval_dialogue(args: argparse.Namespace, *, out: TextIO) -> int:
     from intake.dialogue_eval import DialogueCase, evaluate_dialogue
-    from intake.triage_model import split_of
 
-    path = Path(args.eval_dialogue)
-    files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
-    cases: list[DialogueCase] = []
-    for file in files:
-        try:
-            raw_lines = file.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise UsageError(f"cannot read {file}: {exc.strerror}") from exc
-        for number, raw in enumerate(raw_lines, start=1):
-            if not raw.strip():
-                continue
-            try:
-                item = json.loads(raw)
-                text, severity = str(item["text"]), int(item["severity"])
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-                raise UsageError(f"{file} line {number}: needs JSON with 'text' and 'severity' 1-4") from exc
-            if args.split != "all" and split_of(text) != args.split:
-                continue
-            factors = {k: item[k] for k in ("request", "scope", "outage", "workaround") if k in item}
-            channel = Channel.PHONE if item.get("channel") == "phone" else Channel.CHAT
-            cases.append(DialogueCase(text, severity, factors, channel))
-    if not cases:
-        raise UsageError(f"{path}: no labelled lines (split {args.split})")
+    lines = select(read_lines([Path(args.eval_dialogue)]), args.split)
+    if not lines:
+        raise UsageError(f"{args.eval_dialogue}: no labelled lines (split {args.split})")
+    cases = [
+        DialogueCase(
+            line.text,
+            line.severity,
+            dict(line.factors),
+            Channel.PHONE if line.channel == "phone" else Channel.CHAT,
+        )
+        for line in lines
+    ]
     report = evaluate_dialogue(cases)
     if args.json:
         print(json.dumps({"split": args.split, **report.to_dict()}, indent=2), file=out)

@@ -45,18 +45,25 @@ __all__ = [
 SplitChoice = Literal["train", "test", "all"]
 
 
+# The factor labels a line may carry, which the simulated customer of `--eval-dialogue` answers from.
+FACTOR_LABELS = ("request", "scope", "outage", "workaround")
+
+
 class DataError(ValueError):
     """A labelled data file that cannot be used."""
 
 
 @dataclass(frozen=True)
 class Line:
-    """One labelled line: its text, severity, language (English when unsaid) and file name."""
+    """One labelled line: its text, severity, language (English when unsaid) and file name; its channel and
+    factor labels (request, scope, outage, workaround) where the file has them."""
 
     text: str
     severity: int
     lang: str
     file: str
+    channel: str = "chat"
+    factors: tuple[tuple[str, str | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,7 +107,9 @@ def read_lines(paths: Iterable[Path]) -> list[Line]:
                 raise DataError(f"{path} line {number}: needs JSON with 'text' and 'severity' 1-4") from exc
             if not isinstance(text, str) or severity not in {1, 2, 3, 4}:
                 raise DataError(f"{path} line {number}: needs a string 'text' and a severity 1-4")
-            lines.append(Line(text, severity, lang, path.name))
+            factors = tuple((key, item[key]) for key in FACTOR_LABELS if key in item)
+            channel = "phone" if item.get("channel") == "phone" else "chat"
+            lines.append(Line(text, severity, lang, path.name, channel, factors))
     return lines
 
 
