@@ -37,7 +37,7 @@ from store.handoffs import HandoffPublic
 from store.models import CasePublic
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-STATIC_FILES = frozenset({"console.js", "console.css", "supervisor.js"})
+STATIC_FILES = frozenset({"console.js", "console.css", "supervisor.js", "desk-time.js"})
 API = "/agent/console"
 MAX_TEXT = 4000
 

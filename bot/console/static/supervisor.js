@@ -13,17 +13,7 @@
     return node;
   }
 
-  // Times in the support desk's zone (CHAT_TIMEZONE, the zone the bot speaks in), always labelled:
-  // "Nov 24, 3:00 PM EST", never this browser's local time without a zone.
-  function formatter(options) {
-    const zone = document.body.dataset.deskZone;
-    const base = { hour: "numeric", minute: "2-digit", timeZoneName: "short", ...options };
-    try {
-      return new Intl.DateTimeFormat("en-US", { ...base, timeZone: zone });
-    } catch (_) {
-      return new Intl.DateTimeFormat("en-US", base); // an unknown zone name: the browser's own, still labelled
-    }
-  }
+  const formatter = window.deskTime.formatter; // desk-time.js
   const WHEN = formatter({ month: "short", day: "numeric" });
 
   function when(iso) {
