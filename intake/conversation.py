@@ -405,6 +405,8 @@ def _command(ctx: Context, state: State, turn: UserTurn) -> Step | None:
         return _end(state, w.cancelled(state.last_case, ctx.phone))
     if cmd is Command.BYE:
         return _end(state, w.goodbye())
+    if cmd is Command.HELP and state.phase is Phase.ASK_PROBLEM and "!" in turn.text:
+        cmd = None  # "help!!" asked for the problem is a cry for help: the problem, so the guided questions follow
     if cmd is Command.HELP:
         return Step((w.help_text(ctx.policy, ctx.phone), _pending(ctx, state)), state)
     if cmd is Command.AGENT:
@@ -476,10 +478,9 @@ def _have_account(ctx: Context, state: State) -> Step:
 
 
 def _on_problem(ctx: Context, state: State, turn: UserTurn) -> Step:
-    state = _with_problem(ctx, state, turn.text, turn)
-    if len(w.words(" ".join(state.problem))) < 2:
-        return Step((w.more_detail(),), state)
-    return _assess(ctx, state)
+    # However little was said ("help!!"), the guided questions follow: their answers alone settle a severity
+    # by the policy table, and a short message is never settled on its words (severity_policy.PLAIN_WORDS).
+    return _assess(ctx, _with_problem(ctx, state, turn.text, turn))
 
 
 # ---------------------------------------------------------------- triage and severity
@@ -542,6 +543,9 @@ def _on_guided(ctx: Context, state: State, turn: UserTurn) -> Step:
     choice = _match(prompt.choices, turn)
     # An answer in words may settle this question or another ("nothing is broken, it's just a question").
     said = (question.key, choice.value) if choice else answer_in_words(turn.text, question.key)
+    if said is None and w.has_substance(turn.text):
+        # More about the problem instead of an answer: triage reads it, and this question is not asked again.
+        return _assess(ctx, replace(_with_problem(ctx, state, turn.text, turn), question=None))
     if said is None:
         return Step((w.again(prompt),), state)
     answers = (*state.answers, (said[0].value, said[1]))

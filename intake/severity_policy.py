@@ -150,7 +150,9 @@ def decide(
     confidence = posterior[int(severity) - 1]
     # A short message is settled by its answers alone; a plain one also when the model is sure.
     sure = (
-        (plain or bool(answers)) and confidence >= gate and (severity is Severity.SEV1 or posterior[0] < SEV1_MATERIAL)
+        (plain or len(answers) >= 2)
+        and confidence >= gate
+        and (severity is Severity.SEV1 or posterior[0] < SEV1_MATERIAL)
     )
     if len(possible) == 1 or sure:
         return Decision(severity, confidence, posterior, ())

@@ -940,6 +940,18 @@ def test_help_explains_then_asks_the_pending_question_again(channel: Channel) ->
     assert talk.asks == pending and talk.phase() is Phase.CONFIRM_SEVERITY
 
 
+def test_help_asked_for_the_problem_explains_and_asks_for_it_again() -> None:
+    talk = _known(Talk())
+    talk.say("help")
+    assert "check the status" in talk.text and talk.phase() is Phase.ASK_PROBLEM
+
+
+def test_a_cry_for_help_asked_for_the_problem_is_the_problem() -> None:
+    talk = _known(Talk())
+    talk.say("HELP!!")
+    assert talk.state.problem == ("HELP!!",) and talk.phase() is Phase.GUIDED
+
+
 def test_person_in_chat_hours_before_any_problem_hands_off() -> None:
     talk = Talk()
     talk.begin()
@@ -991,12 +1003,30 @@ def test_empty_message_is_re_prompted() -> None:
     assert talk.text.startswith("Sorry") and talk.phase() is Phase.ASK_PROBLEM
 
 
-def test_one_word_problem_asks_for_a_little_more() -> None:
+def test_one_word_problem_gets_the_guided_questions_and_never_dead_ends() -> None:
+    talk = _known(Talk())
+    talk.say("broken!!")
+    assert talk.phase() is Phase.GUIDED and talk.state.question == "scope"
+    talk.say("Everyone (all users or all sites)")
+    talk.say("Not working at all")
+    assert talk.phase() is Phase.CONFIRM_SEVERITY and talk.state.severity == 1
+
+
+def test_more_description_instead_of_a_guided_answer_is_read_and_the_question_not_repeated() -> None:
     talk = _known(Talk())
     talk.say("broken")
-    assert "a little more" in talk.text and talk.phase() is Phase.ASK_PROBLEM
+    asked = talk.state.question
     talk.say("the worklist shows nothing since noon")
     assert talk.state.problem == ("broken", "the worklist shows nothing since noon")
+    assert talk.state.question != asked and asked in talk.state.asked
+
+
+def test_a_guided_answer_that_is_not_one_is_asked_again() -> None:
+    talk = _known(Talk())
+    talk.say("broken")
+    pending = talk.asks
+    talk.say("what?")
+    assert talk.phase() is Phase.GUIDED and talk.text.startswith("Sorry") and pending.text in talk.text
 
 
 def test_gibberish_to_the_live_agent_offer_repeats_yes_or_no() -> None:
