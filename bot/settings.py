@@ -11,22 +11,18 @@ from pydantic import AliasChoices, Field, ValidationError, field_validator, mode
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.client_address import IPNetwork, parse_networks
-from intake.domain import Channel, Severity
+from intake.domain import Channel, PolicyError, Severity
 from intake.limits import TextLimits
 from intake.policy import (
     AccountFormat,
     Clock,
     Policy,
-    PolicyError,
     SlaTarget,
-    WeeklySchedule,
     parse_duration,
-    parse_holidays,
-    parse_hours,
     parse_routing,
     parse_severity_map,
-    parse_zone,
 )
+from intake.schedule import WeeklySchedule, parse_holidays, parse_hours, parse_zone
 
 # Placeholders that ship in .env.example: fine on a laptop, refused in production.
 DEV_DIRECTLINE_SECRET = "dev-only-directline-secret-change-me-0123456789"

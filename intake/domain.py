@@ -46,6 +46,10 @@ class IntakeError(Exception):
     """Base class of the domain's errors."""
 
 
+class PolicyError(IntakeError, ValueError):
+    """A policy value cannot be understood; the message says the accepted form."""
+
+
 class NaiveDatetimeError(IntakeError, ValueError):
     """A datetime without a timezone reached the domain, where every instant must be tz-aware."""
 

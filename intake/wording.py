@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 from intake import case_numbers
 from intake.domain import CaseStatus, Severity
-from intake.policy import AccountFormat, Policy, format_clock, zone_label
+from intake.policy import AccountFormat, Policy
+from intake.schedule import format_clock, zone_label
 
 
 class Expect(StrEnum):

@@ -8,24 +8,25 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from intake.domain import Channel, NaiveDatetimeError, Outcome, Severity
+from intake.domain import Channel, NaiveDatetimeError, Outcome, PolicyError, Severity
 from intake.policy import (
     DEFAULT_ROUTING,
     DEFAULT_SLA,
     ROUTING_FORM,
     AccountFormat,
     Clock,
-    HolidayCalendar,
     Policy,
-    PolicyError,
     SlaTarget,
-    WeeklySchedule,
-    default_chat_schedule,
     parse_duration,
-    parse_holidays,
-    parse_hours,
     parse_routing,
     parse_severity_map,
+)
+from intake.schedule import (
+    HolidayCalendar,
+    WeeklySchedule,
+    default_chat_schedule,
+    parse_holidays,
+    parse_hours,
     parse_zone,
 )
 

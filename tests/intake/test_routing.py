@@ -9,19 +9,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from intake.domain import Channel, NaiveDatetimeError, Outcome, Severity
+from intake.domain import Channel, NaiveDatetimeError, Outcome, PolicyError, Severity
 from intake.policy import (
     DEFAULT_ROUTING,
     DEFAULT_SLA,
     Clock,
     Policy,
-    PolicyError,
     SlaTarget,
-    default_chat_schedule,
-    parse_holidays,
     parse_routing,
 )
 from intake.routing import Decision, route
+from intake.schedule import default_chat_schedule, parse_holidays
 
 ET = ZoneInfo("America/New_York")
 
