@@ -9,6 +9,10 @@ from enum import StrEnum
 from functools import lru_cache
 
 from intake import triage_lexicon as lx
+from intake import triage_lexicon_impact as impact
+from intake import triage_lexicon_intent as intent
+from intake import triage_lexicon_scope as scope
+from intake import triage_lexicon_speech as speech
 from intake.domain import Severity
 
 __all__ = [
@@ -145,11 +149,11 @@ def _word_sub(table: tuple[tuple[str, str], ...]) -> tuple[tuple[re.Pattern[str]
     return tuple((re.compile(rf"(?<![\w'])(?:{pattern})(?![\w'])"), repl) for pattern, repl in table)
 
 
-_CONTRACTIONS = tuple((re.compile(rf"\b{p}\b"), r) for p, r in lx.CONTRACTIONS)
-_FIXES = _word_sub(lx.SPOKEN_FIXES)
+_CONTRACTIONS = tuple((re.compile(rf"\b{p}\b"), r) for p, r in speech.CONTRACTIONS)
+_FIXES = _word_sub(speech.SPOKEN_FIXES)
 # A filler takes its commas with it ("could you, uh, reset" -> "could you reset") unless it sat between
 # two clauses ("fails in chrome, um, works in edge" keeps one comma).
-_FILLERS = re.compile(r"(,?)\s*\b(?:" + "|".join(lx.FILLERS) + r")\b\s*(,?)")
+_FILLERS = re.compile(r"(,?)\s*\b(?:" + "|".join(speech.FILLERS) + r")\b\s*(,?)")
 # Letters spoken one by one ("p a c s", "e r") become one token; a leading "a" or "i" is a real word.
 _SPELLED = re.compile(r"(?<![\w'])(?![ai] )[a-z0-9](?: [a-z0-9](?![\w'])){1,}")
 # Stutters ("the, the", "is is"); single letters are left for _SPELLED ("s s o" is SSO).
@@ -180,16 +184,16 @@ def _join_spelled(match: re.Match[str]) -> str:
 def _typo_index() -> dict[str, str]:
     """Single-deletion variants of the key terms (symmetric-delete spelling correction, distance 1)."""
     index: dict[str, str] = {}
-    for term in lx.KEY_TERMS:
+    for term in speech.KEY_TERMS:
         for i in range(len(term)):
             index.setdefault(term[:i] + term[i + 1 :], term)
     return index
 
 
-_KNOWN = frozenset(lx.KEY_TERMS)
+_KNOWN = frozenset(speech.KEY_TERMS)
 # One edit from a key term is at most one letter longer: a longer token is no typo of one (and checking
 # each of its deletions would cost the square of its length).
-_LONGEST = max(map(len, lx.KEY_TERMS)) + 1
+_LONGEST = max(map(len, speech.KEY_TERMS)) + 1
 
 
 def _correct(token: str) -> str:
@@ -326,11 +330,11 @@ def _split_clauses(text: str) -> list[str]:
 
 def _current_text(text: str, history: bool) -> str:
     """Text with hypothetical/planned clauses removed and, when the message is about history, past ones."""
-    text = re.sub(r"\s+", " ", lx.HYPOTHETICAL.sub(" ", text))
+    text = re.sub(r"\s+", " ", intent.HYPOTHETICAL.sub(" ", text))
     if not history:
         return text
-    text = re.sub(r"\s+", " ", lx.PAST_EVENT.sub(" ", text))
-    kept = [c for c in _split_clauses(text) if not (lx.PAST_VERB.search(c) and not lx.PRESENT_VERB.search(c))]
+    text = re.sub(r"\s+", " ", intent.PAST_EVENT.sub(" ", text))
+    kept = [c for c in _split_clauses(text) if not (intent.PAST_VERB.search(c) and not intent.PRESENT_VERB.search(c))]
     return " ".join(kept)
 
 
@@ -351,27 +355,27 @@ def _words_before(text: str, end: int, count: int) -> list[str]:
 
 def _whole_named(clause: str) -> str | None:
     """The phrase naming the whole service as down ("the pacs is down", "everything is stuck"), if any."""
-    for m in lx.WHOLE_DOWN.finditer(clause):
+    for m in impact.WHOLE_DOWN.finditer(clause):
         before = _words_before(clause, m.start(), 2)
-        if any(w in lx.WHOLE_SUBJECT_PREFIX for w in before):
+        if any(w in impact.WHOLE_SUBJECT_PREFIX for w in before):
             continue  # "dictation in the pacs is not working": the pacs is where, not what
-        if lx.COMPONENT_ANY.search(" ".join(before)):
+        if impact.COMPONENT_ANY.search(" ".join(before)):
             continue  # "the dictation server is down": that component's server
         inner = m.group(0).split()[1:-1]
-        if lx.COMPONENT_ANY.search(" ".join(inner)) and not {"and", "or"} & set(inner):
+        if impact.COMPONENT_ANY.search(" ".join(inner)) and not {"and", "or"} & set(inner):
             continue  # "the pacs dictation module is down"
-        if lx.WHOLE_OBJECT_COMPONENT.match(clause, m.end()):
+        if impact.WHOLE_OBJECT_COMPONENT.match(clause, m.end()):
             continue  # "the viewer will not load ct studies"
         return m.group(0)
-    for m in lx.TOTALITY.finditer(clause):
-        if not lx.TOTALITY_QUALIFIED.match(clause, m.end()):  # not "nothing is arriving from the ct"
+    for m in impact.TOTALITY.finditer(clause):
+        if not impact.TOTALITY_QUALIFIED.match(clause, m.end()):  # not "nothing is arriving from the ct"
             return m.group(0)
     return None
 
 
 def _read_components(facts: _Facts, current: str) -> None:
     """Is what fails one component (a modality, dictation, an interface) or the whole service?"""
-    if not lx.COMPONENT_ANY.search(current):
+    if not impact.COMPONENT_ANY.search(current):
         return
     bound: list[str] = []
     whole: list[str] = []
@@ -379,12 +383,12 @@ def _read_components(facts: _Facts, current: str) -> None:
     modalities: set[str] = set()
     # What the customer is talking about: components, the whole service ([]), or not said yet (None).
     topic: list[str] | None = None
-    for clause in lx.COMPONENT_CLAUSE.split(current):
-        outage, stopped = _hits(lx.OUTAGE, clause), _hits(lx.WORK_STOPPED, clause)
-        failing = outage or stopped or _hits(lx.FAILURE, clause) or _hits(lx.DEGRADED, clause)
+    for clause in impact.COMPONENT_CLAUSE.split(current):
+        outage, stopped = _hits(impact.OUTAGE, clause), _hits(impact.WORK_STOPPED, clause)
+        failing = outage or stopped or _hits(impact.FAILURE, clause) or _hits(impact.DEGRADED, clause)
         named = _whole_named(clause)
-        comps = [] if named else _hits(lx.COMPONENT, clause)
-        own_whole = bool(named) or (not comps and bool(lx.WHOLE_NOUN.search(lx.DESTINATION.sub(" ", clause))))
+        comps = [] if named else _hits(impact.COMPONENT, clause)
+        own_whole = bool(named) or (not comps and bool(impact.WHOLE_NOUN.search(impact.DESTINATION.sub(" ", clause))))
         if comps:
             topic = comps
         elif own_whole:
@@ -396,8 +400,8 @@ def _read_components(facts: _Facts, current: str) -> None:
         if subject:
             bound += subject
             joined = " ".join(subject)
-            key = key or bool(_hits(lx.COMPONENT_KEY, joined))
-            for m in lx.COMPONENT_MODALITY.finditer(joined):
+            key = key or bool(_hits(impact.COMPONENT_KEY, joined))
+            for m in impact.COMPONENT_MODALITY.finditer(joined):
                 words = m.group(0).split()  # "ct", "pet ct", "the us images"
                 modalities.add((words[1] if len(words) == 3 else words[0])[:2])
         elif subject is not None and (outage or stopped):
@@ -411,13 +415,13 @@ def _read_components(facts: _Facts, current: str) -> None:
 
 
 def _read_scope(facts: _Facts, text: str) -> None:
-    one, me = _hits(lx.SCOPE_ONE, text), _hits(lx.SCOPE_ME, text)
-    everyone, group = _hits(lx.SCOPE_ALL, text), _hits(lx.SCOPE_GROUP, text)
-    others_fine, items = _hits(lx.OTHERS_FINE, text), _hits(lx.SCOPE_ITEMS, text)
+    one, me = _hits(scope.SCOPE_ONE, text), _hits(scope.SCOPE_ME, text)
+    everyone, group = _hits(scope.SCOPE_ALL, text), _hits(scope.SCOPE_GROUP, text)
+    others_fine, items = _hits(scope.OTHERS_FINE, text), _hits(scope.SCOPE_ITEMS, text)
     # With one modality failing, "the others are fine" names the other modalities, not the other users.
-    siblings = [h for h in others_fine if lx.OTHERS_SIBLINGS.match(h)] if facts.modality else []
+    siblings = [h for h in others_fine if scope.OTHERS_SIBLINGS.match(h)] if facts.modality else []
     others_fine = [h for h in others_fine if h not in siblings]
-    places = [h for h in others_fine if lx.OTHERS_PLACES.search(h)]  # "the other sites are fine": a group
+    places = [h for h in others_fine if scope.OTHERS_PLACES.search(h)]  # "the other sites are fine": a group
     narrow = [h for h in others_fine if h not in places]
     # An explicit narrow cue wins ("one of our radiologists ... everyone else is fine"); "the others are
     # fine" narrows "every user at the north site" to a group; a bare "my"/"I" loses to "nobody can".
@@ -437,28 +441,28 @@ def _read_scope(facts: _Facts, text: str) -> None:
 
 
 def _read_impact(facts: _Facts, text: str, current: str) -> None:
-    outage, stopped = _hits(lx.OUTAGE, current), _hits(lx.WORK_STOPPED, current)
-    failure, degraded = _hits(lx.FAILURE, current), _hits(lx.DEGRADED, current)
+    outage, stopped = _hits(impact.OUTAGE, current), _hits(impact.WORK_STOPPED, current)
+    failure, degraded = _hits(impact.FAILURE, current), _hits(impact.DEGRADED, current)
     facts.outage, facts.work_stopped = bool(outage), bool(stopped)
-    blocked = _hits(lx.OPERATIONS_BLOCKED, current)
+    blocked = _hits(impact.OPERATIONS_BLOCKED, current)
     facts.blocked = bool(blocked)
     facts.note("operations blocked", blocked, 1)
     facts.failure, facts.degraded = bool(failure), bool(degraded)
-    facts.severe_failure = bool(_hits(lx.SEVERE, current)) or bool(outage)
-    facts.mild = bool(_hits(lx.MILD, current)) and not facts.severe_failure
+    facts.severe_failure = bool(_hits(impact.SEVERE, current)) or bool(outage)
+    facts.mild = bool(_hits(impact.MILD, current)) and not facts.severe_failure
     facts.note("work stopped", stopped)
     facts.note("outage", outage)
     facts.note("failure", failure, 1 if outage else 2)
     facts.note("degraded", degraded, 1)
-    spared = lx.CONTINUES_EXCEPTIONS.sub(" ", text)
-    continues = _hits(lx.CONTINUES, spared)
-    good, painful = _hits(lx.WORKAROUND_GOOD, text), _hits(lx.WORKAROUND_PAINFUL, text)
+    spared = impact.CONTINUES_EXCEPTIONS.sub(" ", text)
+    continues = _hits(impact.CONTINUES, spared)
+    good, painful = _hits(impact.WORKAROUND_GOOD, text), _hits(impact.WORKAROUND_PAINFUL, text)
     facts.continues = bool(continues) or bool(painful)
     facts.painful_workaround = bool(painful)
     facts.good_workaround = bool(good) and not painful
     facts.note("still working", continues, 1)
     facts.note("workaround", good if facts.good_workaround else painful, 1)
-    cosmetic, minor = _hits(lx.COSMETIC, text), _hits(lx.MINOR, text)
+    cosmetic, minor = _hits(impact.COSMETIC, text), _hits(impact.MINOR, text)
     facts.cosmetic, facts.minor = bool(cosmetic), bool(minor)
     facts.note("cosmetic", cosmetic, 1)
     facts.note("minor", minor, 1)
@@ -467,11 +471,11 @@ def _read_impact(facts: _Facts, text: str, current: str) -> None:
 def _read_intent(facts: _Facts, text: str, current: str, history: bool) -> None:
     problem = facts.outage or facts.work_stopped or facts.failure or facts.degraded
     flat = text.replace(",", "")  # transcripts put commas anywhere: "could you, reset the password"
-    asks = _hits(lx.REQUEST, flat) + _hits(lx.QUESTION, flat)
+    asks = _hits(intent.REQUEST, flat) + _hits(intent.QUESTION, flat)
     if history:
         live_outage = (facts.outage or facts.work_stopped) and facts.scope is not _Scope.ONE
         statements = " ".join(c for c in _split_clauses(current) if not c.endswith("?"))
-        leftover = _hits(lx.LEFTOVER, statements)
+        leftover = _hits(intent.LEFTOVER, statements)
         if (leftover or problem) and not live_outage:
             # Whatever still fails after an incident that is over is a leftover to repair (Sev3).
             facts.leftover = True
@@ -489,15 +493,15 @@ def _read_intent(facts: _Facts, text: str, current: str, history: bool) -> None:
 
 
 def _read_security(facts: _Facts, text: str) -> None:
-    hits = _hits(lx.SECURITY, text)
+    hits = _hits(intent.SECURITY, text)
     if not hits:
         return
     # An alarming question ("how do you protect against ransomware?") is not an incident.
-    if facts.intent is _Intent.REQUEST and not lx.SECURITY_INCIDENT.search(text):
+    if facts.intent is _Intent.REQUEST and not intent.SECURITY_INCIDENT.search(text):
         return
     facts.security, facts.intent = True, _Intent.PROBLEM
-    active, wide = _hits(lx.SECURITY_ACTIVE, text), _hits(lx.SECURITY_WIDE, text)
-    contained = _hits(lx.SECURITY_CONTAINED, text)
+    active, wide = _hits(intent.SECURITY_ACTIVE, text), _hits(intent.SECURITY_WIDE, text)
+    contained = _hits(intent.SECURITY_CONTAINED, text)
     facts.security_sev1 = bool(active) and (bool(wide) or facts.scope is _Scope.ALL) and not contained
     facts.note("security", hits)
     facts.note("active", active, 1)
@@ -507,9 +511,9 @@ def _read_security(facts: _Facts, text: str) -> None:
 
 def _read(text: str) -> _Facts:
     facts = _Facts()
-    over = _hits(lx.RESOLVED, text) + _hits(lx.PAST_INFO, text)
+    over = _hits(intent.RESOLVED, text) + _hits(intent.PAST_INFO, text)
     if "?" in text:  # "the status page showed 'degraded', are we affected? everything seems fine here"
-        over += _hits(lx.NO_IMPACT, text)
+        over += _hits(intent.NO_IMPACT, text)
     history = bool(over)
     facts.note("past incident", over, 1)
     current = _current_text(text, history)
