@@ -25,7 +25,8 @@ from bot.triage_train import (
 )
 from intake.domain import Channel, IntakeError, Severity
 from intake.routing import route
-from intake.triage import evaluate, triage
+from intake.triage import triage
+from intake.triage_eval import evaluate
 
 Handler = Callable[[argparse.Namespace, TextIO], int]
 

@@ -13,11 +13,11 @@ from typing import Any
 from intake import wording as w
 from intake.domain import CaseStatus, Channel, Outcome, Severity, require_aware
 from intake.guided_answers import answer_in_words
+from intake.guided_questions import GuidedQuestion, Question, Triage
 from intake.limits import read_part
 from intake.policy import AccountFormat, Policy
 from intake.routing import Decision, route
 from intake.severity_policy import MAX_QUESTIONS, assess
-from intake.triage import GuidedQuestion, Question, Triage
 from intake.wording import Choice, Command, Expect, Prompt
 
 __all__ = [

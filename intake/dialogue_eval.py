@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from intake.conversation import Context, CreateCase, Phase, Start, State, Step, UserTurn, start, step
 from intake.domain import Channel
+from intake.guided_questions import QUESTIONS, Question
 from intake.policy import Policy
-from intake.triage import QUESTIONS, Question
 
 __all__ = ["DialogueCase", "DialogueReport", "Played", "evaluate_dialogue", "play"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from intake.triage import Question
+from intake.guided_questions import Question
 
 __all__ = ["answer_in_words"]
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from intake.domain import Severity
-from intake.triage import QUESTIONS, GuidedQuestion, Question, Triage
+from intake.guided_questions import QUESTIONS, GuidedQuestion, Question, Triage
 from intake.triage_model import SEVERITIES, TriageModel, default_model
 
 __all__ = [

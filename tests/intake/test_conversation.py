@@ -37,10 +37,10 @@ from intake.conversation import (
     step,
 )
 from intake.domain import CaseStatus, Channel, NaiveDatetimeError, Outcome, Severity
+from intake.guided_questions import Question, Triage
 from intake.limits import TextLimits
 from intake.policy import Policy
 from intake.severity_policy import assess
-from intake.triage import Question, Triage
 
 NY = ZoneInfo("America/New_York")
 TUESDAY = datetime(2026, 11, 24, 10, 0, tzinfo=NY)  # live chat open

@@ -6,8 +6,8 @@ import pytest
 
 from intake.domain import Severity
 from intake.guided_answers import answer_in_words
+from intake.guided_questions import Question
 from intake.severity_policy import MAX_QUESTIONS, decide, possible_severities, severity_of
-from intake.triage import Question
 
 S1, S2, S3, S4 = Severity.SEV1, Severity.SEV2, Severity.SEV3, Severity.SEV4
 

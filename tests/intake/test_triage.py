@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from intake import triage as triage_module
+from intake import triage_facts as triage_module
 from intake.domain import Severity
-from intake.triage import EvalReport, GuidedQuestion, Question, Triage, evaluate, normalise, questions_for, triage
+from intake.guided_questions import GuidedQuestion, Question, Triage
+from intake.triage import questions_for, triage
+from intake.triage_eval import EvalReport, evaluate
+from intake.triage_facts import normalise
 
 # In the repository (data/triage/README.md says where it came from): the suite runs it everywhere.
 DEV_SET = Path(__file__).resolve().parents[2] / "data/triage/dev.jsonl"
