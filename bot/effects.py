@@ -81,8 +81,11 @@ class EffectRunner:
     async def _create_case(self, ctx: convo.Context, effect: convo.CreateCase) -> EffectOutcome:
         decision = effect.decision
         at = effect.at
+        corrections = effect.severity_corrections
+        proposed = corrections[0][0] if corrections else int(effect.severity)
         events: list[case_store.NewEvent] = [
-            case_store.NewEvent(kind="triage", detail={"evidence": list(effect.evidence)}),
+            # What triage proposed (before any correction by the customer) and why: the console's "why Sev N".
+            case_store.NewEvent(kind="triage", detail={"severity": proposed, "evidence": list(effect.evidence)}),
         ]
         events += [
             case_store.NewEvent(

@@ -268,7 +268,7 @@
     $("close-chat").hidden = !active;
     $("case-tools").hidden = !(mine && data.case);
     $("close-case").hidden = me.role !== "supervisor";
-    renderCase(data.case);
+    renderCase(data.case, data.events);
     renderEvents(data.events);
   }
 
@@ -289,7 +289,7 @@
     }
   }
 
-  function renderCase(c) {
+  function renderCase(c, events) {
     const dl = $("case");
     dl.replaceChildren();
     if (!c) {
@@ -306,8 +306,23 @@
       ["First response", c.first_response_at ? `${when(c.first_response_at)} (${c.response_met ? "met" : "missed"})` : "not yet"],
       ["Fix due", c.fix_due ? when(c.fix_due) : "none"],
     ];
+    const why = triageWhy(events);
+    if (why) rows.splice(3, 0, why);
     for (const [label, value] of rows) dl.append(el("dt", null, label), el("dd", null, value));
     $("severity").value = String(c.severity);
+  }
+
+  // Why triage proposed its severity: the customer's phrases that moved it and the guided answers.
+  function triageWhy(events) {
+    const triage = (events || []).filter((event) => event.kind === "triage").pop();
+    const detail = (triage && triage.detail) || {};
+    if (!detail.severity || !Array.isArray(detail.evidence)) return null;
+    const reasons = detail.evidence.map((item) =>
+      String(item)
+        .replace(/^said: (.*)$/, "said \u201c$1\u201d")
+        .replace(/^answer (\w+): (.*)$/, "answered $1: $2"),
+    );
+    return [`Why Sev ${detail.severity}`, reasons.length ? reasons.join("; ") : "no reason recorded"];
   }
 
   function renderEvents(events) {

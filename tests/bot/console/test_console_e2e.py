@@ -112,6 +112,10 @@ async def test_customer_and_agent_chat_live_while_the_bot_stays_silent(
     await _customer_says(customer, "Thanks, found it")
     await expect(transcript.locator("li.customer").filter(has_text="Thanks, found it")).to_be_visible(timeout=WAIT_MS)
     await expect(agent.locator("#case")).to_contain_text("met")  # first response recorded, target met
+    # Why triage said Sev 4: phrases of the customer's own message that moved it.
+    why = agent.locator("#case dt").filter(has_text="Why Sev 4").locator("xpath=following-sibling::dd[1]")
+    phrases = re.findall("said \u201c([^\u201d]+)\u201d", await why.inner_text())
+    assert phrases and all(p.lower() in "k123456 how do i export a report to pdf?" for p in phrases)
     # Times are the desk's (CHAT_TIMEZONE, as the bot says them), labelled, whatever the browser's zone is.
     desk_time = re.compile(r"\d{1,2}:\d{2} (AM|PM) E[SD]T")
     await expect(agent.locator("#case")).to_contain_text(desk_time)
