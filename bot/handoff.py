@@ -22,6 +22,7 @@ from bot.rendering import message_activity, prompt_activity
 from bot.turn_state import DIALOGUE, TranscriptLines, load_record, save_record, storage_key
 from intake import conversation as convo
 from intake import wording as w
+from intake.numbers_times import due
 from intake.policy import Policy
 from store import agents as agent_store
 from store import cases as case_store
@@ -252,7 +253,7 @@ class HandoffService:
         sorry = "Sorry, no live agent could take your chat in time."
         if case is None:
             return f"{sorry} I haven't recorded a case for you yet: let's do that now, so an engineer can follow up."
-        when = w.due(case.response_due, now, self._policy.chat.tz)
+        when = due(case.response_due, now, self._policy.chat.tz)
         return (
             f"{sorry} I've passed case {case.number} to our engineers as a web support request; "
             f"an engineer will respond {when}."

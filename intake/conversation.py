@@ -10,15 +10,27 @@ from enum import Enum, StrEnum
 from functools import lru_cache
 from typing import Any
 
+from intake import understanding
 from intake import wording as w
 from intake.domain import CaseStatus, Channel, Outcome, Severity, require_aware
 from intake.guided_answers import answer_in_words
 from intake.guided_questions import GuidedQuestion, Question, Triage
 from intake.limits import read_part
+from intake.numbers_times import case_words
 from intake.policy import AccountFormat, Policy
+from intake.prompts import Choice, Expect, Prompt, again, say
 from intake.routing import Decision, route
 from intake.severity_policy import MAX_QUESTIONS, assess
-from intake.wording import Choice, Command, Expect, Prompt
+from intake.understanding import Command
+from intake.wording_status import (
+    looking_up,
+    status_ask_account,
+    status_ask_number,
+    status_found,
+    status_not_found,
+    status_not_found_for_caller,
+    status_throttled,
+)
 
 __all__ = [
     "CaseCreated",
@@ -354,8 +366,8 @@ def _unread(turn: UserTurn) -> str:
 def _with_problem(ctx: Context, state: State, said: str, turn: UserTurn) -> State:
     """`said` (read of this turn) added to the problem: triage reads a bounded part, the case keeps all of it."""
     limits, unread = ctx.policy.text, _unread(turn)
-    read = w.tidy(said)
-    whole = w.tidy(said, unread) if unread else read
+    read = understanding.tidy(said)
+    whole = understanding.tidy(said, unread) if unread else read
     read = read_part(read, max(0, limits.description - _length(state.problem)))[0]
     kept, dropped = state.kept or state.problem, state.dropped
     room = max(0, limits.kept - _length(kept))
@@ -395,7 +407,7 @@ def _understand(ctx: Context, state: State, turn: UserTurn, acknowledged: bool) 
 
 
 def _command(ctx: Context, state: State, turn: UserTurn) -> Step | None:
-    cmd = w.command_in(turn.text) if turn.text else None
+    cmd = understanding.command_in(turn.text) if turn.text else None
     if cmd is Command.START_OVER:
         fresh = State(cases=state.cases)
         return Step((w.start_over(), _pending(ctx, fresh)), fresh)
@@ -411,7 +423,7 @@ def _command(ctx: Context, state: State, turn: UserTurn) -> Step | None:
         return Step((w.help_text(ctx.policy, ctx.phone), _pending(ctx, state)), state)
     if cmd is Command.AGENT:
         return _agent_requested(ctx, state, turn.at)
-    if state.phase not in (Phase.STATUS_ACCOUNT, Phase.STATUS_NUMBER) and w.asks_status(turn.text):
+    if state.phase not in (Phase.STATUS_ACCOUNT, Phase.STATUS_NUMBER) and understanding.asks_status(turn.text):
         return _status_requested(ctx, state, turn)
     return None
 
@@ -443,7 +455,7 @@ def _hand_off(state: State, reason: str, case_number: str | None, at: datetime) 
 
 def _on_account(ctx: Context, state: State, turn: UserTurn) -> Step:
     k_number, rest = _account_in(ctx.policy.account, turn)
-    described = w.has_substance(rest)
+    described = understanding.has_substance(rest)
     if described:
         state = _with_problem(ctx, state, rest, turn)
     if k_number is None:
@@ -464,14 +476,14 @@ def _on_confirm_account(ctx: Context, state: State, turn: UserTurn) -> Step:
         if answer is False:
             return _ask(ctx, replace(state, phase=Phase.ASK_ACCOUNT, known_k=None))
         return _retry(ctx, state)
-    if w.has_substance(rest):  # "yes, and our whole site is down"
+    if understanding.has_substance(rest):  # "yes, and our whole site is down"
         state = _with_problem(ctx, state, rest, turn)
     return _have_account(ctx, replace(state, k_number=k_number))
 
 
 def _have_account(ctx: Context, state: State) -> Step:
     k_number = state.k_number or ""
-    thanks = w.say(f"Thanks, {k_number}.", f"Thanks, {w.case_words(k_number, ctx.phone)}.")
+    thanks = say(f"Thanks, {k_number}.", f"Thanks, {case_words(k_number, ctx.phone)}.")
     if not state.problem:
         return Step((thanks, w.ask_problem(ctx.phone)), replace(state, phase=Phase.ASK_PROBLEM))
     return _assess(ctx, state, lead=(thanks,))
@@ -537,17 +549,17 @@ def _on_guided(ctx: Context, state: State, turn: UserTurn) -> Step:
     question = _current_question(state)
     if question is None:
         return _assess(ctx, replace(state, question=None))
-    if w.unsure(turn.text):  # "not sure": move on without an answer rather than insist
+    if understanding.unsure(turn.text):  # "not sure": move on without an answer rather than insist
         return _assess(ctx, replace(state, question=None))
     prompt = _guided_prompt(ctx, state, question)
     choice = _match(prompt.choices, turn)
     # An answer in words may settle this question or another ("nothing is broken, it's just a question").
     said = (question.key, choice.value) if choice else answer_in_words(turn.text, question.key)
-    if said is None and w.has_substance(turn.text):
+    if said is None and understanding.has_substance(turn.text):
         # More about the problem instead of an answer: triage reads it, and this question is not asked again.
         return _assess(ctx, replace(_with_problem(ctx, state, turn.text, turn), question=None))
     if said is None:
-        return Step((w.again(prompt),), state)
+        return Step((again(prompt),), state)
     answers = (*state.answers, (said[0].value, said[1]))
     return _assess(ctx, replace(state, answers=answers, question=None))
 
@@ -568,10 +580,10 @@ def _on_severity(ctx: Context, state: State, turn: UserTurn) -> Step:
 def _severity_answer(ctx: Context, state: State, turn: UserTurn) -> Severity | None:
     """`severity 1`, a choice (button, keypad, label), or in chat a bare `3`; yes keeps the proposal."""
     proposed = _severity(state)
-    named = w.severity_in(turn.text)
+    named = understanding.severity_in(turn.text)
     if named is not None:
         return named
-    number = w.number_in(turn.text) if not ctx.phone else None
+    number = understanding.number_in(turn.text) if not ctx.phone else None
     if number is not None and 1 <= number <= 4:  # in chat a bare number is a severity, not a button position
         return Severity(number)
     choice = _match(_pending(ctx, state).choices, turn)
@@ -701,7 +713,7 @@ def _still_working(ctx: Context, state: State, at: datetime) -> Step:
         effect: Effect = _pending_case(ctx, state)
     else:
         effect = _lookup_case(ctx, state, at)
-    return Step((w.say("One moment, I'm still working on that."),), state, (effect,))
+    return Step((say("One moment, I'm still working on that."),), state, (effect,))
 
 
 # ---------------------------------------------------------------- after a case
@@ -713,7 +725,7 @@ def _on_offer_agent(ctx: Context, state: State, turn: UserTurn) -> Step:
         return _hand_off(state, state.agent_reason, state.agent_case, turn.at)
     if answer is False:
         return _ask(ctx, replace(state, phase=Phase.ANYTHING_ELSE))
-    if w.has_substance(turn.text):
+    if understanding.has_substance(turn.text):
         return _new_problem(ctx, state, turn)
     return _retry(ctx, state)
 
@@ -721,7 +733,7 @@ def _on_offer_agent(ctx: Context, state: State, turn: UserTurn) -> Step:
 def _on_anything_else(ctx: Context, state: State, turn: UserTurn) -> Step:
     choice = _match(_pending(ctx, state).choices, turn)
     wanted = choice.value if choice else None
-    if wanted is None and not w.has_substance(turn.text):
+    if wanted is None and not understanding.has_substance(turn.text):
         answer = _yes_no(turn)
         wanted = None if answer is None else "problem" if answer else "done"
     if wanted == "problem":
@@ -730,7 +742,7 @@ def _on_anything_else(ctx: Context, state: State, turn: UserTurn) -> Step:
         return _status_next(ctx, replace(state, lookup=None, resume=None), turn.at)
     if wanted == "done":
         return _end(state, w.goodbye())
-    if w.has_substance(turn.text):
+    if understanding.has_substance(turn.text):
         return _new_problem(ctx, state, turn)
     return _retry(ctx, state)
 
@@ -748,7 +760,7 @@ def _status_requested(ctx: Context, state: State, turn: UserTurn) -> Step:
     state = replace(
         state,
         k_number=state.k_number or k_number,
-        lookup=w.case_number_in(rest),
+        lookup=understanding.case_number_in(rest),
         resume=state.phase if resumable else None,
     )
     return _status_next(ctx, state, turn.at)
@@ -761,7 +773,7 @@ def _status_next(ctx: Context, state: State, at: datetime) -> Step:
     if not state.lookup:
         return _ask(ctx, replace(state, phase=Phase.STATUS_NUMBER))
     looking = replace(state, phase=Phase.LOOKING_UP)
-    return Step((w.looking_up(state.lookup, ctx.phone),), looking, (_lookup_case(ctx, state, at),))
+    return Step((looking_up(state.lookup, ctx.phone),), looking, (_lookup_case(ctx, state, at),))
 
 
 def _by_caller_id(ctx: Context, state: State) -> bool:
@@ -782,7 +794,7 @@ def _on_status_account(ctx: Context, state: State, turn: UserTurn) -> Step:
 
 
 def _on_status_number(ctx: Context, state: State, turn: UserTurn) -> Step:
-    number = w.case_number_in(turn.digits or turn.text)
+    number = understanding.case_number_in(turn.digits or turn.text)
     if number is None:
         return _retry(ctx, state)
     return _status_next(ctx, replace(state, lookup=number), turn.at)
@@ -793,13 +805,13 @@ def _case_looked_up(ctx: Context, state: State, event: CaseLookup) -> Step:
         return Step((), state)
     number, case = state.lookup or "", event.case
     if event.retry_after is not None:
-        told = w.status_throttled(event.retry_after, ctx.policy, ctx.phone)
+        told = status_throttled(event.retry_after, ctx.policy, ctx.phone)
     elif case is None and _by_caller_id(ctx, state):
-        told = w.status_not_found_for_caller(number, state.known_k or "", ctx.phone)
+        told = status_not_found_for_caller(number, state.known_k or "", ctx.phone)
     elif case is None:
-        told = w.status_not_found(number, state.k_number or "", ctx.phone)
+        told = status_not_found(number, state.k_number or "", ctx.phone)
     else:
-        told = w.status_found(case, event.at, ctx.policy, ctx.phone)
+        told = status_found(case, event.at, ctx.policy, ctx.phone)
     state = replace(state, lookup=None)
     if state.resume is not None:
         nxt = _resume(ctx, replace(state, phase=state.resume, resume=None))
@@ -886,9 +898,9 @@ _PROMPTS: dict[Phase, Callable[[Context, State], Prompt]] = {
     Phase.FILING: lambda ctx, state: w.filing(),
     Phase.OFFER_AGENT: lambda ctx, state: w.offer_agent(),
     Phase.ANYTHING_ELSE: lambda ctx, state: w.anything_else(ctx.phone),
-    Phase.STATUS_ACCOUNT: lambda ctx, state: w.status_ask_account(ctx.policy, ctx.phone),
-    Phase.STATUS_NUMBER: lambda ctx, state: w.status_ask_number(ctx.phone),
-    Phase.LOOKING_UP: lambda ctx, state: w.looking_up(state.lookup or "", ctx.phone),
+    Phase.STATUS_ACCOUNT: lambda ctx, state: status_ask_account(ctx.policy, ctx.phone),
+    Phase.STATUS_NUMBER: lambda ctx, state: status_ask_number(ctx.phone),
+    Phase.LOOKING_UP: lambda ctx, state: looking_up(state.lookup or "", ctx.phone),
     Phase.DONE: lambda ctx, state: w.goodbye(),
 }
 
@@ -898,19 +910,19 @@ def _ask(ctx: Context, state: State) -> Step:
 
 
 def _retry(ctx: Context, state: State) -> Step:
-    return Step((w.again(_pending(ctx, state)),), state)
+    return Step((again(_pending(ctx, state)),), state)
 
 
 def _yes_no(turn: UserTurn) -> bool | None:
-    return w.yes_no_answer(turn.text, turn.digits)
+    return understanding.yes_no_answer(turn.text, turn.digits)
 
 
 def _match(choices: Sequence[Choice], turn: UserTurn) -> Choice | None:
-    return w.match_choice(choices, turn.text, turn.digits)
+    return understanding.match_choice(choices, turn.text, turn.digits)
 
 
 def _account_in(fmt: AccountFormat, turn: UserTurn) -> tuple[str | None, str]:
-    return w.split_account(fmt, turn.text, turn.digits)
+    return understanding.split_account(fmt, turn.text, turn.digits)
 
 
 _HANDLERS: dict[Phase, Callable[[Context, State, UserTurn], Step]] = {

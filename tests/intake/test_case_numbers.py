@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from intake import case_numbers, wording
+from intake import case_numbers, understanding, wording_status
 from intake.case_numbers import (
     KEYPAD_MAX_DIGITS,
     MAX_SEQUENCE,
@@ -25,15 +25,15 @@ def test_every_number_issued_is_read_back_typed_and_keyed(seq: int) -> None:
     digits = number.replace("-", "")
     assert parse_case_number(number) == number
     assert case_number_in(f"any news on case {number}?") == number
-    assert wording.case_number_in(f"status of {number} please") == number
+    assert understanding.case_number_in(f"status of {number} please") == number
     assert len(digits) <= KEYPAD_MAX_DIGITS
-    assert parse_case_number(digits) == number and wording.case_number_in(digits) == number
+    assert parse_case_number(digits) == number and understanding.case_number_in(digits) == number
 
 
 def test_the_ten_thousandth_case_of_a_month_widens() -> None:
     assert format_case_number(T0, 9999) == "2611-9999"
     assert format_case_number(T0, 10000) == "2611-10000"
-    assert wording.case_number_in("261110000") == "2611-10000"
+    assert understanding.case_number_in("261110000") == "2611-10000"
 
 
 @pytest.mark.parametrize("seq", [0, -1, MAX_SEQUENCE + 1])
@@ -60,7 +60,7 @@ def test_case_numbers_are_found_in_text(text: str, found: str | None) -> None:
 
 
 def test_the_phone_asks_for_as_many_digits_as_the_widest_number() -> None:
-    asked = wording.status_ask_number(phone=True)
+    asked = wording_status.status_ask_number(phone=True)
     assert asked.max_digits == KEYPAD_MAX_DIGITS == len(format_case_number(T0, MAX_SEQUENCE).replace("-", ""))
     assert "eight" not in asked.speak  # numbers past 9999 have more
-    assert case_numbers.EXAMPLE in wording.status_ask_number(phone=False).text
+    assert case_numbers.EXAMPLE in wording_status.status_ask_number(phone=False).text

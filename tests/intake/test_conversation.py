@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from intake import wording
+from intake import numbers_times, prompts, understanding
 from intake.case_numbers import KEYPAD_MAX_DIGITS
 from intake.conversation import (
     CaseCreated,
@@ -375,7 +375,7 @@ def test_vague_problem_gets_the_guided_questions_as_choices() -> None:
     assert [(c.value, c.digit) for c in asked.choices] == [
         (value, str(i)) for i, (value, _) in enumerate(expected.choices, start=1)
     ]
-    assert asked.speak.endswith(wording.press_keys(asked.choices))
+    assert asked.speak.endswith(prompts.press_keys(asked.choices))
 
 
 def test_guided_answers_are_kept_and_re_triaged() -> None:
@@ -783,7 +783,7 @@ def test_paused_lookups_are_explained_in_chat_with_the_wait_and_the_phone_line()
     talk.send(CaseLookup(TUESDAY, None, retry_after=timedelta(minutes=14, seconds=5)))
     first = talk.last.prompts[0]
     assert "paused" in first.text and "try again in about 15 minutes" in first.text
-    assert wording.phone_text(POLICY.support_phone) in first.text
+    assert numbers_times.phone_text(POLICY.support_phone) in first.text
     assert "couldn't find" not in talk.text and "Severity" not in talk.text
     assert talk.phase() is Phase.ANYTHING_ELSE and talk.state.lookup is None
 
@@ -1203,7 +1203,7 @@ def test_naive_instants_are_rejected() -> None:
     ],
 )
 def test_due_phrasing(when: datetime, expected: str) -> None:
-    assert wording.due(when, TUESDAY, NY) == expected
+    assert numbers_times.due(when, TUESDAY, NY) == expected
 
 
 @pytest.mark.parametrize(
@@ -1215,13 +1215,13 @@ def test_due_phrasing(when: datetime, expected: str) -> None:
     ],
 )
 def test_next_opening_phrasing(now: datetime, expected: str) -> None:
-    assert wording.moment(POLICY.chat.next_open(now), now, NY) == expected
+    assert numbers_times.moment(POLICY.chat.next_open(now), now, NY) == expected
 
 
 def test_numbers_are_spelled_for_speech() -> None:
-    assert wording.spell(CASE) == "2 6 1 1, 0 0 4 2"
-    assert wording.phone_text("+18005550100") == "1-800-555-0100"
-    assert wording.phone_text("+44 20 7946 0958") == "+44 20 7946 0958"
+    assert numbers_times.spell(CASE) == "2 6 1 1, 0 0 4 2"
+    assert numbers_times.phone_text("+18005550100") == "1-800-555-0100"
+    assert numbers_times.phone_text("+44 20 7946 0958") == "+44 20 7946 0958"
 
 
 @pytest.mark.parametrize(
@@ -1246,25 +1246,25 @@ def test_numbers_are_spelled_for_speech() -> None:
     ],
 )
 def test_yes_no_words(said: str, expected: bool | None) -> None:
-    assert wording.yes_no(said) is expected
+    assert understanding.yes_no(said) is expected
 
 
 @pytest.mark.parametrize(
     ("said", "expected"),
     [
-        ("start over", wording.Command.START_OVER),
-        ("cancel", wording.Command.CANCEL),
-        ("help", wording.Command.HELP),
-        ("talk to a person", wording.Command.AGENT),
-        ("agent", wording.Command.AGENT),
-        ("representative please", wording.Command.AGENT),
-        ("bye", wording.Command.BYE),
+        ("start over", understanding.Command.START_OVER),
+        ("cancel", understanding.Command.CANCEL),
+        ("help", understanding.Command.HELP),
+        ("talk to a person", understanding.Command.AGENT),
+        ("agent", understanding.Command.AGENT),
+        ("representative please", understanding.Command.AGENT),
+        ("bye", understanding.Command.BYE),
         ("the stop button does not cancel the print job", None),
         ("the agent software crashed on every workstation", None),
     ],
 )
-def test_commands_are_whole_requests_not_words_in_a_problem(said: str, expected: wording.Command | None) -> None:
-    assert wording.command_in(said) is expected
+def test_commands_are_whole_requests_not_words_in_a_problem(said: str, expected: understanding.Command | None) -> None:
+    assert understanding.command_in(said) is expected
 
 
 @pytest.mark.parametrize(
@@ -1279,7 +1279,7 @@ def test_commands_are_whole_requests_not_words_in_a_problem(said: str, expected:
     ],
 )
 def test_severity_named_in_an_answer(said: str, expected: Severity | None) -> None:
-    assert wording.severity_in(said) is expected
+    assert understanding.severity_in(said) is expected
 
 
 def test_a_long_problem_is_summarised_by_its_first_sentence() -> None:
@@ -1332,7 +1332,7 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> _Reads:
     found = _Reads()
     found.spy(monkeypatch, conversation, "assess")
     for name in ("command_in", "asks_status", "has_substance", "split_account", "tidy", "words", "yes_no"):
-        found.spy(monkeypatch, wording, name)
+        found.spy(monkeypatch, understanding, name)
     conversation._triage_of.cache_clear()  # a verdict cached by another test would hide the triage call
     return found
 
@@ -1446,5 +1446,5 @@ def test_an_account_prefix_before_a_long_run_of_spaces_reads_in_one_pass(spaces:
     talk.begin()
     talk.say("K" + spaces * (LIMITS.message - 10) + " x")
     assert talk.state.k_number is None
-    assert wording.severity_in("sev" + spaces * 100_000 + "x") is None
+    assert understanding.severity_in("sev" + spaces * 100_000 + "x") is None
     assert POLICY.account.normalise("K" + spaces * 100_000 + "x") is None

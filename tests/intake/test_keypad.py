@@ -1,4 +1,4 @@
-"""Keypad keys: given in one place (wording.with_choices); when severities are offered, Severity N is key N."""
+"""Keypad keys: given in one place (prompts.with_choices); when severities are offered, Severity N is key N."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from intake import wording
+from intake import prompts, understanding, wording
 from intake.conversation import Context, CreateCase, Phase, State, UserTurn, step
 from intake.domain import Channel, Severity
 from intake.policy import Policy
@@ -17,7 +17,7 @@ POLICY = Policy()
 PHONE = Context(POLICY, Channel.PHONE, "call-1", 1)
 
 
-def _meaning(choice: wording.Choice, proposed: Severity) -> Severity:
+def _meaning(choice: prompts.Choice, proposed: Severity) -> Severity:
     return proposed if choice.value == "yes" else Severity(int(choice.value.removeprefix("sev")))
 
 
@@ -84,16 +84,16 @@ def test_a_key_said_aloud_after_a_no_is_that_severity(proposed: Severity, said: 
 
 
 def test_yes_no_keys_are_the_ones_the_prompt_says() -> None:
-    prompt = wording.yes_no_prompt("Is that right?", "Is that right?", phone=True)
+    prompt = prompts.yes_no_prompt("Is that right?", "Is that right?", phone=True)
     by_key = {c.digit: c.value for c in prompt.choices}
-    assert by_key == {wording.YES_KEY: "yes", wording.NO_KEY: "no"}
-    assert wording.yes_no_answer("", wording.YES_KEY) is True
-    assert wording.yes_no_answer("", wording.NO_KEY) is False
-    assert f"Press {wording.YES_KEY} for Yes, or {wording.NO_KEY} for No." in prompt.speak
+    assert by_key == {prompts.YES_KEY: "yes", prompts.NO_KEY: "no"}
+    assert understanding.yes_no_answer("", prompts.YES_KEY) is True
+    assert understanding.yes_no_answer("", prompts.NO_KEY) is False
+    assert f"Press {prompts.YES_KEY} for Yes, or {prompts.NO_KEY} for No." in prompt.speak
 
 
 @pytest.mark.parametrize("keys", [("1",), ("1", "1"), ("0", "2"), ("12", "3")])
 def test_keys_that_do_not_fit_the_choices_are_refused(keys: tuple[str, ...]) -> None:
-    choices = [wording.Choice("a", "A"), wording.Choice("b", "B")]
+    choices = [prompts.Choice("a", "A"), prompts.Choice("b", "B")]
     with pytest.raises(ValueError, match="keypad keys"):
-        wording.with_choices("?", "?", wording.Expect.CHOICE, choices, phone=True, keys=keys)
+        prompts.with_choices("?", "?", prompts.Expect.CHOICE, choices, phone=True, keys=keys)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from intake import wording
+from intake import understanding, wording_status
 from intake.case_numbers import month_of
 from intake.domain import CaseStatus, Channel, NaiveDatetimeError, Outcome, Severity
 from store.accounts import get_account
@@ -85,9 +85,9 @@ async def test_the_ten_thousandth_case_of_a_month_is_found_by_chat_text_and_keyp
         session.add(CaseCounter(month=month_of(T0), seq=9999))  # 9,999 cases this month already
     case = await new_case(session_maker, "the-10000th")
     assert case.number == f"{month_of(T0)}-10000"
-    typed = wording.case_number_in(f"hi, any news on case {case.number}? K123456")
-    keyed = wording.case_number_in(case.number.replace("-", ""))  # what the phone's keypad sends
-    keypad_max = wording.status_ask_number(phone=True).max_digits
+    typed = understanding.case_number_in(f"hi, any news on case {case.number}? K123456")
+    keyed = understanding.case_number_in(case.number.replace("-", ""))  # what the phone's keypad sends
+    keypad_max = wording_status.status_ask_number(phone=True).max_digits
     assert keypad_max is not None and len(case.number.replace("-", "")) <= keypad_max
     async with session_maker() as session:
         for number in (typed, keyed):
