@@ -26,6 +26,12 @@ _PHRASES: tuple[tuple[Question, str, str], ...] = (
         r"solicitud de cambio|demande de changement|anderungswunsch|pedido de mudanca",
     ),
     (
+        Question.REQUEST,
+        "security",
+        r"security|hack|breach|compromis|ransomware|malware|phishing|virus|stolen|"
+        r"seguridad|securite|sicherheit|seguranca|gehackt|piratage|pirate|invasao",
+    ),
+    (
         Question.OUTAGE,
         "down",
         r"nothing works|nothing is working|not working at all|completely down|totally down|"

@@ -69,8 +69,13 @@ QUESTIONS: Mapping[Question, GuidedQuestion] = {
     ),
     Question.REQUEST: GuidedQuestion(
         Question.REQUEST,
-        "Is this a problem with the service, or a question or change request?",
-        "Is something broken, or is this a question or a change request?",
-        (("problem", "Something is not working"), ("question", "A question"), ("change", "A change request")),
+        "Is this a problem with the service, a security concern, or a question or change request?",
+        "Is something broken, a security concern, or a question or change request?",
+        (
+            ("problem", "Something is not working"),
+            ("security", "A security concern"),
+            ("question", "A question"),
+            ("change", "A change request"),
+        ),
     ),
 }

@@ -27,7 +27,8 @@ __all__ = ["questions_for", "triage"]
 #   WORKAROUND yes      -> work flows normally: Sev3 (not when the text says work has stopped)
 #              slow     -> only a slow, painful workaround: no change (it does not lower the severity)
 #              no       -> no workaround: cancels any workaround read from the text
-#   REQUEST    question / change -> Sev4 however urgent;  problem -> Sev1-3 from the other facts
+#   REQUEST    question / change -> Sev4 however urgent;  problem -> Sev1-3 from the other facts;
+#              security -> a security incident: Sev2, Sev1 when active and widespread
 # An explicit "down" + "everyone" is Sev1 whatever else was said, so a Sev1 is never argued away.
 def _apply_answers(facts: Facts, answers: Mapping[Question, str]) -> None:
     """Answers override what the text suggested on the same axis (see the table above)."""
@@ -38,7 +39,8 @@ def _apply_answers(facts: Facts, answers: Mapping[Question, str]) -> None:
         facts.answered[question] = value
         facts.evidence.append(f"answer {question.value}: {value}")
         if question is Question.REQUEST:
-            facts.intent = Intent.PROBLEM if value == "problem" else Intent.REQUEST
+            facts.intent = Intent.PROBLEM if value in ("problem", "security") else Intent.REQUEST
+            facts.security = facts.security or value == "security"
             facts.intent_known = True
         elif question is Question.SCOPE:
             facts.scope = {"everyone": Scope.ALL, "some": Scope.GROUP, "one": Scope.ONE}.get(value)

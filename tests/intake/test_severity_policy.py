@@ -29,6 +29,9 @@ S1, S2, S3, S4 = Severity.SEV1, Severity.SEV2, Severity.SEV3, Severity.SEV4
         (("problem", "one", "down", "no"), S3),  # one user
         (("question", None, None, None), S4),
         (("change", None, None, None), S4),
+        (("security", "everyone", "down", "no"), S1),  # an active, widespread compromise
+        (("security", "one", "degraded", "no"), S2),  # one account: contained, yet an engineer within the hour
+        (("security", "some", "minor", "yes"), S2),  # suspected: still Sev2
     ],
 )
 def test_the_policy_table(factors: tuple[str, str | None, str | None, str | None], severity: Severity) -> None:
@@ -39,6 +42,8 @@ def test_answers_narrow_the_possible_severities() -> None:
     assert possible_severities({Question.SCOPE: "everyone", Question.OUTAGE: "down"}) == {S1}
     assert possible_severities({Question.REQUEST: "question"}) == {S4}
     assert possible_severities({Question.SCOPE: "some"}) == {S2, S3}
+    assert possible_severities({Question.REQUEST: "problem", Question.SCOPE: "one"}) == {S3}
+    assert possible_severities({Question.REQUEST: "security", Question.SCOPE: "one"}) == {S2}
 
 
 def test_a_sure_model_settles_without_questions() -> None:
@@ -77,6 +82,7 @@ def test_at_most_three_questions_are_asked() -> None:
         ("es solo una pregunta", Question.OUTAGE, (Question.REQUEST, "question")),
         ("rien ne marche", Question.OUTAGE, (Question.OUTAGE, "down")),
         ("nur ich", Question.SCOPE, (Question.SCOPE, "one")),
+        ("it's a security thing, an account was hacked", Question.SCOPE, (Question.REQUEST, "security")),
         ("purple", Question.SCOPE, None),
     ],
 )

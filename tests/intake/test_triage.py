@@ -467,7 +467,7 @@ def test_guided_questions_offer_the_documented_values() -> None:
     assert isinstance(by_key[Question.SCOPE], GuidedQuestion)
     assert [v for v, _ in by_key[Question.SCOPE].choices] == ["everyone", "some", "one"]
     assert [v for v, _ in by_key[Question.OUTAGE].choices] == ["down", "degraded", "minor"]
-    assert [v for v, _ in by_key[Question.REQUEST].choices] == ["problem", "question", "change"]
+    assert [v for v, _ in by_key[Question.REQUEST].choices] == ["problem", "security", "question", "change"]
     assert all(q.text and q.speak and len(q.speak) <= len(q.text) for q in t.questions)
 
 
