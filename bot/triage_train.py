@@ -275,12 +275,23 @@ def train(lines: Sequence[Line], options: TrainOptions | None = None) -> dict[st
             "accuracy_with_sev1_threshold": round(float((decided == y).mean()), 4),
             "sev1_recall_with_threshold": round(float((decided[y == 1] == 1).mean()), 4),
         },
+        # How common each factor combination is among the labelled lines: the dialogue's prior within a severity.
+        "factor_prior": _factor_prior(lines),
         "check": check,
         "temperature": temperature,
         "sev1_threshold": sev1_threshold,
         "intercept": [round(float(b), opts.digits) for b in final.intercept_],
         "features": weights,
     }
+
+
+def _factor_prior(lines: Sequence[Line]) -> list[list[object]]:
+    combos = Counter(
+        tuple(factors.get(key) for key in ("request", "scope", "outage", "workaround"))
+        for factors in (dict(line.factors) for line in lines)
+        if factors.get("request")
+    )
+    return [[*combo, count] for combo, count in sorted(combos.items(), key=lambda item: str(item[0]))]
 
 
 def write_model(model: dict[str, Any], path: Path) -> int:

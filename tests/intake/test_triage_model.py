@@ -241,10 +241,11 @@ def test_a_missing_model_file_is_a_usage_error(tmp_path: Path, capsys: pytest.Ca
 
 # --- figures on the frozen test split -------------------------------------------------------------
 
-# What the shipped model reaches on the frozen test split (docs/TRIAGE.md has the figures and the date),
-# asserted a little below the measured values because the split grows as lines are written. The issue's
-# targets (90% exact in English, 85% in each other language, Sev1 recall 95%) are not all reached yet.
-FLOOR = argparse.Namespace(exact=0.87, english=0.90, other_language=0.80, sev1_recall=0.93, ece=0.04, off_by_two=0.04)
+# What the shipped model reaches on the frozen test split (docs/TRIAGE.md has the figures and the date).
+# Where the target is reached it is asserted (90% exact in English, 85% in Spanish, French and
+# Portuguese); where it is not yet (German 0.834, Sev1 recall 0.948), a floor a little below the measured value.
+FLOOR = argparse.Namespace(exact=0.88, english=0.90, sev1_recall=0.94, ece=0.03, off_by_two=0.035)
+LANGUAGE_FLOOR = {"es": 0.85, "fr": 0.85, "pt": 0.85, "de": 0.82}
 
 
 def test_figures_on_the_frozen_test_split(repository_lines: list[Line]) -> None:
@@ -255,8 +256,24 @@ def test_figures_on_the_frozen_test_split(repository_lines: list[Line]) -> None:
         assert sum(1 for line in test if line.lang == lang) >= 100, lang  # the floor per language
     assert report.accuracy >= FLOOR.exact
     assert report.language_accuracy("en") >= FLOOR.english
-    for lang in ("es", "fr", "de", "pt"):
-        assert report.language_accuracy(lang) >= FLOOR.other_language, lang
+    for lang, floor in LANGUAGE_FLOOR.items():
+        assert report.language_accuracy(lang) >= floor, lang
     assert report.sev1_recall >= FLOOR.sev1_recall
     assert report.ece <= FLOOR.ece
     assert report.off_by_two <= FLOOR.off_by_two * report.total
+
+
+def test_eval_dialogue_reports_all_lines_and_those_with_factor_labels(tmp_path: Path) -> None:
+    factors = {"request": "problem", "scope": "everyone", "outage": "down", "workaround": "no"}
+    rows = [
+        {"text": "Nobody at any of our sites can open a single study, everything is down", "severity": 1, **factors},
+        {"text": "How do I change the hanging protocol for chest CT?", "severity": 4},  # no factor labels
+    ]
+    data = tmp_path / "lines.jsonl"
+    data.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    code, out = _run(["triage", "--eval-dialogue", str(data), "--split", "all", "--json"])
+    report = json.loads(out)
+    assert code == 0 and report["total"] == 2 and report["with_factor_labels"]["total"] == 1
+    assert report["with_factor_labels"]["sev1_recall"] == 1.0
+    code, text = _run(["triage", "--eval-dialogue", str(data), "--split", "all"])
+    assert code == 0 and "of which with factor labels" in text
