@@ -25,6 +25,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from bot.contract import EVENT_CONNECT_ONCALL, EVENT_HANGUP, EVENT_NO_INPUT, VOICE_CHANNEL_ID
 from bot.voice.config import VoiceConfig
+from intake.numbers_times import spell
 from store.accounts import normalise_phone
 from store.errors import InvalidPhoneError
 
@@ -271,11 +272,6 @@ def markdown_to_text(text: str) -> str:
 
 def _squash(text: str) -> str:
     return " ".join(text.split())
-
-
-def spell(text: str) -> str:
-    """Space out a case number or K# so it is read character by character."""
-    return " ".join(ch for ch in text if not ch.isspace()).replace("-", "dash")
 
 
 # --- plan -> TwiML ---------------------------------------------------------------------------------

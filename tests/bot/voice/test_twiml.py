@@ -263,8 +263,10 @@ def test_dial_chain_and_fallback_documents() -> None:
     voicemail = ET.fromstring(twiml.voicemail_twiml(config, case_number="2611-0007"))
     assert [child.tag for child in voicemail] == ["Say", "Record", "Say", "Hangup"]
     assert "escalated" in (voicemail[0].text or "")
+    # One spelling on the phone: the voicemail reads the case number as the dialogue does when it records it.
+    assert "Case 2 6 1 1, 0 0 0 7 has been escalated" in (voicemail[0].text or "")
     assert voicemail[1].get("action") == PUBLIC + "/twilio/voicemail"
 
     whisper = ET.fromstring(twiml.whisper_twiml(case_number="2611-0007", k_number="K12", summary="All down"))
     said = whisper.findtext("Say") or ""
-    assert "2 6 1 1 dash 0 0 0 7" in said and "K 1 2" in said and "All down" in said
+    assert "2 6 1 1, 0 0 0 7" in said and "K 1 2" in said and "All down" in said

@@ -167,7 +167,7 @@ async def test_sev1_rings_on_call_in_order_then_voicemail_page_and_escalation(se
 
         whisper = await server.webhook(number.get("url", "").removeprefix(PUBLIC), new_call_sid())
         said = whisper.findtext("Say") or ""
-        assert "case " + " ".join(case_number).replace("-", "dash") in said
+        assert "case " + " ".join(case_number).replace(" - ", ", ") in said
         assert "K 1 2 3 4 5 6" in said and "Service down for everyone" in said
 
         second = await server.webhook("/twilio/dial-status?next=1", call_sid, DialCallStatus="no-answer")
