@@ -206,8 +206,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         check_headers(request)
         return await handler(request)
     except ServiceError as error:
-        if error.status >= 500:
-            log.warning("%s -> %d %s", request_label(request), error.status, error.code)
+        # The path and the code only: bodies and query strings (tokens, account numbers) are never logged.
+        level = logging.WARNING if error.status >= 500 else logging.INFO
+        log.log(level, "%s -> %d %s", request_label(request), error.status, error.code)
         return error.response()
     except web.HTTPRequestEntityTooLarge as exc:
         return BodyTooLargeError(exc.text or "request body too large").response()

@@ -12,7 +12,7 @@ from bot.client_address import client_address
 from bot.directline.adapter import BotLogic, DirectLineAdapter, TurnErrorHandler
 from bot.directline.config import DirectLineConfig
 from bot.directline.errors import BadArgumentError, CrossSiteError, TokenScopeError
-from bot.directline.http import bearer, json_errors, read_json_object
+from bot.directline.http import bearer, read_json_object
 from bot.directline.models import JsonObject, activity_set, parse_watermark, user_activity
 from bot.directline.service import Clock, Credential, DirectLineService, utc_now
 from bot.directline.stream import pump
@@ -207,24 +207,24 @@ def setup_directline(
     adapter = DirectLineAdapter(service, bot, on_turn_error)
     client = DirectLineRoutes(service)
     router = app.router
-    router.add_post("/api/webchat/token", json_errors(client.webchat_token))
-    router.add_post("/v3/directline/tokens/generate", json_errors(client.generate_token))
-    router.add_post("/v3/directline/tokens/refresh", json_errors(client.refresh_token))
-    router.add_post("/v3/directline/conversations", json_errors(client.start_conversation))
+    router.add_post("/api/webchat/token", client.webchat_token)
+    router.add_post("/v3/directline/tokens/generate", client.generate_token)
+    router.add_post("/v3/directline/tokens/refresh", client.refresh_token)
+    router.add_post("/v3/directline/conversations", client.start_conversation)
     router.add_get(
         "/v3/directline/conversations/{conversationId}",
-        json_errors(client.resume_conversation),
+        client.resume_conversation,
         allow_head=False,
     )
-    router.add_post("/v3/directline/conversations/{conversationId}/activities", json_errors(client.post_activity))
+    router.add_post("/v3/directline/conversations/{conversationId}/activities", client.post_activity)
     router.add_get(
         "/v3/directline/conversations/{conversationId}/activities",
-        json_errors(client.get_activities),
+        client.get_activities,
         allow_head=False,
     )
     router.add_get(
         "/v3/directline/conversations/{conversationId}/stream",
-        json_errors(client.stream),
+        client.stream,
         name=STREAM_ROUTE,
         allow_head=False,
     )

@@ -16,7 +16,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from twilio.twiml.voice_response import VoiceResponse
 from yarl import URL
 
-from bot.errors import database_unavailable_response, is_database_unavailable, json_error, request_label
+from bot.errors import (
+    BadRequestError,
+    ForbiddenError,
+    NotFoundError,
+    ServiceError,
+    UnsupportedMediaTypeError,
+    database_unavailable_response,
+    is_database_unavailable,
+    request_label,
+)
 from bot.forms import read_form
 from bot.paging import escalate_unanswered
 from bot.voice import twiml
@@ -51,8 +60,35 @@ _OUTAGE_GOODBYE = "Sorry, we cannot take your call right now. Please call again 
 _ANSWERED = {"completed", "answered"}
 
 
-class UnknownCallError(LookupError):
-    """A webhook names a call (or a handoff) this service has no record of (answered with 404)."""
+class UnknownCallError(NotFoundError):
+    """A webhook names a call (or a handoff) this service has no record of."""
+
+    code = "unknown_call"
+
+
+class UnknownCaseError(NotFoundError):
+    """A webhook names a case this service has no record of."""
+
+    code = "unknown_case"
+
+
+class BadWebhookError(BadRequestError):
+    """A signed webhook whose parameters are not what Twilio sends."""
+
+    code = "bad_webhook"
+
+
+class BadSignatureError(ForbiddenError):
+    """X-Twilio-Signature is missing or does not sign this URL and these parameters: a forged webhook."""
+
+    code = "bad_signature"
+
+
+class VoiceNotConfiguredError(ServiceError):
+    """No Twilio auth token is configured, so no webhook can be verified."""
+
+    status = 503
+    code = "voice_not_configured"
 
 
 class VoiceLine:
@@ -369,9 +405,9 @@ def setup_voice(
 def _handler(line: VoiceLine, webhook: Webhook) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handle(request: web.Request) -> web.StreamResponse:
         if not line.config.auth_token:
-            return json_error(503, "voice_not_configured", "TWILIO_AUTH_TOKEN is not set: webhooks cannot be verified")
+            raise VoiceNotConfiguredError("TWILIO_AUTH_TOKEN is not set: webhooks cannot be verified")
         if request.content_type != "application/x-www-form-urlencoded":
-            return json_error(415, "unsupported_media_type", "Twilio webhooks are form-encoded")
+            raise UnsupportedMediaTypeError("Twilio webhooks are form-encoded")
         params: Form = await read_form(request)
         url = public_url(line.config.public_base_url, request.raw_path)
         verdict = verify(
@@ -382,15 +418,15 @@ def _handler(line: VoiceLine, webhook: Webhook) -> Callable[[web.Request], Await
         )
         if verdict is not Verdict.VALID:
             log.warning("refused %s webhook: signature %s", request.path, verdict.value)
-            return json_error(403, "bad_signature", f"X-Twilio-Signature is {verdict.value} for this URL")
+            raise BadSignatureError(f"X-Twilio-Signature is {verdict.value} for this URL")
         try:
             document = await webhook(line, request, params)
         except WebhookError as exc:
-            return json_error(400, "bad_webhook", str(exc))
-        except UnknownCallError as exc:
-            return json_error(404, "unknown_call", str(exc))
+            raise BadWebhookError(str(exc)) from exc
         except CaseNotFoundError as exc:
-            return json_error(404, "unknown_case", str(exc))
+            raise UnknownCaseError(str(exc)) from exc
+        except ServiceError:
+            raise
         except Exception as exc:
             if not is_database_unavailable(exc):
                 raise

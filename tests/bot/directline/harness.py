@@ -18,6 +18,7 @@ from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
 from botbuilder.schema import ChannelAccount
 
 from bot.directline import DirectLineConfig, setup_directline
+from bot.errors import error_middleware
 from store.db import SessionMaker
 
 log = logging.getLogger(__name__)
@@ -184,7 +185,7 @@ async def running_gateway(
     settings.update(overrides)
     config = DirectLineConfig(**settings)
     echo = bot or EchoBot()
-    app = web.Application()
+    app = web.Application(middlewares=[error_middleware])  # as create_app mounts it
     kwargs: dict[str, Any] = {"clock": clock} if clock is not None else {}
     setup_directline(
         app, config=config, session_maker=session_maker, bot=echo.on_turn, on_turn_error=on_echo_error, **kwargs

@@ -16,6 +16,7 @@ from aiohttp import web
 from botbuilder.core import ActivityHandler, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, InputHints
 
+from bot.errors import error_middleware
 from bot.voice.config import VoiceConfig
 from bot.voice.routes import setup_voice
 from bot.voice.signature import SIGNATURE_HEADER, sign
@@ -272,7 +273,7 @@ async def voice_server(session_maker: SessionMaker, config: VoiceConfig | None =
     clock = FakeClock()
     bot = ScriptedBot(session_maker=session_maker, clock=clock)
     config = config or voice_config()
-    app = web.Application()
+    app = web.Application(middlewares=[error_middleware])  # as create_app mounts it
     setup_voice(app, config=config, bot=bot, session_maker=session_maker, clock=clock)
     async with serve(app) as url, aiohttp.ClientSession() as http:
         yield VoiceServer(url=url, http=http, bot=bot, clock=clock, session_maker=session_maker, config=config)

@@ -13,6 +13,7 @@ import pytest
 from aiohttp import web
 
 from bot.cli import run
+from bot.errors import error_middleware
 from bot.voice.routes import setup_voice
 from bot.voice.simulator import SimulatorError, run_call
 from intake.domain import CaseStatus
@@ -151,7 +152,7 @@ async def _server_without_public_url(session_maker: SessionMaker) -> AsyncIterat
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     clock = FakeClock()
     bot = ScriptedBot(session_maker=session_maker, clock=clock)
-    app = web.Application()
+    app = web.Application(middlewares=[error_middleware])  # as create_app mounts it
     setup_voice(app, config=voice_config(public_base_url=url), bot=bot, session_maker=session_maker, clock=clock)
     runner = web.AppRunner(app)
     await runner.setup()
