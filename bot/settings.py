@@ -6,13 +6,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-import phonenumbers
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.client_address import IPNetwork, parse_networks
 from intake.domain import Channel, PolicyError, Severity
 from intake.limits import TextLimits
+from intake.phones import InvalidPhoneError, to_e164
 from intake.policy import (
     AccountFormat,
     Clock,
@@ -34,13 +34,11 @@ class ConfigError(Exception):
 
 
 def _e164(value: str, setting: str) -> str:
+    # The importer's rule (valid, not merely possible): a number the desk dials or shows must exist.
     try:
-        parsed = phonenumbers.parse(value, "US")
-    except phonenumbers.NumberParseException as exc:
-        raise ValueError(f"{value!r} is not a phone number; use E.164 like +18005550100") from exc
-    if not phonenumbers.is_possible_number(parsed):
-        raise ValueError(f"{value!r} is not a possible phone number for {setting}; use E.164 like +18005550100")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        return to_e164(value)
+    except InvalidPhoneError as exc:
+        raise ValueError(f"{value!r} is not a valid phone number for {setting}; use E.164 like +18005550100") from exc
 
 
 class Settings(BaseSettings):

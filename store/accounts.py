@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
-import phonenumbers
 from sqlalchemy import Executable, Table, bindparam
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Connection
@@ -19,8 +18,9 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake.domain import require_aware
+from intake.phones import InvalidPhoneError, to_e164
 from store.db import SessionMaker, insert_for, upsert
-from store.errors import CsvImportError, CsvProblem, InvalidPhoneError
+from store.errors import CsvImportError, CsvProblem
 from store.jobs import fetch, run
 from store.models import Account, AccountBase, AccountPhone
 
@@ -48,17 +48,6 @@ def normalise_k_number(raw: str, pattern: re.Pattern[str] = DEFAULT_K_PATTERN) -
     """Return the canonical K#, or None when it does not match `pattern`."""
     k_number = canonical_k_number(raw)
     return k_number if pattern.fullmatch(k_number) else None
-
-
-def normalise_phone(raw: str, region: str = "US") -> str:
-    """Return `raw` (E.164 or a national number of `region`) in E.164; raise InvalidPhoneError."""
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException as error:
-        raise InvalidPhoneError(f"cannot read phone number {raw!r}: {error}") from error
-    if not phonenumbers.is_valid_number(number):
-        raise InvalidPhoneError(f"not a valid phone number: {raw!r}")
-    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
 def ensure_account_in(conn: Connection, *, k_number: str, at: datetime) -> int:
@@ -93,7 +82,7 @@ async def get_account(session: AsyncSession, *, k_number: str) -> AccountPublic 
 async def find_account_by_phone(session: AsyncSession, *, e164: str) -> AccountPublic | None:
     """Return the account calling from `e164`, or None when no account or several share the number."""
     try:
-        number = normalise_phone(e164)
+        number = to_e164(e164)
     except InvalidPhoneError:
         # Withheld or garbled caller IDs simply identify nobody.
         return None
@@ -203,7 +192,7 @@ def _parse_row(
         if not raw:
             continue
         try:
-            phone = normalise_phone(raw, region)
+            phone = to_e164(raw, region)
         except InvalidPhoneError:
             reasons.append(f"bad phone number {raw!r}")
             continue

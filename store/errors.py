@@ -21,10 +21,6 @@ class OutboxItemNotFoundError(StoreError, LookupError):
     """No outbox item has the given id."""
 
 
-class InvalidPhoneError(StoreError, ValueError):
-    """A phone number could not be read as a valid number."""
-
-
 class TranscriptRoleError(StoreError, ValueError):
     """A transcript line names a role other than customer, bot or agent."""
 

@@ -26,8 +26,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 from bot.contract import EVENT_CONNECT_ONCALL, EVENT_HANGUP, EVENT_NO_INPUT, VOICE_CHANNEL_ID
 from bot.voice.config import VoiceConfig
 from intake.numbers_times import spell
-from store.accounts import normalise_phone
-from store.errors import InvalidPhoneError
+from intake.phones import InvalidPhoneError, to_e164
 
 BOT_ID = "support-intake"
 
@@ -67,7 +66,7 @@ def caller_e164(raw: str | None) -> str | None:
     if not raw:
         return None
     try:
-        return normalise_phone(raw, "US")
+        return to_e164(raw)
     except InvalidPhoneError:
         return None  # "Anonymous", "Restricted", SIP URIs: no caller ID to look up
 

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from bot.cli import DEFAULT_CALLER_ID, run
 from bot.cli_store import database_label
-from store.accounts import normalise_phone
+from intake.phones import to_e164
 from store.db import create_engine, session_factory
 from store.migrate import head_revision, upgrade_async
 from tests.store.helpers import new_case
@@ -178,7 +178,7 @@ def test_accounts_import_names_a_file_it_cannot_read(tmp_path: Path, capsys: pyt
 def test_the_readme_caller_id_is_the_default_and_a_number_the_importer_takes() -> None:
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     assert f"intake call --from {DEFAULT_CALLER_ID}" in readme
-    assert normalise_phone(DEFAULT_CALLER_ID) == DEFAULT_CALLER_ID
+    assert to_e164(DEFAULT_CALLER_ID) == DEFAULT_CALLER_ID
 
 
 async def _file_case(url: str, microsecond: int = 0) -> str:

@@ -102,6 +102,14 @@ def test_production_refuses_placeholders() -> None:
 
 
 def test_phone_numbers_normalised_to_e164() -> None:
-    settings = load_settings(support_phone="(800) 555-0199", oncall_numbers="+1 555 123 4567, 555-765-4321")
+    settings = load_settings(support_phone="(800) 555-0199", oncall_numbers="+1 212 555 0147, 415-555-2671")
     assert settings.support_phone == "+18005550199"
-    assert settings.oncall == ("+15551234567", "+15557654321")
+    assert settings.oncall == ("+12125550147", "+14155552671")
+
+
+@pytest.mark.parametrize("setting", ["support_phone", "twilio_from_number", "oncall_numbers"])
+def test_a_possible_but_invalid_number_is_refused_as_the_importer_refuses_it(setting: str) -> None:
+    # Right length, but no 555 area code exists: settings used to take it (is_possible_number) while the
+    # accounts importer refused it (is_valid_number). One rule now, intake.phones.to_e164.
+    with pytest.raises(ConfigError, match=f"{setting.upper()}: .*not a valid phone number"):
+        load_settings(**{setting: "+1 555 123 4567"})

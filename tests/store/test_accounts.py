@@ -12,10 +12,9 @@ from store.accounts import (
     get_account,
     import_accounts_csv,
     normalise_k_number,
-    normalise_phone,
 )
 from store.db import SessionMaker
-from store.errors import CsvImportError, CsvProblem, InvalidPhoneError
+from store.errors import CsvImportError, CsvProblem
 
 from .helpers import T0
 
@@ -24,25 +23,6 @@ K123456,North Clinic,(617) 253-1000; +1 202 555 0143
 k2345,"Imaging, South",
 K7654321,Radiology Partners,+44 20 7946 0958
 """
-
-
-@pytest.mark.parametrize(
-    ("raw", "e164"),
-    [
-        ("+1 617 253 1000", "+16172531000"),
-        ("(617) 253-1000", "+16172531000"),
-        ("617.253.1000", "+16172531000"),
-        ("+44 20 7946 0958", "+442079460958"),
-    ],
-)
-def test_phones_are_normalised_to_e164(raw: str, e164: str) -> None:
-    assert normalise_phone(raw) == e164
-
-
-@pytest.mark.parametrize("raw", ["555-1234", "12345", "call me", ""])
-def test_bad_phones_are_refused(raw: str) -> None:
-    with pytest.raises(InvalidPhoneError):
-        normalise_phone(raw)
 
 
 def test_k_numbers_are_normalised_and_checked() -> None:
