@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from aiohttp import web
@@ -22,21 +22,19 @@ from bot.directline import DirectLineConfig, setup_directline
 from bot.errors import database_unavailable_response, error_middleware, is_database_unavailable
 from bot.handoff import setup_handoff
 from bot.intake_bot import IntakeBot
-from bot.keys import ADAPTER, BOT, CHANNELS, CLOCK, ENGINE, JOBS, POLICY, SESSION_MAKER, SETTINGS, Clock
+from bot.keys import ADAPTER, BOT, CHANNELS, CLOCK, ENGINE, JOBS, POLICY, SESSION_MAKER, SETTINGS
 from bot.messages import MAX_ACTIVITY_BYTES, handle_messages
 from bot.settings import Settings
 from bot.voice import setup_paging, setup_voice, voice_config
 from bot.website import setup_website
+from intake.clock import Clock
+from store.clock import utc_now
 from store.db import create_engine, session_factory
 from store.jobs import Jobs
 
 log = logging.getLogger(__name__)
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def create_app(settings: Settings, *, clock: Clock = utc_now, database_url: str | None = None) -> web.Application:

@@ -16,12 +16,13 @@ from botbuilder.schema import Activity, ActivityTypes, ConversationReference
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.channels import Channels
-from bot.keys import CHANNELS, CLOCK, JOBS, POLICY, SESSION_MAKER, SETTINGS, Clock
+from bot.keys import CHANNELS, CLOCK, JOBS, POLICY, SESSION_MAKER, SETTINGS
 from bot.periodic import Periodic
 from bot.rendering import message_activity, prompt_activity
 from bot.turn_state import DIALOGUE, TranscriptLines, load_record, save_record, storage_key
 from intake import conversation as convo
 from intake import wording as w
+from intake.clock import Clock
 from intake.numbers_times import due
 from intake.policy import Policy
 from store import agents as agent_store

@@ -6,7 +6,6 @@ import asyncio
 import logging
 import weakref
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from botbuilder.core import ActivityHandler, TurnContext
@@ -33,6 +32,7 @@ from bot.turn_state import (
     storage_key,
 )
 from intake import conversation as convo
+from intake.clock import Clock
 from intake.domain import Channel
 from intake.policy import Policy
 from store.db import SessionMaker
@@ -69,7 +69,7 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
         policy: Policy,
         jobs: Jobs,
         session_maker: SessionMaker,
-        clock: Callable[[], datetime],
+        clock: Clock,
         agents_online: AgentsOnline = _no_agents,
         handoff: HandoffService | None = None,
     ) -> None:

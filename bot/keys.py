@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import datetime
-
 from aiohttp import web
 from botbuilder.core import Bot
 from botbuilder.integration.aiohttp import CloudAdapter
@@ -12,12 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels import Channels
 from bot.settings import Settings
+from intake.clock import Clock
 from intake.policy import Policy
 from store.db import SessionMaker
 from store.jobs import Jobs
-
-Clock = Callable[[], datetime]
-AgentsOnline = Callable[[], Awaitable[int]]
 
 SETTINGS = web.AppKey("settings", Settings)
 POLICY = web.AppKey("policy", Policy)

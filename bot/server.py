@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from bot.app import create_app
-from bot.keys import Clock
 from bot.logs import apply_log_policy
 from bot.settings import ConfigError, Settings
+from intake.clock import Clock
+from store.clock import utc_now
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +25,8 @@ MAX_REQUEST_LINE_BYTES = 8190
 
 def pretend_clock(start: datetime) -> Clock:
     """A clock that reads `start` now and runs in real time from there (development try-outs)."""
-    offset = start.astimezone(UTC) - datetime.now(UTC)
-    return lambda: datetime.now(UTC) + offset
+    offset = start.astimezone(UTC) - utc_now()
+    return lambda: utc_now() + offset
 
 
 def serve(settings: Settings, *, migrate: bool = True, clock: Clock | None = None) -> int:

@@ -15,8 +15,8 @@ from intake.limits import TextLimits
 from intake.phones import InvalidPhoneError, to_e164
 from intake.policy import (
     AccountFormat,
-    Clock,
     Policy,
+    SlaClock,
     SlaTarget,
     parse_duration,
     parse_routing,
@@ -156,7 +156,7 @@ class Settings(BaseSettings):
     @classmethod
     def _clock(cls, value: str) -> str:
         for raw in _wrap(parse_severity_map, value, "SLA_CLOCK").values():
-            if raw.lower() not in {c.value for c in Clock}:
+            if raw.lower() not in {c.value for c in SlaClock}:
                 raise ValueError(f"{raw!r} is not a clock; use 'calendar' or 'business' per severity")
         return value
 
@@ -237,7 +237,7 @@ class Settings(BaseSettings):
         for sev in Severity:
             response = parse_duration(responses[sev])
             assert response is not None  # validated above
-            sla[sev] = SlaTarget(response, parse_duration(fixes[sev]), Clock(clocks[sev].lower()))
+            sla[sev] = SlaTarget(response, parse_duration(fixes[sev]), SlaClock(clocks[sev].lower()))
         low, _, high = self.account_digits.partition("-")
         return Policy(
             company_name=self.company_name,

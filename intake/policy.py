@@ -16,8 +16,8 @@ from intake.limits import TextLimits
 from intake.schedule import WeeklySchedule, default_chat_schedule
 
 
-class Clock(StrEnum):
-    """How an SLA target is counted."""
+class SlaClock(StrEnum):
+    """How an SLA target is counted (SLA_CLOCK's values; not a source of the time: see intake/clock.py)."""
 
     CALENDAR = "calendar"  # real elapsed time: the service runs 24x7
     BUSINESS = "business"  # only the business-hours schedule counts
@@ -82,7 +82,7 @@ class SlaTarget:
 
     response: timedelta
     fix: timedelta | None
-    clock: Clock = Clock.CALENDAR
+    clock: SlaClock = SlaClock.CALENDAR
 
 
 @dataclass(frozen=True)
@@ -227,7 +227,7 @@ class Policy:
         utc = ZoneInfo("UTC")
 
         def add(amount: timedelta) -> datetime:
-            if target.clock is Clock.BUSINESS:
+            if target.clock is SlaClock.BUSINESS:
                 return self.business_hours.add_business_time(created, amount).astimezone(utc)
             # Calendar time is elapsed time: add on UTC so a DST change never stretches a target.
             return created.astimezone(utc) + amount

@@ -7,7 +7,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake.domain import require_aware
 from intake.phones import InvalidPhoneError, to_e164
+from store.clock import utc_now
 from store.db import SessionMaker, insert_for, upsert
 from store.errors import CsvImportError, CsvProblem
 from store.jobs import fetch, run
@@ -124,7 +125,7 @@ async def import_accounts_csv(
     (name and phones replaced, notes kept).
     """
     rows = _parse(await asyncio.to_thread(_read, source), k_pattern=k_pattern, region=region)
-    at = datetime.now(UTC) if now is None else require_aware(now, "now")
+    at = utc_now() if now is None else require_aware(now, "now")
     async with session_maker() as session, session.begin():
         for row in rows:
             account_id = (

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -18,6 +18,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlmodel import col, delete, select
 
+from intake.clock import Clock
+from store.clock import utc_now
 from store.db import SessionMaker, insert_for, read_session
 from store.errors import StorageConflictError, StorageItemError
 from store.jobs import fetch, run
@@ -29,14 +31,10 @@ ANY_E_TAG = "*"
 _TABLE: Table = BotState.__table__  # type: ignore[attr-defined]
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class SqlStorage(Storage):  # type: ignore[misc]
     """Conversation and user state in SQL, with MemoryStorage's eTag semantics (safe across processes)."""
 
-    def __init__(self, session_maker: SessionMaker, *, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(self, session_maker: SessionMaker, *, clock: Clock = utc_now) -> None:
         super().__init__()
         self._session_maker = session_maker
         self._clock = clock

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -14,7 +14,9 @@ from sqlalchemy.engine import Connection
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from intake.clock import Clock
 from intake.domain import require_aware
+from store.clock import utc_now
 from store.db import SessionMaker, insert_for, upsert
 from store.errors import TranscriptRoleError
 from store.jobs import run, run_many
@@ -29,10 +31,6 @@ _ADD_ENTRY = _ENTRIES.insert().values(
 
 # botbuilder's stores page by 20.
 PAGE_SIZE = 20
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 async def ensure_conversation(
@@ -150,7 +148,7 @@ async def get_transcript(
 class SqlTranscriptStore(TranscriptStore):  # type: ignore[misc]
     """Bot Framework transcript store on the conversations and transcript_entries tables."""
 
-    def __init__(self, session_maker: SessionMaker, *, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(self, session_maker: SessionMaker, *, clock: Clock = utc_now) -> None:
         self._session_maker = session_maker
         self._clock = clock
 

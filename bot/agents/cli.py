@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import TextIO
 
 from bot.agents.passwords import hash_password, new_one_time_password, new_secret, secret_digest
@@ -26,6 +25,7 @@ from store.agents import (
     revoke_console_sessions,
     set_password_hash,
 )
+from store.clock import utc_now
 from store.db import SessionMaker, read_session
 
 Command = Callable[[argparse.Namespace, SessionMaker, TextIO], Awaitable[int]]
@@ -75,10 +75,6 @@ async def agent_command(args: argparse.Namespace, settings: Settings, out: TextI
             raise AgentCommandError(str(exc)) from exc
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 async def _add(args: argparse.Namespace, sessions: SessionMaker, out: TextIO) -> int:
     password = new_one_time_password()
     # Hash before the transaction: argon2 takes a while and the write lock should not wait for it.
@@ -90,7 +86,7 @@ async def _add(args: argparse.Namespace, sessions: SessionMaker, out: TextIO) ->
             email=args.email,
             role=args.role,
             password_hash=password_hash,
-            at=_now(),
+            at=utc_now(),
             one_time=True,
         )
     print(f"agent {agent.name} added ({agent.role.value}, {agent.email})", file=out)
@@ -107,7 +103,7 @@ async def _token(args: argparse.Namespace, sessions: SessionMaker, out: TextIO) 
             raise AgentNotFoundError(f"no agent named {args.name!r}")
         if agent.disabled:
             raise AgentCommandError(f"agent {agent.name} is disabled")
-        await create_api_token(session, agent_id=agent.id, token_hash=secret_digest(token), at=_now())
+        await create_api_token(session, agent_id=agent.id, token_hash=secret_digest(token), at=utc_now())
     print(f"API token of {agent.name} (shown once; send it as 'Authorization: Bearer <token>'):", file=out)
     print(token, file=out)
     return 0
@@ -129,7 +125,7 @@ async def _list(args: argparse.Namespace, sessions: SessionMaker, out: TextIO) -
 
 async def _disable(args: argparse.Namespace, sessions: SessionMaker, out: TextIO) -> int:
     async with sessions() as session, session.begin():
-        agent = await disable_agent(session, name=args.name, at=_now())
+        agent = await disable_agent(session, name=args.name, at=utc_now())
     print(f"agent {agent.name} disabled: sign-in refused, console sessions and API tokens revoked", file=out)
     return 0
 
@@ -139,7 +135,7 @@ async def _password(args: argparse.Namespace, sessions: SessionMaker, out: TextI
     password_hash = await asyncio.to_thread(hash_password, password)
     async with sessions() as session, session.begin():
         agent = await set_password_hash(session, name=args.name, password_hash=password_hash, one_time=True)
-        ended = await revoke_console_sessions(session, agent_id=agent.id, at=_now())
+        ended = await revoke_console_sessions(session, agent_id=agent.id, at=utc_now())
     print(f"password of {agent.name} reset; {ended} console session(s) ended", file=out)
     print("one-time password (signs in once, then the agent chooses a password):", file=out)
     print(password, file=out)
@@ -151,6 +147,6 @@ async def _revoke_tokens(args: argparse.Namespace, sessions: SessionMaker, out: 
         agent = await get_agent_by_name(session, name=args.name)
         if agent is None:
             raise AgentNotFoundError(f"no agent named {args.name!r}")
-        count = await revoke_api_tokens(session, agent_id=agent.id, at=_now())
+        count = await revoke_api_tokens(session, agent_id=agent.id, at=utc_now())
     print(f"{count} API token(s) of {agent.name} revoked", file=out)
     return 0

@@ -14,10 +14,12 @@ from bot.directline.config import DirectLineConfig
 from bot.directline.errors import BadArgumentError, CrossSiteError, TokenScopeError
 from bot.directline.http import bearer, read_json_object
 from bot.directline.models import JsonObject, activity_set, parse_watermark, user_activity
-from bot.directline.service import Clock, Credential, DirectLineService, utc_now
+from bot.directline.service import Credential, DirectLineService
 from bot.directline.stream import pump
 from bot.directline.tokens import Scope
 from bot.periodic import Periodic
+from intake.clock import Clock
+from store.clock import utc_now
 from store.db import SessionMaker
 from store.directline import DirectLineActivityPublic, DirectLineConversationPublic, list_activities
 

@@ -8,7 +8,6 @@ import logging
 import re
 import secrets
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import UTC, datetime
 from typing import Any
 
 from bot.directline.config import DirectLineConfig
@@ -20,6 +19,7 @@ from bot.directline.errors import (
 from bot.directline.models import Account, JsonObject, conversation_update, with_client
 from bot.directline.stream import StreamHub
 from bot.directline.tokens import Scope, TokenClaims, issue_token, signing_key, verify_token
+from intake.clock import Clock
 from store.db import SessionMaker
 from store.directline import (
     DirectLineActivityPublic,
@@ -34,17 +34,11 @@ from store.directline import (
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 # Runs the bot's turn for an activity the gateway vouches for (bot/directline/adapter.py, in this process).
 Deliver = Callable[[JsonObject], Awaitable[None]]
 
 # Direct Line reserves the "dl_" prefix for user ids a token vouches for.
 _USER_ID = re.compile(r"dl_[A-Za-z0-9_-]{1,64}")
-
-
-def utc_now() -> datetime:
-    """Return the current instant, aware, in UTC."""
-    return datetime.now(UTC)
 
 
 class Credential:

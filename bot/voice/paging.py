@@ -13,9 +13,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,7 +29,9 @@ from bot.keys import CLOCK, SESSION_MAKER
 from bot.paging import PAGE_KIND
 from bot.periodic import Periodic
 from bot.voice.config import VoiceConfig
+from intake.clock import Clock
 from store import outbox as outbox_store
+from store.clock import utc_now
 from store.db import SessionMaker, read_session
 from store.models import Case, OutboxItem
 
@@ -176,7 +178,7 @@ class Pager:
         *,
         config: VoiceConfig,
         session_maker: SessionMaker,
-        clock: Callable[[], datetime],
+        clock: Clock,
         policy: PagingPolicy | None = None,
         client: Client | None = None,
     ) -> None:
@@ -278,7 +280,7 @@ def setup_paging(
     *,
     config: VoiceConfig,
     session_maker: SessionMaker | None = None,
-    clock: Callable[[], datetime] | None = None,
+    clock: Clock | None = None,
     policy: PagingPolicy | None = None,
 ) -> None:
     """Run the SMS paging worker while the app runs (append after the database's cleanup_ctx)."""
@@ -294,7 +296,7 @@ def setup_paging(
         pager = Pager(
             config=config,
             session_maker=session_maker or app[SESSION_MAKER],
-            clock=clock or (lambda: app[CLOCK]() if CLOCK in app else datetime.now(UTC)),
+            clock=clock or (lambda: app[CLOCK]() if CLOCK in app else utc_now()),
             policy=policy,
         )
         rounds = Periodic("paging pass", pager.policy.poll_interval, pager.run_once)

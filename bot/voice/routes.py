@@ -33,6 +33,7 @@ from bot.voice.adapter import TwilioVoiceAdapter
 from bot.voice.config import VoiceConfig
 from bot.voice.signature import SIGNATURE_HEADER, Verdict, public_url, verify
 from bot.voice.twiml import TurnKind, WebhookError, call_sid_of
+from intake.clock import Clock
 from store import cases as case_store
 from store import voice as voice_store
 from store.db import SessionMaker, read_session
@@ -41,7 +42,6 @@ from store.voice import CallPhase
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 Form = MultiDictProxy[str]
 
 # Twilio gives up on a webhook after 15 s: a resend waits for the first delivery at most this long.

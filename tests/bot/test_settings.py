@@ -10,7 +10,7 @@ import pytest
 
 from bot.settings import DEV_DIRECTLINE_SECRET, ConfigError, load_settings
 from intake.domain import Channel, Outcome, Severity
-from intake.policy import Clock
+from intake.policy import SlaClock
 
 ET = ZoneInfo("America/New_York")
 
@@ -51,7 +51,7 @@ def test_business_clock_and_custom_targets() -> None:
     )
     policy = settings.policy()
     assert policy.sla[Severity.SEV2].response == timedelta(hours=2)
-    assert policy.sla[Severity.SEV3].clock is Clock.BUSINESS
+    assert policy.sla[Severity.SEV3].clock is SlaClock.BUSINESS
     friday_4pm = datetime(2026, 11, 27, 16, tzinfo=ET)
     response, _ = policy.due(Severity.SEV3, friday_4pm)
     # 1 business hour on Friday, then 23 more: Monday 9h, Tuesday 9h, Wednesday 5h -> Wed 13:00 ET.

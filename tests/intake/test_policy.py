@@ -14,8 +14,8 @@ from intake.policy import (
     DEFAULT_SLA,
     ROUTING_FORM,
     AccountFormat,
-    Clock,
     Policy,
+    SlaClock,
     SlaTarget,
     parse_duration,
     parse_routing,
@@ -812,7 +812,7 @@ def business(
     hours: WeeklySchedule | None = None,
 ) -> Policy:
     """A policy whose `severity` runs on the business clock (the chat hours unless `hours` is given)."""
-    sla = {**DEFAULT_SLA, severity: SlaTarget(response, fix, Clock.BUSINESS)}
+    sla = {**DEFAULT_SLA, severity: SlaTarget(response, fix, SlaClock.BUSINESS)}
     return Policy(sla=sla, chat=chat, business=hours)
 
 

@@ -13,8 +13,8 @@ from intake.domain import Channel, NaiveDatetimeError, Outcome, PolicyError, Sev
 from intake.policy import (
     DEFAULT_ROUTING,
     DEFAULT_SLA,
-    Clock,
     Policy,
+    SlaClock,
     SlaTarget,
     parse_routing,
 )
@@ -240,7 +240,7 @@ def test_due_times(severity: Severity, response: str, fix: str | None, channel: 
 
 
 def test_due_times_follow_a_business_clock() -> None:
-    sla = {**DEFAULT_SLA, SEV3: SlaTarget(timedelta(hours=24), timedelta(hours=120), Clock.BUSINESS)}
+    sla = {**DEFAULT_SLA, SEV3: SlaTarget(timedelta(hours=24), timedelta(hours=120), SlaClock.BUSINESS)}
     policy = Policy(sla=sla)
     # Fri 07-17 16:00 EDT: 1h Fri + 9h Mon + 9h Tue + 5h Wed -> Wed 07-22 13:00 EDT = 17:00Z;
     # fix 120h = 1h + 13 full 9h days (through Wed 08-05) + 2h -> Thu 08-06 10:00 EDT = 14:00Z.
