@@ -29,12 +29,10 @@ from store import agents as agent_store
 from store import cases as case_store
 from store import handoffs as handoff_store
 from store import transcripts as transcript_store
-from store.agents import AgentPublic
 from store.db import SessionMaker
 from store.errors import CaseNotFoundError
-from store.handoffs import HandoffPublic, HandoffStatus
 from store.jobs import Jobs
-from store.models import CasePublic
+from store.models import AgentPublic, CasePublic, HandoffPublic, HandoffStatus
 
 log = logging.getLogger(__name__)
 

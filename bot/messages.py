@@ -26,8 +26,7 @@ from bot.errors import BadRequestError, ForbiddenError, NotFoundError, ServiceEr
 from bot.jsonbody import read_json
 from bot.keys import ADAPTER, BOT, SESSION_MAKER, SETTINGS
 from store.db import SessionMaker, read_session
-from store.directline import DirectLineConversation
-from store.voice import CallRecord
+from store.models import CallRecord, DirectLineConversation
 
 log = logging.getLogger(__name__)
 

@@ -8,19 +8,30 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy import update as sa_update
-from sqlmodel import Field, SQLModel, col, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake.domain import require_aware
 from store.cases import normalise_case_number
 from store.errors import StoreError
-from store.handoffs import Handoff, HandoffStatus
-from store.models import Agent, ApiToken, Case, CaseEvent, CasePublic, UTCDateTime
+from store.models import (
+    Agent,
+    AgentPublic,
+    ApiToken,
+    Case,
+    CaseEvent,
+    CasePublic,
+    ConsoleSession,
+    ConsoleSessionPublic,
+    Handoff,
+    HandoffStatus,
+    Presence,
+    Role,
+)
 
 # An agent counts as online while a console session of theirs has sent a heartbeat this recently.
 LIVE_WINDOW = timedelta(minutes=2)
@@ -30,21 +41,6 @@ _ONE_TIME = "once"
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
-
-
-class Role(StrEnum):
-    """What an agent may do; a supervisor may do everything an agent may."""
-
-    AGENT = "agent"
-    SUPERVISOR = "supervisor"
-
-
-class Presence(StrEnum):
-    """Whether an agent takes live chats; `offline` until they say otherwise."""
-
-    OFFLINE = "offline"
-    AVAILABLE = "available"
-    AWAY = "away"
 
 
 class AgentError(StoreError):
@@ -61,64 +57,6 @@ class AgentExistsError(AgentError, ValueError):
 
 class AgentNotFoundError(AgentError, LookupError):
     """No agent has that name or id."""
-
-
-# --- tables ---------------------------------------------------------------------------------------
-
-
-class ConsoleSession(SQLModel, table=True):
-    """A signed-in browser: the id is the sha256 of the cookie's secret, which is never stored."""
-
-    __tablename__ = "console_sessions"
-
-    id: str = Field(max_length=64, primary_key=True)
-    agent_id: int = Field(foreign_key="agents.id", ondelete="CASCADE", index=True)
-    csrf_token: str = Field(max_length=64)
-    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
-    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
-    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
-    # The console's heartbeat: agents count as online only while a session of theirs is seen.
-    last_seen_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
-    # Signed in with a one-time password: the session may only choose a new password.
-    password_change_required: bool = False
-
-
-# --- read models ----------------------------------------------------------------------------------
-
-
-class AgentPublic(SQLModel):
-    """Read model of an agent: never the password hash."""
-
-    id: int
-    name: str
-    email: str
-    role: Role
-    presence: Presence
-    disabled: bool
-
-    def to_json_dict(self) -> dict[str, Any]:
-        """Return the agent as JSON-ready values."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "email": self.email,
-            "role": self.role.value,
-            "presence": self.presence.value,
-            "disabled": self.disabled,
-        }
-
-
-class ConsoleSessionPublic(SQLModel):
-    """Read model of a console session."""
-
-    id: str
-    agent_id: int
-    csrf_token: str
-    created_at: datetime
-    expires_at: datetime
-    revoked_at: datetime | None
-    last_seen_at: datetime
-    password_change_required: bool
 
 
 @dataclass(frozen=True, kw_only=True)

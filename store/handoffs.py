@@ -4,75 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column
 from sqlalchemy import update as sa_update
-from sqlmodel import Field, SQLModel, col, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake.domain import Outcome, require_aware
 from store.cases import add_event, normalise_case_number
 from store.db import upsert
 from store.errors import CaseNotFoundError
-from store.models import Case, UTCDateTime
-
-
-class HandoffStatus(StrEnum):
-    """Where a handoff stands; queued and active ones are open."""
-
-    QUEUED = "queued"  # waiting for an agent; the bot stays silent
-    ACTIVE = "active"  # an agent has it
-    RETURNED = "returned"  # handed back to the bot
-    CLOSED = "closed"  # the agent ended the chat
-    TIMED_OUT = "timed_out"  # nobody took it in time: turned into a web support request
-
-
-OPEN_STATUSES: tuple[HandoffStatus, ...] = (HandoffStatus.QUEUED, HandoffStatus.ACTIVE)
-
-
-class HandoffBase(SQLModel):
-    """Fields of a handoff shared by the table and its read model."""
-
-    conversation_id: str = Field(max_length=200, index=True)
-    # The Bot Framework channel id of the conversation ("directline", ...).
-    channel: str = Field(max_length=64)
-    case_number: str | None = Field(default=None, max_length=16, index=True)
-    reason: str = Field(max_length=32)
-    agent_id: int | None = Field(default=None, foreign_key="agents.id", ondelete="SET NULL", index=True)
-    # Copied from the case so the queue orders without a join; kept in step when an agent changes it.
-    severity: int | None = None
-    response_due: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
-    conversation_reference: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
-    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
-    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
-    # Bumped on every change and relayed message: the consoles' poll compares versions across processes.
-    version: int = 0
-
-
-class Handoff(HandoffBase, table=True):
-    """A conversation handed to (or waiting for) a live agent."""
-
-    __tablename__ = "handoffs"
-
-    id: int | None = Field(default=None, primary_key=True)
-    status: str = Field(max_length=16, index=True)
-    # The conversation id while open, NULL after: the unique constraint allows one open handoff per
-    # conversation on both backends (NULLs never collide), and is the conflict target of an idempotent create.
-    open_conversation_id: str | None = Field(default=None, max_length=200, unique=True)
-
-
-class HandoffPublic(HandoffBase):
-    """Read model of a handoff."""
-
-    id: int
-    status: HandoffStatus
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
+from store.models import OPEN_STATUSES, Case, Handoff, HandoffPublic, HandoffStatus
 
 
 def _public(row: Handoff) -> HandoffPublic:

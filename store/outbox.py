@@ -13,9 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from intake.domain import require_aware
 from store.db import SessionMaker, upsert
 from store.errors import OutboxItemNotFoundError
-from store.models import Case, CaseEvent, Outbox, OutboxItem
-
-PENDING, SENT, FAILED = "pending", "sent", "failed"
+from store.models import Case, CaseEvent, Outbox, OutboxItem, OutboxStatus
 
 # How long a claimed item stays invisible to other workers; a worker that dies mid-delivery gives
 # its items back when the lease runs out.
@@ -43,7 +41,7 @@ def outbox_row(item: NewOutboxItem, *, case_id: int | None, now: datetime) -> Ou
         kind=item.kind,
         case_id=case_id,
         payload=dict(item.payload),
-        status=PENDING,
+        status=OutboxStatus.PENDING.value,
         attempts=0,
         next_attempt_at=require_aware(item.next_attempt_at or now, "next_attempt_at"),
         created_at=require_aware(now, "now"),
@@ -89,7 +87,7 @@ async def claim_due(
     require_aware(now, "now")
     due = (
         select(Outbox.id)
-        .where(Outbox.status == PENDING, Outbox.kind == kind, col(Outbox.next_attempt_at) <= now)
+        .where(Outbox.status == OutboxStatus.PENDING.value, Outbox.kind == kind, col(Outbox.next_attempt_at) <= now)
         .order_by(col(Outbox.next_attempt_at), col(Outbox.id))
         .limit(limit)
         # PostgreSQL: rows another worker is claiming are skipped, not waited for. SQLite renders no
@@ -112,7 +110,7 @@ async def claim_due(
 async def mark_sent(session_maker: SessionMaker, *, item_id: int, at: datetime, actor: str = "system") -> OutboxItem:
     """Record a delivered item (and a page_sent event on its case)."""
     async with session_maker() as session, session.begin():
-        row = await _finish(session, item_id, status=SENT, sent_at=at, last_error=None)
+        row = await _finish(session, item_id, status=OutboxStatus.SENT.value, sent_at=at, last_error=None)
         await _log(session, row, at=at, actor=actor, stage="sent", detail={"attempts": row.attempts})
         return OutboxItem.model_validate(row)
 
@@ -129,10 +127,14 @@ async def mark_failed(
     """Record a failed attempt: retry at `retry_at`, or give up for good when it is None."""
     async with session_maker() as session, session.begin():
         if retry_at is None:
-            row = await _finish(session, item_id, status=FAILED, last_error=error)
+            row = await _finish(session, item_id, status=OutboxStatus.FAILED.value, last_error=error)
         else:
             row = await _finish(
-                session, item_id, status=PENDING, last_error=error, next_attempt_at=require_aware(retry_at)
+                session,
+                item_id,
+                status=OutboxStatus.PENDING.value,
+                last_error=error,
+                next_attempt_at=require_aware(retry_at),
             )
         detail = {
             "attempts": row.attempts,

@@ -26,28 +26,15 @@ from sqlalchemy import delete as sa_delete
 from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
 from sqlalchemy.engine import Connection
-from sqlmodel import Field, SQLModel
 
 from intake.domain import require_aware
 from store.db import insert_for
 from store.errors import StoreError
 from store.jobs import fetch, run
-from store.models import UTCDateTime
+from store.models import ThrottleCounter
 
 # Expired rows deleted per prune() call: bounded, so a prune never holds many row locks.
 PRUNE_BATCH = 500
-
-
-class ThrottleCounter(SQLModel, table=True):
-    """Attempts of one key in the window that started at window_start and ends at expires_at."""
-
-    __tablename__ = "throttle_counters"
-
-    # "<scope>:<digest of the parts>": no address, name or number is stored in the clear.
-    key: str = Field(max_length=100, primary_key=True)
-    count: int = 0
-    window_start: datetime = Field(sa_type=UTCDateTime, nullable=False)
-    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
 
 
 class ThrottledError(StoreError):

@@ -13,7 +13,7 @@ from bot.agents.identity import (
     require_session,
     require_token,
 )
-from store.agents import AgentPublic
+from store.models import AgentPublic
 
 __all__ = [
     "AgentPublic",

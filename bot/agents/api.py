@@ -25,8 +25,8 @@ from intake.domain import CaseStatus, Severity
 from store.agents import case_version
 from store.cases import add_event, get_case, list_cases, list_events, update_case
 from store.db import read_session
-from store.handoffs import HandoffPublic, HandoffStatus, list_handoffs
-from store.models import CasePublic
+from store.handoffs import list_handoffs
+from store.models import CasePublic, HandoffPublic, HandoffStatus
 from store.transcripts import get_transcript
 
 log = logging.getLogger(__name__)

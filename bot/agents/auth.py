@@ -43,8 +43,6 @@ from bot.forms import Fields, read_fields
 from bot.keys import CLOCK, SESSION_MAKER, SETTINGS
 from bot.settings import Settings
 from store.agents import (
-    AgentPublic,
-    ConsoleSessionPublic,
     Credentials,
     create_console_session,
     finish_password_change,
@@ -52,6 +50,7 @@ from store.agents import (
     set_password_hash,
     swap_password_hash,
 )
+from store.models import AgentPublic, ConsoleSessionPublic
 
 log = logging.getLogger(__name__)
 

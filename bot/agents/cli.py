@@ -15,7 +15,6 @@ from intake.domain import IntakeError
 from store.agents import (
     AgentError,
     AgentNotFoundError,
-    Role,
     create_agent,
     create_api_token,
     disable_agent,
@@ -27,6 +26,7 @@ from store.agents import (
 )
 from store.clock import utc_now
 from store.db import SessionMaker, read_session
+from store.models import Role
 
 Command = Callable[[argparse.Namespace, SessionMaker, TextIO], Awaitable[int]]
 

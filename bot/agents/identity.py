@@ -20,15 +20,9 @@ from bot.bearer import bearer_token
 from bot.errors import ForbiddenError
 from bot.forms import FORM_TYPES, read_form
 from bot.keys import CLOCK, SESSION_MAKER
-from store.agents import (
-    AgentPublic,
-    ConsoleSessionPublic,
-    Role,
-    find_agent_by_token_hash,
-    find_console_session,
-    touch_seen,
-)
+from store.agents import find_agent_by_token_hash, find_console_session, touch_seen
 from store.db import read_session
+from store.models import AgentPublic, ConsoleSessionPublic, Role
 
 SIGN_IN_PATH = "/agent/sign-in"
 SIGN_OUT_PATH = "/agent/sign-out"

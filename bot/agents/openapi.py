@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from intake.domain import CaseStatus, Channel, Outcome, Severity
-from store.agents import Presence, Role
-from store.handoffs import HandoffStatus
+from store.models import HandoffStatus, Presence, Role
 
 OPENAPI_PATH = "/api/openapi.json"
 

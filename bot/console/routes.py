@@ -32,9 +32,8 @@ from intake.domain import CaseStatus, Severity
 from store import agents as agent_store
 from store import cases as case_store
 from store import handoffs as handoff_store
-from store.agents import AgentPublic, InvalidAgentError, Presence, Role
-from store.handoffs import HandoffPublic
-from store.models import CasePublic
+from store.agents import InvalidAgentError
+from store.models import AgentPublic, CasePublic, HandoffPublic, Presence, Role
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 STATIC_FILES = frozenset({"console.js", "console.css", "supervisor.js", "desk-time.js"})

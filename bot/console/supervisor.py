@@ -13,8 +13,7 @@ from bot.console.views import JsonObject
 from intake.domain import CaseStatus, Severity
 from store import cases as case_store
 from store import handoffs as handoff_store
-from store.models import CaseEventPublic, CasePublic
-from store.voice import CallRecord, DialAttempt
+from store.models import CallRecord, CaseEventPublic, CasePublic, DialAttempt
 
 OPEN_CASE_STATUSES = (CaseStatus.NEW, CaseStatus.INCOMPLETE, CaseStatus.IN_PROGRESS, CaseStatus.ESCALATED)
 # "Due soon": within a quarter of the target's length, or within 15 minutes, whichever is longer.

@@ -11,8 +11,7 @@ from store import cases as case_store
 from store import handoffs as handoff_store
 from store import transcripts as transcript_store
 from store.agents import list_agents
-from store.handoffs import HandoffPublic, HandoffStatus
-from store.models import CasePublic
+from store.models import CasePublic, HandoffPublic, HandoffStatus
 
 JsonObject = dict[str, Any]
 

@@ -21,7 +21,8 @@ from bot.periodic import Periodic
 from intake.clock import Clock
 from store.clock import utc_now
 from store.db import SessionMaker
-from store.directline import DirectLineActivityPublic, DirectLineConversationPublic, list_activities
+from store.directline import list_activities
+from store.models import DirectLineActivityPublic, DirectLineConversationPublic
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,6 @@ from bot.directline.tokens import Scope, TokenClaims, issue_token, signing_key, 
 from intake.clock import Clock
 from store.db import SessionMaker
 from store.directline import (
-    DirectLineActivityPublic,
-    DirectLineConversationPublic,
     append_activity,
     create_conversation,
     get_conversation,
@@ -31,6 +29,7 @@ from store.directline import (
     mark_started,
     pending_activities,
 )
+from store.models import DirectLineActivityPublic, DirectLineConversationPublic
 
 log = logging.getLogger(__name__)
 

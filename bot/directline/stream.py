@@ -14,7 +14,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.directline.models import activity_set
 from bot.signal import Subscription
 from store.db import SessionMaker
-from store.directline import DirectLineActivityPublic, last_seqs
+from store.directline import last_seqs
+from store.models import DirectLineActivityPublic
 
 log = logging.getLogger(__name__)
 

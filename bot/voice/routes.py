@@ -38,7 +38,7 @@ from store import cases as case_store
 from store import voice as voice_store
 from store.db import SessionMaker, read_session
 from store.errors import CaseNotFoundError
-from store.voice import CallPhase
+from store.models import CallPhase
 
 log = logging.getLogger(__name__)
 

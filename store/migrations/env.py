@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
-import pkgutil
 from typing import Any
 
 from alembic import context
@@ -13,14 +11,8 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
-import store
 from store.db import create_engine
-from store.models import UTCDateTime
-
-# Tables live in several store modules (models, directline, voice, ...): import them all so that
-# autogenerate sees every table on the shared metadata.
-for _module in pkgutil.iter_modules(store.__path__):
-    importlib.import_module(f"store.{_module.name}")
+from store.models import UTCDateTime  # importing store.models registers every table on the metadata
 
 config = context.config
 target_metadata = SQLModel.metadata

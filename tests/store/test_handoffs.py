@@ -14,6 +14,7 @@ from store.agents import create_agent
 from store.cases import get_case, list_events
 from store.db import SessionMaker
 from store.errors import CaseNotFoundError
+from store.models import HandoffPublic, HandoffStatus
 
 from .helpers import T0, new_case
 
@@ -26,7 +27,7 @@ async def _agent(session_maker: SessionMaker, name: str) -> int:
     return agent.id
 
 
-async def _create(session_maker: SessionMaker, conversation: str, **kwargs: Any) -> h.HandoffPublic:
+async def _create(session_maker: SessionMaker, conversation: str, **kwargs: Any) -> HandoffPublic:
     values: dict[str, Any] = {"channel": "directline", "reason": "question", "reference": REFERENCE, "at": T0}
     values.update(kwargs)
     async with session_maker() as session, session.begin():
@@ -44,7 +45,7 @@ async def test_create_is_idempotent_while_open(session_maker: SessionMaker) -> N
             session, conversation_id="c1", channel="directline", reason="question", reference=REFERENCE, at=T0
         )
     assert created and not created_again and again.id == first.id
-    assert first.status is h.HandoffStatus.QUEUED and first.conversation_reference == REFERENCE
+    assert first.status is HandoffStatus.QUEUED and first.conversation_reference == REFERENCE
     async with session_maker() as session, session.begin():
         assert await h.claim(session, handoff_id=first.id, agent_id=agent, at=T0)
         assert await h.close(session, handoff_id=first.id, agent_id=agent, at=T0)
@@ -81,7 +82,7 @@ async def test_queue_orders_by_severity_then_response_due_then_age(session_maker
         assert await h.queue_position(session, handoff_id=sev2_soon.id) is None
         assert await h.queue_position(session, handoff_id=sev2_tie.id) == 1
         assert len(await h.queue(session)) == 5
-        assert len(await h.queue(session, statuses=[h.HandoffStatus.QUEUED])) == 4
+        assert len(await h.queue(session, statuses=[HandoffStatus.QUEUED])) == 4
 
 
 async def test_severity_change_reorders_the_queue(session_maker: SessionMaker) -> None:
@@ -111,7 +112,7 @@ async def test_concurrent_claims_exactly_one_wins(session_maker: SessionMaker, c
     winner = agents[results.index(True)]
     async with session_maker() as session:
         stored = await h.get_handoff(session, handoff_id=handoff.id)
-    assert stored is not None and stored.status is h.HandoffStatus.ACTIVE and stored.agent_id == winner
+    assert stored is not None and stored.status is HandoffStatus.ACTIVE and stored.agent_id == winner
 
 
 async def test_only_the_claiming_agent_hands_back_or_closes(session_maker: SessionMaker) -> None:
@@ -129,7 +130,7 @@ async def test_only_the_claiming_agent_hands_back_or_closes(session_maker: Sessi
         stored = await h.get_handoff(session, handoff_id=handoff.id)
         assert await h.open_handoff_for(session, conversation_id="c") is None
         assert await h.open_versions(session) == {}
-    assert stored is not None and stored.status is h.HandoffStatus.RETURNED
+    assert stored is not None and stored.status is HandoffStatus.RETURNED
     assert stored.ended_at == T0 + timedelta(minutes=3) and not stored.is_open
 
 
@@ -142,7 +143,7 @@ async def test_due_timeouts_claims_each_unclaimed_handoff_once(session_maker: Se
         assert await h.claim(session, handoff_id=taken.id, agent_id=agent, at=T0)
     now, timeout = T0 + timedelta(minutes=5), timedelta(minutes=5)
 
-    async def sweep() -> list[h.HandoffPublic]:
+    async def sweep() -> list[HandoffPublic]:
         async with session_maker() as session, session.begin():
             return await h.due_timeouts(session, now=now, timeout=timeout)
 
@@ -150,7 +151,7 @@ async def test_due_timeouts_claims_each_unclaimed_handoff_once(session_maker: Se
     first, second = await asyncio.gather(sweep(), sweep())
     assert sorted(x.id for x in first + second) == [old.id]
     timed_out = (first + second)[0]
-    assert timed_out.status is h.HandoffStatus.TIMED_OUT and timed_out.ended_at == now
+    assert timed_out.status is HandoffStatus.TIMED_OUT and timed_out.ended_at == now
     async with session_maker() as session:
         assert set(await h.open_versions(session)) == {taken.id, fresh.id}
 

@@ -13,8 +13,9 @@ from aiohttp import ClientSession, CookieJar, web
 
 from bot.agents.passwords import hash_password
 from bot.keys import SESSION_MAKER
-from store.agents import AgentPublic, create_agent, disable_agent
+from store.agents import create_agent, disable_agent
 from store.db import SessionMaker
+from store.models import AgentPublic
 from tests.bot.conftest import FakeClock, start_service
 
 PASSWORD = "correct horse battery staple"

@@ -11,7 +11,7 @@ from bot.console.supervisor import SlaState, sla_of
 from intake.domain import CaseStatus, Channel, Outcome, Severity
 from store import voice as voice_store
 from store.cases import add_event, record_first_response
-from store.models import CasePublic
+from store.models import CallPhase, CasePublic
 from store.outbox import NewOutboxItem
 from tests.bot.conftest import FakeClock
 from tests.store.helpers import new_case
@@ -90,8 +90,8 @@ async def _sev1_phone_case(site: Site) -> str:
         await voice_store.move_call(
             session,
             call_sid="CA1",
-            from_phases=[voice_store.CallPhase.INTAKE],
-            to_phase=voice_store.CallPhase.VOICEMAIL,
+            from_phases=[CallPhase.INTAKE],
+            to_phase=CallPhase.VOICEMAIL,
             case_number=case.number,
         )
         for attempt, (number, status) in enumerate([("+15550000101", "no-answer"), ("+15550000102", "busy")]):

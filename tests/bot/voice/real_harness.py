@@ -21,8 +21,8 @@ from sqlmodel import col, select
 from bot.voice.signature import SIGNATURE_HEADER, sign
 from store import cases as case_store
 from store.db import SessionMaker, create_engine, session_factory
-from store.models import CaseEventPublic, CasePublic, Outbox
-from store.voice import DialAttempt, list_dial_attempts
+from store.models import CaseEventPublic, CasePublic, DialAttempt, Outbox
+from store.voice import list_dial_attempts
 from tests.bot.conftest import FakeClock, start_service
 
 TOKEN = "real-dialogue-auth-token-0123456789"

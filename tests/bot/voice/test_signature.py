@@ -9,7 +9,7 @@ from sqlmodel import func, select
 
 from bot.voice.signature import Verdict, public_url, sign, verify
 from store.db import SessionMaker
-from store.voice import CallRecord, VoiceTurn
+from store.models import CallRecord, VoiceTurn
 from tests.bot.voice.harness import PUBLIC, TOKEN, VoiceServer, call_params, new_call_sid, voice_config, voice_server
 
 

@@ -13,8 +13,8 @@ from bot.voice import routes
 from intake.domain import CaseStatus
 from store import cases as case_store
 from store.db import SessionMaker
-from store.models import Outbox
-from store.voice import CallPhase, claim_turn, get_call, list_dial_attempts
+from store.models import CallPhase, Outbox
+from store.voice import claim_turn, get_call, list_dial_attempts
 from tests.bot.voice.harness import (
     CALLER,
     ONCALL,

@@ -1,0 +1,87 @@
+"""The store's rows and read models, one module per aggregate; import them from here.
+
+Importing this package registers every table on `SQLModel.metadata` (what migrations compare against).
+
+| aggregate | module |
+|---|---|
+| customer accounts and their caller-ID numbers | `accounts` |
+| cases, their numbering and their history | `cases` |
+| conversations, their transcripts and their state row | `conversations` |
+| the transactional outbox | `outbox` |
+| agents, their sign-ins, and the live chats handed to them | `agents` |
+| the website's Direct Line conversations and activities | `directline` |
+| the phone line's turns, calls and dial attempts | `voice` |
+| attempt counters | `throttle` |
+"""
+
+from __future__ import annotations
+
+from store.models.accounts import Account, AccountBase, AccountPhone, AccountPublic
+from store.models.agents import (
+    OPEN_STATUSES,
+    Agent,
+    AgentPublic,
+    ApiToken,
+    ConsoleSession,
+    ConsoleSessionPublic,
+    Handoff,
+    HandoffBase,
+    HandoffPublic,
+    HandoffStatus,
+    Presence,
+    Role,
+)
+from store.models.base import UTCDateTime
+from store.models.cases import Case, CaseBase, CaseCounter, CaseEvent, CaseEventPublic, CasePublic
+from store.models.conversations import BotState, Conversation, TranscriptEntry, TranscriptLine
+from store.models.directline import (
+    DirectLineActivity,
+    DirectLineActivityPublic,
+    DirectLineConversation,
+    DirectLineConversationPublic,
+)
+from store.models.outbox import Outbox, OutboxItem, OutboxStatus
+from store.models.throttle import ThrottleCounter
+from store.models.voice import CallPhase, CallRecord, DialAttempt, VoiceTurn
+
+__all__ = [
+    "OPEN_STATUSES",
+    "Account",
+    "AccountBase",
+    "AccountPhone",
+    "AccountPublic",
+    "Agent",
+    "AgentPublic",
+    "ApiToken",
+    "BotState",
+    "CallPhase",
+    "CallRecord",
+    "Case",
+    "CaseBase",
+    "CaseCounter",
+    "CaseEvent",
+    "CaseEventPublic",
+    "CasePublic",
+    "ConsoleSession",
+    "ConsoleSessionPublic",
+    "Conversation",
+    "DialAttempt",
+    "DirectLineActivity",
+    "DirectLineActivityPublic",
+    "DirectLineConversation",
+    "DirectLineConversationPublic",
+    "Handoff",
+    "HandoffBase",
+    "HandoffPublic",
+    "HandoffStatus",
+    "Outbox",
+    "OutboxItem",
+    "OutboxStatus",
+    "Presence",
+    "Role",
+    "ThrottleCounter",
+    "TranscriptEntry",
+    "TranscriptLine",
+    "UTCDateTime",
+    "VoiceTurn",
+]

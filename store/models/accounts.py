@@ -1,0 +1,48 @@
+"""Customer accounts: the K# and the caller-ID numbers that identify them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from store.models.base import instant_field, text_field
+
+
+class AccountBase(SQLModel):
+    """Fields of a customer account, identified by its K#."""
+
+    k_number: str = Field(max_length=32, unique=True, index=True)
+    name: str = ""
+    notes: str = text_field()
+
+
+class Account(AccountBase, table=True):
+    """A customer account."""
+
+    __tablename__ = "accounts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = instant_field()
+    updated_at: datetime = instant_field()
+
+
+class AccountPhone(SQLModel, table=True):
+    """A caller-ID number (E.164) of an account; one number may serve several accounts."""
+
+    __tablename__ = "account_phones"
+    __table_args__ = (UniqueConstraint("account_id", "e164"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="accounts.id", ondelete="CASCADE", index=True)
+    e164: str = Field(max_length=20, index=True)
+
+
+class AccountPublic(AccountBase):
+    """Read model of an account with its caller-ID numbers."""
+
+    id: int
+    phones: list[str]
+    created_at: datetime
+    updated_at: datetime
