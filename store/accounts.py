@@ -23,21 +23,12 @@ from store.clock import utc_now
 from store.db import SessionMaker, insert_for, upsert
 from store.errors import CsvImportError, CsvProblem
 from store.jobs import fetch, run
-from store.models import Account, AccountBase, AccountPhone
+from store.models import Account, AccountPhone, AccountPublic
 
 # POLICY.md: the letter K followed by 4 to 10 digits; deployments pass their own pattern.
 DEFAULT_K_PATTERN = re.compile(r"K\d{4,10}")
 
 CSV_HEADER = ("k_number", "name", "phones")
-
-
-class AccountPublic(AccountBase):
-    """Read model of an account with its caller-ID numbers."""
-
-    id: int
-    phones: list[str]
-    created_at: datetime
-    updated_at: datetime
 
 
 def canonical_k_number(raw: str) -> str:

@@ -1,10 +1,11 @@
-"""Agent accounts, API tokens and console sessions (typed, keyword-only queries); the sign-in throttle is
-store.throttle's."""
+"""Agent accounts, API tokens and console sessions (typed, keyword-only queries).
+
+The sign-in throttle is in store.throttle, who holds a case (case_claimers) in store.handoffs, and a case's
+version for the agent API in store.cases.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,19 +17,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake.domain import require_aware
-from store.cases import normalise_case_number
 from store.errors import StoreError
 from store.models import (
     Agent,
     AgentPublic,
     ApiToken,
-    Case,
-    CaseEvent,
-    CasePublic,
     ConsoleSession,
     ConsoleSessionPublic,
-    Handoff,
-    HandoffStatus,
     Presence,
     Role,
 )
@@ -387,40 +382,6 @@ async def revoke_console_sessions(session: AsyncSession, *, agent_id: int, at: d
         .values(revoked_at=require_aware(at, "at"))
     )
     return _rowcount(result)
-
-
-# --- who has a case, and its version for the agent API's optimistic concurrency -------------------
-
-
-async def case_claimers(session: AsyncSession, *, number: str) -> set[int]:
-    """Return the ids of the agents holding an active live chat about the case (who "claimed" it)."""
-    canonical = normalise_case_number(number)
-    if canonical is None:
-        return set()
-    query = select(Handoff.agent_id).where(
-        Handoff.case_number == canonical,
-        Handoff.status == HandoffStatus.ACTIVE.value,
-        col(Handoff.agent_id).is_not(None),
-    )
-    return {agent_id for agent_id in (await session.exec(query)).all() if agent_id is not None}
-
-
-async def case_version(session: AsyncSession, *, number: str, for_update: bool = False) -> str | None:
-    """Return a version tag of the case that changes with any change to it or its history; None if missing."""
-    canonical = normalise_case_number(number)
-    if canonical is None:
-        return None
-    query = select(Case).where(Case.number == canonical)
-    if for_update:
-        # PostgreSQL: hold the row until commit so a check-then-update cannot interleave (SQLite's
-        # BEGIN IMMEDIATE already serialises writers and ignores FOR UPDATE).
-        query = query.with_for_update()
-    row = (await session.exec(query)).first()
-    if row is None:
-        return None
-    last_event = (await session.exec(select(func.max(CaseEvent.id)).where(CaseEvent.case_id == row.id))).one()
-    state = {"case": CasePublic.model_validate(row).to_json_dict(), "last_event": last_event}
-    return hashlib.sha256(json.dumps(state, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
 def _rowcount(result: Any) -> int:

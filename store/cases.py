@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache, partial
 from typing import Any
 
-from sqlalchemy import Executable, Row, Table, bindparam
+from sqlalchemy import Executable, Row, Table, bindparam, func
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -292,6 +294,27 @@ def latest_event(conn: Connection, *, number: str, kind: str | None = None) -> C
     else:
         row = conn.execute(_LAST_EVENT_OF_KIND, {"case_id": case.id, "kind": kind}).first()
     return None if row is None else CaseEventPublic.model_validate(row._mapping)
+
+
+async def case_version(session: AsyncSession, *, number: str, for_update: bool = False) -> str | None:
+    """Return a version tag of the case that changes with any change to it or its history; None if missing.
+
+    The agent API's optimistic concurrency: a change names the version it was made against.
+    """
+    canonical = normalise_case_number(number)
+    if canonical is None:
+        return None
+    query = select(Case).where(Case.number == canonical)
+    if for_update:
+        # PostgreSQL: hold the row until commit so a check-then-update cannot interleave (SQLite's
+        # BEGIN IMMEDIATE already serialises writers and ignores FOR UPDATE).
+        query = query.with_for_update()
+    row = (await session.exec(query)).first()
+    if row is None:
+        return None
+    last_event = (await session.exec(select(func.max(CaseEvent.id)).where(CaseEvent.case_id == row.id))).one()
+    state = {"case": CasePublic.model_validate(row).to_json_dict(), "last_event": last_event}
+    return hashlib.sha256(json.dumps(state, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
 def _case_row(conn: Connection, number: str) -> Row[Any] | None:

@@ -114,6 +114,19 @@ async def open_versions(session: AsyncSession) -> dict[int, int]:
     return {int(handoff_id or 0): int(version) for handoff_id, version in (await session.exec(query)).all()}
 
 
+async def case_claimers(session: AsyncSession, *, number: str) -> set[int]:
+    """Return the ids of the agents holding an active live chat about the case (who "claimed" it)."""
+    canonical = normalise_case_number(number)
+    if canonical is None:
+        return set()
+    query = select(Handoff.agent_id).where(
+        Handoff.case_number == canonical,
+        Handoff.status == HandoffStatus.ACTIVE.value,
+        col(Handoff.agent_id).is_not(None),
+    )
+    return {agent_id for agent_id in (await session.exec(query)).all() if agent_id is not None}
+
+
 async def claim(session: AsyncSession, *, handoff_id: int, agent_id: int, at: datetime) -> bool:
     """Give a queued handoff to an agent; of concurrent claims exactly one gets True."""
     # One conditional UPDATE: the database serialises the writers and only the first still sees 'queued'.

@@ -22,8 +22,7 @@ from bot.errors import ConflictError, NotFoundError, PreconditionRequiredError
 from bot.jsonbody import read_json
 from bot.keys import CLOCK, SESSION_MAKER, SETTINGS
 from intake.domain import CaseStatus, Severity
-from store.agents import case_version
-from store.cases import add_event, get_case, list_cases, list_events, update_case
+from store.cases import add_event, case_version, get_case, list_cases, list_events, update_case
 from store.db import read_session
 from store.handoffs import list_handoffs
 from store.models import CasePublic, HandoffPublic, HandoffStatus

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.agents.identity import require_role
 from bot.errors import ForbiddenError
 from intake.domain import CaseStatus, Severity
-from store.agents import case_claimers
+from store.handoffs import case_claimers
 from store.models import AgentPublic, CasePublic, Role
 
 CLAIMED_BY_ANOTHER = "another agent has claimed this case: only they or a supervisor may change it"

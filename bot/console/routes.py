@@ -278,7 +278,7 @@ async def _case_of(request: web.Request, agent: AgentPublic) -> HandoffPublic:
 async def _the_case(session: AsyncSession, handoff: HandoffPublic) -> CasePublic:
     """The handoff's case, its row held to the end of the transaction (the rule is checked on what is changed)."""
     assert handoff.case_number is not None  # _case_of checked
-    locked = await agent_store.case_version(session, number=handoff.case_number, for_update=True)
+    locked = await case_store.case_version(session, number=handoff.case_number, for_update=True)
     case = None if locked is None else await case_store.get_case(session, number=handoff.case_number)
     if case is None:
         raise HandoffStateError("this conversation's case is gone")
