@@ -241,11 +241,10 @@ def test_a_missing_model_file_is_a_usage_error(tmp_path: Path, capsys: pytest.Ca
 
 # --- figures on the frozen test split -------------------------------------------------------------
 
-# What the shipped model reaches on the frozen test split (docs/TRIAGE.md has the figures and the date).
-# Where the target is reached it is asserted (90% exact in English, 85% in Spanish, French and
-# Portuguese); where it is not yet (German 0.834, Sev1 recall 0.948), a floor a little below the measured value.
-FLOOR = argparse.Namespace(exact=0.88, english=0.90, sev1_recall=0.94, ece=0.03, off_by_two=0.035)
-LANGUAGE_FLOOR = {"es": 0.85, "fr": 0.85, "pt": 0.85, "de": 0.82}
+# The targets on the frozen test split (docs/TRIAGE.md has the figures and the date): 90% exact in
+# English, 85% in each other language, Sev1 recall 95%; and just under what was measured, the rest.
+FLOOR = argparse.Namespace(exact=0.89, english=0.90, sev1_recall=0.95, ece=0.03, off_by_two=0.03)
+LANGUAGE_FLOOR = {"es": 0.85, "fr": 0.85, "pt": 0.85, "de": 0.85}
 
 
 def test_figures_on_the_frozen_test_split(repository_lines: list[Line]) -> None:
