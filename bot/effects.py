@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from bot.contract import CLIENT_DATA_KEY, EVENT_CONNECT_ONCALL, EVENT_HANDOFF, VOICE_CHANNEL_ID
 from bot.paging import page_item
 from intake import conversation as convo
-from intake.domain import CaseStatus, Severity
+from intake.domain import CaseEventKind, CaseStatus, Severity
 from intake.policy import Policy
 from store import accounts as account_store
 from store import cases as case_store
@@ -85,17 +85,21 @@ class EffectRunner:
         proposed = corrections[0][0] if corrections else int(effect.severity)
         events: list[case_store.NewEvent] = [
             # What triage proposed (before any correction by the customer) and why: the console's "why Sev N".
-            case_store.NewEvent(kind="triage", detail={"severity": proposed, "evidence": list(effect.evidence)}),
+            case_store.NewEvent(
+                kind=CaseEventKind.TRIAGE, detail={"severity": proposed, "evidence": list(effect.evidence)}
+            ),
         ]
         events += [
             case_store.NewEvent(
-                kind="severity_changed", actor="customer", detail={"from": old, "to": new, "reason": "customer"}
+                kind=CaseEventKind.SEVERITY_CHANGED,
+                actor="customer",
+                detail={"from": old, "to": new, "reason": "customer"},
             )
             for old, new in effect.severity_corrections
         ]
         if effect.attachments:
             names = list(effect.attachments)
-            events.append(case_store.NewEvent(kind="attachment", actor="customer", detail={"names": names}))
+            events.append(case_store.NewEvent(kind=CaseEventKind.ATTACHMENT, actor="customer", detail={"names": names}))
         # A requested live agent is logged by the RequestHandoff effect that follows, with its reason.
         outbox: list[NewOutboxItem] = []
         if effect.page_oncall:
@@ -169,7 +173,7 @@ class EffectRunner:
         at = effect.at
         if effect.case_number:
             detail = {"reason": effect.reason, "conversation_id": ctx.conversation_id}
-            await self._log(effect.case_number, "handoff_requested", at, detail)
+            await self._log(effect.case_number, CaseEventKind.HANDOFF_REQUESTED, at, detail)
         async with read_session(self._sessions) as session:
             transcript = await transcript_store.get_transcript(session, conversation_id=ctx.conversation_id)
         # The Bot Framework handoff convention (as in the JS and .NET SDKs): an event with the context
@@ -194,10 +198,10 @@ class EffectRunner:
 
     async def _note_attachments(self, effect: convo.NoteAttachment) -> EffectOutcome:
         if effect.case_number:
-            await self._log(effect.case_number, "attachment", effect.at, {"names": list(effect.names)})
+            await self._log(effect.case_number, CaseEventKind.ATTACHMENT, effect.at, {"names": list(effect.names)})
         return EffectOutcome()
 
-    async def _log(self, number: str, kind: str, at: datetime, detail: Mapping[str, object]) -> None:
+    async def _log(self, number: str, kind: CaseEventKind, at: datetime, detail: Mapping[str, object]) -> None:
         """Append a customer event to a case's history."""
         async with self._sessions() as session, session.begin():
             await case_store.add_event(session, number=number, kind=kind, actor="customer", at=at, detail=detail)
@@ -291,18 +295,18 @@ def _connect_oncall(effect: convo.ConnectOnCall) -> Activity:
     )
 
 
-_EVENT_WORDS = {
-    "created": "case recorded",
-    "triage": "case recorded",
-    "severity_changed": "severity changed",
-    "status_changed": "status changed",
-    "note": "an engineer added a note",
-    "page_queued": "on-call engineer being paged",
-    "page_sent": "on-call engineer paged",
-    "page_failed": "paging the on-call engineer failed; staff are escalating",
-    "handoff_requested": "live agent requested",
-    "first_response": "an engineer responded",
-    "attachment": "attachment added",
+_EVENT_WORDS: dict[str, str] = {
+    CaseEventKind.CREATED: "case recorded",
+    CaseEventKind.TRIAGE: "case recorded",
+    CaseEventKind.SEVERITY_CHANGED: "severity changed",
+    CaseEventKind.STATUS_CHANGED: "status changed",
+    CaseEventKind.NOTE: "an engineer added a note",
+    CaseEventKind.PAGE_QUEUED: "on-call engineer being paged",
+    CaseEventKind.PAGE_SENT: "on-call engineer paged",
+    CaseEventKind.PAGE_FAILED: "paging the on-call engineer failed; staff are escalating",
+    CaseEventKind.HANDOFF_REQUESTED: "live agent requested",
+    CaseEventKind.FIRST_RESPONSE: "an engineer responded",
+    CaseEventKind.ATTACHMENT: "attachment added",
 }
 
 

@@ -42,6 +42,24 @@ class CaseStatus(StrEnum):
     CLOSED = "closed"
 
 
+class CaseEventKind(StrEnum):
+    """What an entry of a case's history records (stored as its value)."""
+
+    CREATED = "created"
+    TRIAGE = "triage"  # what triage proposed, and why
+    SEVERITY_CHANGED = "severity_changed"
+    STATUS_CHANGED = "status_changed"
+    NOTE = "note"  # an engineer's note
+    ATTACHMENT = "attachment"
+    FIRST_RESPONSE = "first_response"
+    HANDOFF_REQUESTED = "handoff_requested"
+    HANDOFF_TIMED_OUT = "handoff_timed_out"  # no agent took the chat: the case became a web request
+    PAGE_QUEUED = "page_queued"
+    PAGE_SENT = "page_sent"
+    PAGE_FAILED = "page_failed"
+    VOICEMAIL = "voicemail"  # the caller left a message when nobody on call answered
+
+
 class IntakeError(Exception):
     """Base class of the domain's errors."""
 

@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake.case_numbers import format_case_number as format_case_number  # one numbering, in the domain
 from intake.case_numbers import month_of, parse_case_number
-from intake.domain import CaseStatus, Channel, Outcome, Severity, require_aware
+from intake.domain import CaseEventKind, CaseStatus, Channel, Outcome, Severity, require_aware
 from store.accounts import canonical_k_number, ensure_account_in
 from store.db import SessionMaker, insert_for
 from store.errors import CaseNotFoundError
@@ -36,7 +36,7 @@ MAX_CREATE_ATTEMPTS = 5
 class NewEvent:
     """An event to record with a new case (at defaults to the case's creation instant)."""
 
-    kind: str
+    kind: CaseEventKind
     detail: Mapping[str, Any] = field(default_factory=dict)
     actor: str = "bot"
     at: datetime | None = None
@@ -164,18 +164,19 @@ def _create(
     row = {**values, "number": format_case_number(created_at, seq), "account_id": account_id, "idempotency_key": key}
     ((case_id,),) = fetch(conn, _INSERT_CASE, row)
     detail = {k: values[k] for k in ("severity", "channel", "outcome", "status")}
-    history = [{"case_id": case_id, "at": created_at, "actor": actor, "kind": "created", "detail": detail}]
-    history += [
-        {"case_id": case_id, "at": e.at or created_at, "actor": e.actor, "kind": e.kind, "detail": dict(e.detail)}
-        for e in events
-    ]
+    history = [_event_row(case_id, created_at, actor, CaseEventKind.CREATED.value, detail)]
+    history += [_event_row(case_id, e.at or created_at, e.actor, CaseEventKind(e.kind).value, e.detail) for e in events]
     for item in outbox:
         conn.execute(_OUTBOX.insert(), outbox_row(item, case_id=case_id, now=created_at).model_dump(exclude={"id"}))
         detail = {"kind": item.kind, "dedupe_key": item.dedupe_key}
         kind = outbox_event_kind(item.kind, "queued")
-        history.append({"case_id": case_id, "at": created_at, "actor": actor, "kind": kind, "detail": detail})
+        history.append(_event_row(case_id, created_at, actor, kind, detail))
     run_many(conn, _INSERT_EVENT, history)
     return CasePublic.model_validate({**row, "id": case_id})
+
+
+def _event_row(case_id: int, at: datetime, actor: str, kind: str, detail: Mapping[str, Any]) -> dict[str, Any]:
+    return {"case_id": case_id, "at": at, "actor": actor, "kind": kind, "detail": dict(detail)}
 
 
 async def get_case(session: AsyncSession, *, number: str) -> CasePublic | None:
@@ -222,7 +223,7 @@ async def add_event(
     session: AsyncSession,
     *,
     number: str,
-    kind: str,
+    kind: CaseEventKind,
     actor: str,
     at: datetime,
     detail: Mapping[str, Any] | None = None,
@@ -248,7 +249,7 @@ async def update_case(
     if severity is not None and int(severity) != case.severity:
         detail = {"from": case.severity, "to": int(severity), **extra}
         case.severity = int(severity)
-        await _log(session, case, kind="severity_changed", actor=actor, at=at, detail=detail)
+        await _log(session, case, kind=CaseEventKind.SEVERITY_CHANGED, actor=actor, at=at, detail=detail)
     if status is not None and CaseStatus(status).value != case.status:
         new_status = CaseStatus(status)
         detail = {"from": case.status, "to": new_status.value, **extra}
@@ -257,7 +258,7 @@ async def update_case(
             case.resolved_at = at
         if new_status is CaseStatus.CLOSED and case.closed_at is None:
             case.closed_at = at
-        await _log(session, case, kind="status_changed", actor=actor, at=at, detail=detail)
+        await _log(session, case, kind=CaseEventKind.STATUS_CHANGED, actor=actor, at=at, detail=detail)
     return CasePublic.model_validate(case)
 
 
@@ -267,7 +268,9 @@ async def record_first_response(session: AsyncSession, *, number: str, actor: st
     if case.first_response_at is None:
         case.first_response_at = require_aware(at, "at")
         case.response_met = at <= case.response_due
-        await _log(session, case, kind="first_response", actor=actor, at=at, detail={"met": case.response_met})
+        await _log(
+            session, case, kind=CaseEventKind.FIRST_RESPONSE, actor=actor, at=at, detail={"met": case.response_met}
+        )
     return CasePublic.model_validate(case)
 
 
@@ -278,13 +281,15 @@ async def list_events(session: AsyncSession, *, number: str) -> list[CaseEventPu
     return [CaseEventPublic.model_validate(e) for e in (await session.exec(query)).all()]
 
 
-async def last_event(session: AsyncSession, *, number: str, kind: str | None = None) -> CaseEventPublic | None:
+async def last_event(
+    session: AsyncSession, *, number: str, kind: CaseEventKind | None = None
+) -> CaseEventPublic | None:
     """Return the latest event of a case (of `kind` when given), or None; raise CaseNotFoundError."""
     conn = await session.connection()
     return await conn.run_sync(partial(latest_event, number=number, kind=kind))
 
 
-def latest_event(conn: Connection, *, number: str, kind: str | None = None) -> CaseEventPublic | None:
+def latest_event(conn: Connection, *, number: str, kind: CaseEventKind | None = None) -> CaseEventPublic | None:
     """last_event on a connection (in a store job)."""
     case = _case_row(conn, number)
     if case is None:
@@ -292,7 +297,7 @@ def latest_event(conn: Connection, *, number: str, kind: str | None = None) -> C
     if kind is None:
         row = conn.execute(_LAST_EVENT, {"case_id": case.id}).first()
     else:
-        row = conn.execute(_LAST_EVENT_OF_KIND, {"case_id": case.id, "kind": kind}).first()
+        row = conn.execute(_LAST_EVENT_OF_KIND, {"case_id": case.id, "kind": CaseEventKind(kind).value}).first()
     return None if row is None else CaseEventPublic.model_validate(row._mapping)
 
 
@@ -337,10 +342,12 @@ async def _require_case(session: AsyncSession, number: str) -> Case:
 
 
 async def _log(
-    session: AsyncSession, case: Case, *, kind: str, actor: str, at: datetime, detail: Mapping[str, Any]
+    session: AsyncSession, case: Case, *, kind: CaseEventKind, actor: str, at: datetime, detail: Mapping[str, Any]
 ) -> CaseEventPublic:
     assert case.id is not None
-    event = CaseEvent(case_id=case.id, at=require_aware(at, "at"), actor=actor, kind=kind, detail=dict(detail))
+    event = CaseEvent(
+        case_id=case.id, at=require_aware(at, "at"), actor=actor, kind=CaseEventKind(kind).value, detail=dict(detail)
+    )
     # The last update shown to the customer is the last thing that happened to the case.
     case.updated_at = max(case.updated_at, at)
     session.add_all([event, case])

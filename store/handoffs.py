@@ -10,7 +10,7 @@ from sqlalchemy import update as sa_update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from intake.domain import Outcome, require_aware
+from intake.domain import CaseEventKind, Outcome, require_aware
 from store.cases import add_event, normalise_case_number
 from store.db import upsert
 from store.errors import CaseNotFoundError
@@ -244,7 +244,7 @@ async def route_to_web_request(session: AsyncSession, *, number: str, actor: str
     await add_event(
         session,
         number=number,
-        kind="handoff_timed_out",
+        kind=CaseEventKind.HANDOFF_TIMED_OUT,
         actor=actor,
         at=at,
         detail={"outcome": {"from": previous, "to": Outcome.WEB_REQUEST.value}},

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from intake.domain import require_aware
+from intake.domain import CaseEventKind, require_aware
 from store.db import SessionMaker, upsert
 from store.errors import OutboxItemNotFoundError
 from store.models import Case, CaseEvent, Outbox, OutboxItem, OutboxStatus
@@ -30,9 +30,17 @@ class NewOutboxItem:
     next_attempt_at: datetime | None = None
 
 
+_PAGE_EVENTS = {
+    "queued": CaseEventKind.PAGE_QUEUED,
+    "sent": CaseEventKind.PAGE_SENT,
+    "failed": CaseEventKind.PAGE_FAILED,
+}
+
+
 def outbox_event_kind(kind: str, stage: Literal["queued", "sent", "failed"]) -> str:
-    """Return the case event kind for an outbox stage: page_queued/page_sent/page_failed for pages."""
-    return f"page_{stage}" if "page" in kind else f"{kind}_{stage}"
+    """Return the case event kind for an outbox stage: page_queued/page_sent/page_failed for pages,
+    "<kind>_<stage>" for any other kind of item."""
+    return _PAGE_EVENTS[stage].value if "page" in kind else f"{kind}_{stage}"
 
 
 def outbox_row(item: NewOutboxItem, *, case_id: int | None, now: datetime) -> Outbox:

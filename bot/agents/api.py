@@ -21,7 +21,7 @@ from bot.agents.rules import CaseChange, authorise
 from bot.errors import ConflictError, NotFoundError, PreconditionRequiredError
 from bot.jsonbody import read_json
 from bot.keys import CLOCK, SESSION_MAKER, SETTINGS
-from intake.domain import CaseStatus, Severity
+from intake.domain import CaseEventKind, CaseStatus, Severity
 from store.cases import add_event, case_version, get_case, list_cases, list_events, update_case
 from store.db import read_session
 from store.handoffs import list_handoffs
@@ -245,7 +245,9 @@ async def patch_case_handler(request: web.Request) -> web.Response:
                 reason=patch.reason,
             )
         if patch.note is not None:
-            await add_event(session, number=case.number, kind="note", actor=actor, at=now, detail={"text": patch.note})
+            await add_event(
+                session, number=case.number, kind=CaseEventKind.NOTE, actor=actor, at=now, detail={"text": patch.note}
+            )
         body, version = await _detail(session, case)
     log.info("case %s updated by agent %s", case.number, agent.name)
     return _json(body, headers=_etag(version))

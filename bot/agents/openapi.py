@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from intake.domain import CaseStatus, Channel, Outcome, Severity
+from intake.domain import CaseEventKind, CaseStatus, Channel, Outcome, Severity
 from store.models import HandoffStatus, Presence, Role
 
 OPENAPI_PATH = "/api/openapi.json"
@@ -119,7 +119,7 @@ def _schemas() -> dict[str, Any]:
                 "case_id": {"type": "integer"},
                 "at": _instant(),
                 "actor": {"type": "string", "description": "bot, or agent:NAME"},
-                "kind": {"type": "string", "examples": ["created", "severity_changed", "status_changed", "note"]},
+                "kind": {"type": "string", "examples": [k.value for k in CaseEventKind]},
                 "detail": {"type": "object"},
             }
         ),

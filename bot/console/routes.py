@@ -28,7 +28,7 @@ from bot.handoff import (
 )
 from bot.jsonbody import read_json
 from bot.keys import CLOCK, SESSION_MAKER, SETTINGS
-from intake.domain import CaseStatus, Severity
+from intake.domain import CaseEventKind, CaseStatus, Severity
 from store import agents as agent_store
 from store import cases as case_store
 from store import handoffs as handoff_store
@@ -323,7 +323,7 @@ async def note(request: web.Request) -> web.Response:
         await case_store.add_event(
             session,
             number=case.number,
-            kind="note",
+            kind=CaseEventKind.NOTE,
             actor=agent.name,
             at=request.app[CLOCK](),
             detail={"text": text},

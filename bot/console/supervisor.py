@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.console.views import JsonObject
-from intake.domain import CaseStatus, Severity
+from intake.domain import CaseEventKind, CaseStatus, Severity
 from store import cases as case_store
 from store import handoffs as handoff_store
 from store.models import CallRecord, CaseEventPublic, CasePublic, DialAttempt
@@ -20,7 +20,14 @@ OPEN_CASE_STATUSES = (CaseStatus.NEW, CaseStatus.INCOMPLETE, CaseStatus.IN_PROGR
 DUE_SOON_SHARE = 0.25
 DUE_SOON_FLOOR = timedelta(minutes=15)
 # Case history entries that tell how a Sev1 page or call went.
-PAGE_AND_CALL_EVENTS = ("page_queued", "page_sent", "page_failed", "voicemail", "first_response", "status_changed")
+PAGE_AND_CALL_EVENTS = (
+    CaseEventKind.PAGE_QUEUED,
+    CaseEventKind.PAGE_SENT,
+    CaseEventKind.PAGE_FAILED,
+    CaseEventKind.VOICEMAIL,
+    CaseEventKind.FIRST_RESPONSE,
+    CaseEventKind.STATUS_CHANGED,
+)
 MAX_OPEN_CASES = 500
 MAX_SEV1_CASES = 50
 

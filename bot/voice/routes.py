@@ -34,6 +34,7 @@ from bot.voice.config import VoiceConfig
 from bot.voice.signature import SIGNATURE_HEADER, Verdict, public_url, verify
 from bot.voice.twiml import TurnKind, WebhookError, call_sid_of
 from intake.clock import Clock
+from intake.domain import CaseEventKind
 from store import cases as case_store
 from store import voice as voice_store
 from store.db import SessionMaker, read_session
@@ -172,7 +173,7 @@ class VoiceLine:
             await case_store.add_event(
                 session,
                 number=case_number,
-                kind="voicemail",
+                kind=CaseEventKind.VOICEMAIL,
                 actor="customer",
                 at=now,
                 detail={

@@ -11,7 +11,7 @@ import pytest
 
 from intake import understanding, wording_status
 from intake.case_numbers import month_of
-from intake.domain import CaseStatus, Channel, NaiveDatetimeError, Outcome, Severity
+from intake.domain import CaseEventKind, CaseStatus, Channel, NaiveDatetimeError, Outcome, Severity
 from store.accounts import get_account
 from store.cases import (
     NewEvent,
@@ -133,8 +133,8 @@ async def test_initial_events_are_recorded_in_order(session_maker: SessionMaker)
     case = await new_case(
         session_maker,
         events=[
-            NewEvent(kind="triage", detail={"evidence": ["one site"]}),
-            NewEvent(kind="attachment", actor="customer", detail={"names": ["log.txt"]}),
+            NewEvent(kind=CaseEventKind.TRIAGE, detail={"evidence": ["one site"]}),
+            NewEvent(kind=CaseEventKind.ATTACHMENT, actor="customer", detail={"names": ["log.txt"]}),
         ],
     )
     async with session_maker() as session:
@@ -195,7 +195,7 @@ async def test_update_case_logs_each_change(session_maker: SessionMaker) -> None
         assert await get_case(session, number=case.number) == updated
         events = await list_events(session, number=case.number)
         last = await last_event(session, number=case.number)
-        last_severity = await last_event(session, number=case.number, kind="severity_changed")
+        last_severity = await last_event(session, number=case.number, kind=CaseEventKind.SEVERITY_CHANGED)
     assert [e.kind for e in events] == ["created", "severity_changed", "status_changed"]
     assert events[1].detail == {"from": 2, "to": 1, "reason": "whole hospital affected"}
     assert events[2].detail == {"from": "new", "to": "resolved", "reason": "whole hospital affected"}
@@ -217,7 +217,7 @@ async def test_add_event_and_unknown_case(session_maker: SessionMaker) -> None:
         event = await add_event(
             session,
             number=case.number,
-            kind="note",
+            kind=CaseEventKind.NOTE,
             actor="agent:ada",
             at=T0 + timedelta(minutes=5),
             detail={"text": "called back"},
@@ -229,7 +229,7 @@ async def test_add_event_and_unknown_case(session_maker: SessionMaker) -> None:
         assert stored is not None
         assert stored.updated_at == T0 + timedelta(minutes=5)
         with pytest.raises(CaseNotFoundError):
-            await add_event(session, number="2611-0999", kind="note", actor="bot", at=T0)
+            await add_event(session, number="2611-0999", kind=CaseEventKind.NOTE, actor="bot", at=T0)
 
 
 async def test_first_response_records_whether_target_was_met(session_maker: SessionMaker) -> None:
@@ -262,7 +262,7 @@ async def test_a_case_recorded_by_the_bot_reads_back_the_same(session_maker: Ses
     # console and the API read them through the ORM. Both must agree on every value.
     page = NewOutboxItem(kind="sms_page", payload={"to": "oncall"}, dedupe_key="page-1")
     case = await new_case(
-        jobs, "bot-1", events=[NewEvent(kind="triage", detail={"evidence": ["dictation"]})], outbox=[page]
+        jobs, "bot-1", events=[NewEvent(kind=CaseEventKind.TRIAGE, detail={"evidence": ["dictation"]})], outbox=[page]
     )
     assert await new_case(jobs, "bot-1") == case  # idempotent through the jobs too
     async with session_maker() as session:
@@ -282,3 +282,22 @@ async def test_a_case_recorded_by_the_bot_reads_back_the_same(session_maker: Ses
     assert found == case
     last = await jobs.read(partial(latest_event, number=case.number))
     assert last is not None and last.kind == "page_queued"
+
+
+def test_event_kinds_keep_their_stored_values() -> None:
+    # Stored histories hold these strings: renaming a member must never change what is written or matched.
+    assert {kind.name: kind.value for kind in CaseEventKind} == {
+        "CREATED": "created",
+        "TRIAGE": "triage",
+        "SEVERITY_CHANGED": "severity_changed",
+        "STATUS_CHANGED": "status_changed",
+        "NOTE": "note",
+        "ATTACHMENT": "attachment",
+        "FIRST_RESPONSE": "first_response",
+        "HANDOFF_REQUESTED": "handoff_requested",
+        "HANDOFF_TIMED_OUT": "handoff_timed_out",
+        "PAGE_QUEUED": "page_queued",
+        "PAGE_SENT": "page_sent",
+        "PAGE_FAILED": "page_failed",
+        "VOICEMAIL": "voicemail",
+    }

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bot.console.supervisor import SlaState, sla_of
-from intake.domain import CaseStatus, Channel, Outcome, Severity
+from intake.domain import CaseEventKind, CaseStatus, Channel, Outcome, Severity
 from store import voice as voice_store
 from store.cases import add_event, record_first_response
 from store.models import CallPhase, CasePublic
@@ -98,11 +98,11 @@ async def _sev1_phone_case(site: Site) -> str:
             await voice_store.record_dial_attempt(
                 session, call_sid="CA1", case_number=case.number, attempt=attempt, number=number, status=status, at=at
             )
-        await add_event(session, number=case.number, kind="page_sent", actor="outbox", at=at, detail={})
+        await add_event(session, number=case.number, kind=CaseEventKind.PAGE_SENT, actor="outbox", at=at, detail={})
         await add_event(
             session,
             number=case.number,
-            kind="voicemail",
+            kind=CaseEventKind.VOICEMAIL,
             actor="customer",
             at=at,
             detail={"recording_url": "https://api.twilio.example/rec/RE1", "duration": 12},
