@@ -15,16 +15,19 @@ DATA = Path(__file__).resolve().parents[2] / "data" / "triage"
 FILES = tuple(sorted(path.name for path in DATA.glob("*.jsonl")))
 FACTORS = ("request", "scope", "outage", "workaround")
 # Reached on 2026-12-05 on the 1,597 test-side lines of data/triage with model lr-1-78a02fd0f43b
-# (docs/TRIAGE.md): 0.982 exact, Sev1 recall 0.990, 6 off by two, no dead end, 0.51 questions a conversation,
-# 0.39 before a Sev1 is told to call. The issue's targets are asserted where they are reached (97% exact, no
-# dead end, at most 1 question a conversation and 0.5 before a Sev1); where not yet (every Sev1, none off by
-# two), a floor at what was reached.
+# (docs/TRIAGE.md). On the 1,429 lines with factor labels (the dialogue as the issue defines it: the simulated
+# customer answers from them): 0.994 exact, every Sev1 ends as Sev1, 2 off by two, no dead end, 0.59 questions
+# a conversation, 0.35 before a Sev1 is told to call. On all 1,597 (the 168 without labels answer "not sure"):
+# 0.987, Sev1 recall 0.993, 4 off by two. The issue's targets are asserted where they are reached; where not
+# yet (none off by two), a ceiling at what was reached.
 FLOOR_EXACT = 0.97
-FLOOR_SEV1 = 0.99
-MAX_OFF_BY_TWO = 6
 MAX_DEAD_ENDS = 0
 MAX_QUESTIONS_MEAN = 1.0
 MAX_QUESTIONS_SEV1 = 0.5
+LABELLED_SEV1 = 1.0
+LABELLED_OFF_BY_TWO = 2
+ALL_SEV1 = 0.99
+ALL_OFF_BY_TWO = 4
 
 
 def _test_split() -> list[DialogueCase]:
@@ -44,11 +47,26 @@ def report() -> DialogueReport:
     return evaluate_dialogue(_test_split())
 
 
-def test_the_dialogue_reaches_its_measured_figures_on_the_frozen_split(report: DialogueReport) -> None:
+@pytest.fixture(scope="module")
+def labelled() -> DialogueReport:
+    return evaluate_dialogue(case for case in _test_split() if case.factors)
+
+
+def test_the_dialogue_reaches_the_targets_on_the_lines_with_factor_labels(labelled: DialogueReport) -> None:
+    assert labelled.total >= 1100
+    assert labelled.accuracy >= FLOOR_EXACT
+    assert labelled.sev1_recall >= LABELLED_SEV1
+    assert labelled.off_by_two <= LABELLED_OFF_BY_TWO
+    assert labelled.dead_ends <= MAX_DEAD_ENDS
+    assert labelled.mean_questions <= MAX_QUESTIONS_MEAN
+    assert labelled.mean_sev1_questions <= MAX_QUESTIONS_SEV1
+
+
+def test_the_dialogue_reaches_its_measured_figures_on_every_line(report: DialogueReport) -> None:
     assert report.total >= 1100
     assert report.accuracy >= FLOOR_EXACT
-    assert report.sev1_recall >= FLOOR_SEV1
-    assert report.off_by_two <= MAX_OFF_BY_TWO
+    assert report.sev1_recall >= ALL_SEV1
+    assert report.off_by_two <= ALL_OFF_BY_TWO
     assert report.dead_ends <= MAX_DEAD_ENDS
     assert report.mean_questions <= MAX_QUESTIONS_MEAN
     assert report.mean_sev1_questions <= MAX_QUESTIONS_SEV1
