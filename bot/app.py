@@ -27,6 +27,7 @@ from bot.messages import MAX_ACTIVITY_BYTES, handle_messages
 from bot.settings import Settings
 from bot.voice import setup_paging, setup_voice, voice_config
 from bot.website import setup_website
+from intake import wording_service as ws
 from intake.clock import Clock
 from store.clock import utc_now
 from store.db import create_engine, session_factory
@@ -125,7 +126,7 @@ async def _on_turn_error(context: TurnContext, error: Exception) -> None:
         exc_info=error,
     )
     if context.activity.type == ActivityTypes.message:
-        await context.send_activity("Sorry, something went wrong on our side. Please try again, or say 'start over'.")
+        await context.send_activity(ws.turn_failed(phone=False, locale=context.activity.locale))
 
 
 async def healthz(request: web.Request) -> web.Response:

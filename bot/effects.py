@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from bot.contract import CLIENT_DATA_KEY, EVENT_CONNECT_ONCALL, EVENT_HANDOFF, VOICE_CHANNEL_ID
 from bot.paging import page_item
 from intake import conversation as convo
+from intake import wording_service as ws
 from intake.domain import CaseEventKind, CaseStatus, Severity
 from intake.policy import Policy
 from store import accounts as account_store
@@ -193,7 +194,7 @@ class EffectRunner:
         if self._handoffs is None:
             return EffectOutcome(activities=[event])
         position = await self._handoffs.start(turn_context, case_number=effect.case_number, reason=effect.reason, at=at)
-        queued = Activity(type=ActivityTypes.message, text=f"You're number {position} in the queue for a live agent.")
+        queued = Activity(type=ActivityTypes.message, text=ws.queue_position(position, turn_context.activity.locale))
         return EffectOutcome(activities=[event, queued])
 
     async def _note_attachments(self, effect: convo.NoteAttachment) -> EffectOutcome:

@@ -22,6 +22,7 @@ from bot.rendering import message_activity, prompt_activity
 from bot.turn_state import DIALOGUE, TranscriptLines, load_record, save_record, storage_key
 from intake import conversation as convo
 from intake import wording as w
+from intake import wording_service as ws
 from intake.clock import Clock
 from intake.numbers_times import due
 from intake.policy import Policy
@@ -165,12 +166,12 @@ class HandoffService:
             handoff = await handoff_store.get_handoff(session, handoff_id=handoff_id)
             assert handoff is not None
             if won:
-                await self._log_line(session, handoff, "bot", _joined(agent), at)
+                await self._log_line(session, handoff, "bot", ws.agent_joined(agent.name), at)
         if not won:
             raise HandoffStateError("this conversation was claimed by another agent or has ended")
         log.info("handoff %s claimed by agent %s", handoff_id, agent.id)
         self.notify()
-        await self._deliver_quietly(handoff, [message_activity(_joined(agent))])
+        await self._deliver_quietly(handoff, [message_activity(ws.agent_joined(agent.name))])
         return handoff
 
     async def send_agent_message(self, handoff_id: int, agent: AgentPublic, text: str, at: datetime) -> None:
@@ -189,14 +190,14 @@ class HandoffService:
 
     async def hand_back(self, handoff_id: int, agent: AgentPublic, at: datetime) -> None:
         """Return the conversation to the bot, which tells the customer and carries on."""
-        message = "You're back with the assistant."
+        message = ws.handed_back()
         handoff = await self._end(handoff_id, agent, at, handoff_store.hand_back, message)
         log.info("handoff %s handed back to the bot by agent %s", handoff_id, agent.id)
         await self._resume(handoff, [message], lambda state: resume_dialogue(state, self._policy), at)
 
     async def close(self, handoff_id: int, agent: AgentPublic, at: datetime) -> None:
         """End the live chat; the customer's next message starts a new conversation with the bot."""
-        message = f"{agent.name} has closed the chat. Thank you for contacting {self._policy.company_name}."
+        message = ws.agent_closed(agent.name, self._policy.company_name)
         handoff = await self._end(handoff_id, agent, at, handoff_store.close, message)
         log.info("handoff %s closed by agent %s", handoff_id, agent.id)
         await self._deliver_quietly(handoff, [message_activity(message)])
@@ -249,14 +250,9 @@ class HandoffService:
         return len(expired)
 
     def _timed_out_text(self, case: CasePublic | None, now: datetime) -> str:
-        sorry = "Sorry, no live agent could take your chat in time."
         if case is None:
-            return f"{sorry} I haven't recorded a case for you yet: let's do that now, so an engineer can follow up."
-        when = due(case.response_due, now, self._policy.chat.tz)
-        return (
-            f"{sorry} I've passed case {case.number} to our engineers as a web support request; "
-            f"an engineer will respond {when}."
-        )
+            return ws.no_agent_no_case()
+        return ws.no_agent_web_request(case.number, due(case.response_due, now, self._policy.chat.tz))
 
     # -- talking to the customer -----------------------------------------------------------------
 
@@ -313,11 +309,6 @@ def resume_dialogue(state: convo.State, policy: Policy) -> tuple[convo.State, co
     if not state.last_case:
         return replace(state, phase=convo.Phase.ASK_PROBLEM, silences=0), w.ask_problem(phone=False)
     return replace(state, phase=convo.Phase.ANYTHING_ELSE, silences=0), w.anything_else(phone=False)
-
-
-def _joined(agent: AgentPublic) -> str:
-    # Agent names are stored as typed ("alice"): the notice is a sentence, so it starts with a capital.
-    return f"{agent.name[:1].upper()}{agent.name[1:]} from the support team has joined the chat."
 
 
 async def _seen(session: AsyncSession, conversation_id: str, activity_id: str | None) -> bool:

@@ -13,6 +13,7 @@ from botbuilder.schema import Activity, ActivityTypes, ConversationReference, In
 
 from bot.contract import EVENT_HANGUP, TURN_CHANNEL, VOICE_CHANNEL_ID
 from bot.voice.privacy import describe_error
+from intake import wording_service as ws
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ async def apologise_on_error(context: TurnContext, error: Exception) -> None:
     await context.send_activity(
         Activity(
             type=ActivityTypes.message,
-            text="Sorry, something went wrong on our side. Please say that again.",
+            text=ws.turn_failed(phone=True, locale=context.activity.locale),
             input_hint=InputHints.expecting_input,
         )
     )

@@ -33,6 +33,7 @@ from bot.voice.adapter import TwilioVoiceAdapter
 from bot.voice.config import VoiceConfig
 from bot.voice.signature import SIGNATURE_HEADER, Verdict, public_url, verify
 from bot.voice.twiml import TurnKind, WebhookError, call_sid_of
+from intake import wording_service as ws
 from intake.clock import Clock
 from intake.domain import CaseEventKind
 from store import cases as case_store
@@ -56,7 +57,6 @@ _CALL_OVER = {"completed", "busy", "failed", "no-answer", "canceled"}
 OUTAGE_REDIRECTS = 5
 _OUTAGE_PAUSE_SECONDS = 2
 _OUTAGE_PARAM = "outage"
-_OUTAGE_GOODBYE = "Sorry, we cannot take your call right now. Please call again in a few minutes. Goodbye."
 # DialCallStatus values meaning an engineer picked up (the bridged call has ended by the time we hear).
 _ANSWERED = {"completed", "answered"}
 
@@ -457,20 +457,20 @@ def outage_twiml(config: VoiceConfig, request: web.Request) -> str | None:
         return twiml.whisper_twiml(case_number=request.query.get("case", ""), k_number="", summary="")
     response = VoiceResponse()
     if path == "/twilio/voicemail":
-        response.say(_OUTAGE_GOODBYE)
+        response.say(ws.phone_outage_goodbye())
         response.hangup()
         return str(response)
     step = _digits(request.query.get("step", ""))
     if path == "/twilio/gather" and step:
         # Ask for the same step again (the words did not reach the bot); its keypad is the previous step's.
-        prompt = twiml.Prompt(say="One moment, please. Sorry, we had a problem on our side. Please say that again.")
+        prompt = twiml.Prompt(say=f"{ws.one_moment()} {ws.phone_retry()}")
         return twiml.plan_to_twiml(twiml.TurnPlan(prompt=prompt), config=config, step=step - 1)
     tries = _digits(request.query.get(_OUTAGE_PARAM, "")) or 0
     if tries >= OUTAGE_REDIRECTS:
-        response.say(_OUTAGE_GOODBYE)
+        response.say(ws.phone_outage_goodbye())
         response.hangup()
         return str(response)
-    response.say("One moment, please.")
+    response.say(ws.one_moment())
     response.pause(length=_OUTAGE_PAUSE_SECONDS)
     again = URL(public_url(config.public_base_url, request.raw_path)).update_query({_OUTAGE_PARAM: str(tries + 1)})
     response.redirect(str(again), method="POST")

@@ -25,7 +25,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from bot.contract import EVENT_CONNECT_ONCALL, EVENT_HANGUP, EVENT_NO_INPUT, VOICE_CHANNEL_ID
 from bot.voice.config import VoiceConfig
-from intake.numbers_times import spell
+from intake import wording_service as ws
 from intake.phones import InvalidPhoneError, to_e164
 
 BOT_ID = "support-intake"
@@ -362,26 +362,16 @@ def _dial(response: VoiceResponse, config: VoiceConfig, case_number: str, *, att
 def whisper_twiml(*, case_number: str, k_number: str, summary: str) -> str:
     """What the engineer hears before the caller is put through."""
     response = VoiceResponse()
-    parts = [f"Support line, severity 1 case {spell(case_number)}."]
-    if k_number:
-        parts.append(f"Account {spell(k_number)}.")
-    if summary:
-        parts.append(f"Problem: {_squash(summary)[:600]}.")
-    parts.append("Connecting you to the caller now.")
-    response.say(" ".join(parts))
+    response.say(ws.whisper(case_number, k_number, _squash(summary)[:600]))
     return str(response)
 
 
 def voicemail_twiml(config: VoiceConfig, *, case_number: str) -> str:
     """Nobody answered: tell the caller what happens next and take a message."""
     response = VoiceResponse()
-    response.say(
-        f"Our on-call engineers could not be reached right now. Case {spell(case_number)} has been escalated "
-        "and the on-call team has been paged; an engineer will call you back. "
-        "Please leave a message describing the problem after the tone, then hang up or press pound."
-    )
+    response.say(ws.voicemail_invite(case_number))
     response.record(action=voicemail_url(config), method="POST", max_length=180, play_beep=True, finish_on_key="#")
-    response.say(f"We did not get a message. An engineer will call you back about case {spell(case_number)}. Goodbye.")
+    response.say(ws.voicemail_none(case_number))
     response.hangup()
     return str(response)
 
@@ -389,10 +379,7 @@ def voicemail_twiml(config: VoiceConfig, *, case_number: str) -> str:
 def voicemail_saved_twiml(*, case_number: str) -> str:
     """Thank the caller for the message and end the call."""
     response = VoiceResponse()
-    response.say(
-        f"Thank you. Your message is attached to case {spell(case_number)}, "
-        "and an engineer will call you back. Goodbye."
-    )
+    response.say(ws.voicemail_saved(case_number))
     response.hangup()
     return str(response)
 
@@ -400,14 +387,14 @@ def voicemail_saved_twiml(*, case_number: str) -> str:
 def connected_twiml() -> str:
     """The engineer's leg ended: say goodbye to the caller."""
     response = VoiceResponse()
-    response.say("Thank you for calling support. Goodbye.")
+    response.say(ws.call_ended())
     response.hangup()
     return str(response)
 
 
 def retry_twiml(config: VoiceConfig, *, step: int) -> str:
     """Ask again when a turn could not be completed (its first delivery died mid-way)."""
-    prompt = Prompt(say="Sorry, we had a problem on our side. Please say that again.")
+    prompt = Prompt(say=ws.phone_retry())
     return plan_to_twiml(TurnPlan(prompt=prompt), config=config, step=step)
 
 
