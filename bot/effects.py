@@ -115,8 +115,7 @@ class EffectRunner:
                 )
             )
         status = CaseStatus.INCOMPLETE if effect.incomplete else CaseStatus.NEW
-        case = await case_store.create_case(
-            self._jobs,
+        new_case = case_store.CaseCreate(
             idempotency_key=effect.key,
             k_number=effect.k_number,
             severity=Severity(effect.severity),
@@ -132,6 +131,7 @@ class EffectRunner:
             events=events,
             outbox=outbox,
         )
+        case = await case_store.create_case(self._jobs, case=new_case)
         log.info("case %s recorded: severity %s, outcome %s", case.number, case.severity, case.outcome)
         return EffectOutcome(
             result=convo.CaseCreated(at=at, number=case.number, response_due=case.response_due, fix_due=case.fix_due)

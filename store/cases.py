@@ -47,58 +47,67 @@ def normalise_case_number(raw: str) -> str | None:
     return parse_case_number(raw)
 
 
-async def create_case(
-    db: Jobs | SessionMaker,
-    *,
-    idempotency_key: str,
-    k_number: str,
-    severity: Severity,
-    channel: Channel,
-    outcome: Outcome,
-    status: CaseStatus = CaseStatus.NEW,
-    summary: str,
-    description: str = "",
-    created_at: datetime,
-    response_due: datetime,
-    fix_due: datetime | None,
-    conversation_id: str | None = None,
-    actor: str = "bot",
-    events: Sequence[NewEvent] = (),
-    outbox: Sequence[NewOutboxItem] = (),
-) -> CasePublic:
+@dataclass(frozen=True, kw_only=True)
+class CaseCreate:
+    """A case to record, with the events and outbox items that go in its transaction; instants must be aware."""
+
+    # What makes a retried create the same create: a second create with this key returns the first case.
+    idempotency_key: str
+    k_number: str
+    severity: Severity
+    channel: Channel
+    outcome: Outcome
+    status: CaseStatus = CaseStatus.NEW
+    summary: str
+    description: str = ""
+    created_at: datetime
+    response_due: datetime
+    fix_due: datetime | None
+    conversation_id: str | None = None
+    actor: str = "bot"
+    events: Sequence[NewEvent] = ()
+    outbox: Sequence[NewOutboxItem] = ()
+
+    def __post_init__(self) -> None:
+        require_aware(self.created_at, "created_at")
+        require_aware(self.response_due, "response_due")
+        if self.fix_due is not None:
+            require_aware(self.fix_due, "fix_due")
+        for event in self.events:
+            if event.at is not None:
+                require_aware(event.at, f"{event.kind} event time")
+        for item in self.outbox:
+            if item.next_attempt_at is not None:
+                require_aware(item.next_attempt_at, "outbox next_attempt_at")
+
+    def row(self) -> dict[str, Any]:
+        """The case's columns as stored, but for those the store assigns (number, account)."""
+        return {
+            "idempotency_key": self.idempotency_key,
+            "k_number": canonical_k_number(self.k_number),
+            "severity": int(self.severity),
+            "channel": Channel(self.channel).value,
+            "outcome": Outcome(self.outcome).value,
+            "status": CaseStatus(self.status).value,
+            "summary": self.summary,
+            "description": self.description,
+            "created_at": self.created_at,
+            "response_due": self.response_due,
+            "fix_due": self.fix_due,
+            "conversation_id": self.conversation_id,
+            "updated_at": self.created_at,
+        }
+
+
+async def create_case(db: Jobs | SessionMaker, *, case: CaseCreate) -> CasePublic:
     """Record a case with its events and outbox items in one transaction; a repeated key returns that case."""
-    require_aware(created_at, "created_at")
-    require_aware(response_due, "response_due")
-    if fix_due is not None:
-        require_aware(fix_due, "fix_due")
-    for event in events:
-        if event.at is not None:
-            require_aware(event.at, f"{event.kind} event time")
-    for item in outbox:
-        if item.next_attempt_at is not None:
-            require_aware(item.next_attempt_at, "outbox next_attempt_at")
-    values = {
-        "k_number": canonical_k_number(k_number),
-        "severity": int(severity),
-        "channel": Channel(channel).value,
-        "outcome": Outcome(outcome).value,
-        "status": CaseStatus(status).value,
-        "summary": summary,
-        "description": description,
-        "created_at": created_at,
-        "response_due": response_due,
-        "fix_due": fix_due,
-        "conversation_id": conversation_id,
-        "updated_at": created_at,
-    }
     jobs = db if isinstance(db, Jobs) else Jobs.over(db)
-    create = partial(_create, key=idempotency_key, values=values, actor=actor, events=events, outbox=outbox)
     for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
         try:
-            return await jobs.write(create)
+            return await jobs.write(partial(_create, case=case))
         except IntegrityError:
             # Another process committed the same key between our check and our insert: theirs wins.
-            existing = await jobs.read(partial(_case_by_key, key=idempotency_key))
+            existing = await jobs.read(partial(_case_by_key, key=case.idempotency_key))
             if existing is not None:
                 return existing
             if attempt == MAX_CREATE_ATTEMPTS:
@@ -146,27 +155,22 @@ def _case_by_key(conn: Connection, *, key: str) -> CasePublic | None:
     return CasePublic.model_validate(dict(zip(_CASE_BY_KEY.selected_columns.keys(), rows[0], strict=True)))
 
 
-def _create(
-    conn: Connection,
-    *,
-    key: str,
-    values: dict[str, Any],
-    actor: str,
-    events: Sequence[NewEvent],
-    outbox: Sequence[NewOutboxItem],
-) -> CasePublic:
-    existing = _case_by_key(conn, key=key)
+def _create(conn: Connection, *, case: CaseCreate) -> CasePublic:
+    existing = _case_by_key(conn, key=case.idempotency_key)
     if existing is not None:
         return existing
-    created_at: datetime = values["created_at"]
+    values = case.row()
+    created_at, actor = case.created_at, case.actor
     account_id = ensure_account_in(conn, k_number=values["k_number"], at=created_at)
     ((seq,),) = fetch(conn, _bump_counter(conn.dialect.name), {"month": month_of(created_at)})
-    row = {**values, "number": format_case_number(created_at, seq), "account_id": account_id, "idempotency_key": key}
+    row = {**values, "number": format_case_number(created_at, seq), "account_id": account_id}
     ((case_id,),) = fetch(conn, _INSERT_CASE, row)
     detail = {k: values[k] for k in ("severity", "channel", "outcome", "status")}
     history = [_event_row(case_id, created_at, actor, CaseEventKind.CREATED.value, detail)]
-    history += [_event_row(case_id, e.at or created_at, e.actor, CaseEventKind(e.kind).value, e.detail) for e in events]
-    for item in outbox:
+    history += [
+        _event_row(case_id, e.at or created_at, e.actor, CaseEventKind(e.kind).value, e.detail) for e in case.events
+    ]
+    for item in case.outbox:
         conn.execute(_OUTBOX.insert(), outbox_row(item, case_id=case_id, now=created_at).model_dump(exclude={"id"}))
         detail = {"kind": item.kind, "dedupe_key": item.dedupe_key}
         kind = outbox_event_kind(item.kind, "queued")

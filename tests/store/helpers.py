@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from intake.domain import CaseStatus, Channel, Outcome, Severity
-from store.cases import create_case
+from store.cases import CaseCreate, create_case
 from store.db import SessionMaker
 from store.jobs import Jobs
 from store.models import CasePublic
@@ -31,4 +31,4 @@ async def new_case(db: SessionMaker | Jobs, key: str = "key-1", /, **overrides: 
         "fix_due": created_at + timedelta(hours=24),
     }
     values.update(overrides)
-    return await create_case(db, **values)
+    return await create_case(db, case=CaseCreate(**values))

@@ -21,7 +21,7 @@ from bot.voice.config import VoiceConfig
 from bot.voice.routes import setup_voice
 from bot.voice.signature import SIGNATURE_HEADER, sign
 from intake.domain import CaseStatus, Channel, Outcome, Severity
-from store.cases import create_case
+from store.cases import CaseCreate, create_case
 from store.db import SessionMaker
 
 TOKEN = "test-auth-token-0123456789abcdef"
@@ -160,8 +160,7 @@ class ScriptedBot(ActivityHandler):  # type: ignore[misc]
 
     async def _record_case(self, call: str, state: _CallState, severity: Severity, *, incomplete: bool) -> str:
         now = self.clock()
-        case = await create_case(
-            self.session_maker,
+        new = CaseCreate(
             idempotency_key=f"{call}:case",
             k_number=state.k_number or "K0000",
             severity=severity,
@@ -174,6 +173,7 @@ class ScriptedBot(ActivityHandler):  # type: ignore[misc]
             fix_due=now + timedelta(hours=8),
             conversation_id=call,
         )
+        case = await create_case(self.session_maker, case=new)
         self.cases.append(case.number)
         return case.number
 

@@ -49,8 +49,7 @@ async def _sev1_case(session_maker: SessionMaker, clock: FakeClock, *, paged: bo
         if paged
         else []
     )
-    return await case_store.create_case(
-        session_maker,
+    new = case_store.CaseCreate(
         idempotency_key="call-1:case",
         k_number="K123456",
         severity=Severity.SEV1,
@@ -62,6 +61,7 @@ async def _sev1_case(session_maker: SessionMaker, clock: FakeClock, *, paged: bo
         fix_due=now + timedelta(hours=8),
         outbox=outbox,
     )
+    return await case_store.create_case(session_maker, case=new)
 
 
 @pytest.fixture
