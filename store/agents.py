@@ -142,12 +142,6 @@ async def get_agent_by_name(session: AsyncSession, *, name: str) -> AgentPublic 
     return _public(agent)
 
 
-async def get_agent_by_id(session: AsyncSession, *, agent_id: int) -> AgentPublic | None:
-    """Return the agent with `agent_id`, or None."""
-    agent = await session.get(Agent, agent_id)
-    return None if agent is None else _public(agent)
-
-
 async def list_agents(session: AsyncSession) -> list[AgentPublic]:
     """Return every agent, disabled ones included, by name."""
     rows = (await session.exec(select(Agent).order_by(col(Agent.name)))).all()
@@ -268,16 +262,6 @@ async def find_agent_by_token_hash(session: AsyncSession, *, token_hash: str) ->
     )
     agent = (await session.exec(query)).first()
     return None if agent is None else _public(agent)
-
-
-async def revoke_api_token(session: AsyncSession, *, token_hash: str, at: datetime) -> bool:
-    """Revoke one token; False when no live token has this hash."""
-    result = await session.exec(
-        sa_update(ApiToken)
-        .where(col(ApiToken.token_hash) == token_hash, col(ApiToken.revoked_at).is_(None))
-        .values(revoked_at=require_aware(at, "at"))
-    )
-    return _rowcount(result) == 1
 
 
 async def revoke_api_tokens(session: AsyncSession, *, agent_id: int, at: datetime) -> int:

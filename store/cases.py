@@ -189,14 +189,8 @@ async def get_case(session: AsyncSession, *, number: str) -> CasePublic | None:
     return None if case is None else CasePublic.model_validate(case)
 
 
-async def find_case_for_account(session: AsyncSession, *, number: str, k_number: str) -> CasePublic | None:
-    """Return the case when it belongs to `k_number`; None when missing or owned by another account."""
-    conn = await session.connection()
-    return await conn.run_sync(partial(case_for_account, number=number, k_number=k_number))
-
-
 def case_for_account(conn: Connection, *, number: str, k_number: str) -> CasePublic | None:
-    """find_case_for_account on a connection (in a store job)."""
+    """Return the case when it belongs to `k_number`; None when missing or owned by another account (a job)."""
     row = _case_row(conn, number)
     if row is None or row.k_number != canonical_k_number(k_number):
         return None
@@ -285,16 +279,8 @@ async def list_events(session: AsyncSession, *, number: str) -> list[CaseEventPu
     return [CaseEventPublic.model_validate(e) for e in (await session.exec(query)).all()]
 
 
-async def last_event(
-    session: AsyncSession, *, number: str, kind: CaseEventKind | None = None
-) -> CaseEventPublic | None:
-    """Return the latest event of a case (of `kind` when given), or None; raise CaseNotFoundError."""
-    conn = await session.connection()
-    return await conn.run_sync(partial(latest_event, number=number, kind=kind))
-
-
 def latest_event(conn: Connection, *, number: str, kind: CaseEventKind | None = None) -> CaseEventPublic | None:
-    """last_event on a connection (in a store job)."""
+    """Return the latest event of a case (of `kind` when given), or None; raise CaseNotFoundError (a job)."""
     case = _case_row(conn, number)
     if case is None:
         raise CaseNotFoundError(f"no case {number!r}")

@@ -17,10 +17,8 @@ from store.cases import (
     NewEvent,
     add_event,
     case_for_account,
-    find_case_for_account,
     format_case_number,
     get_case,
-    last_event,
     latest_event,
     list_cases,
     list_events,
@@ -79,7 +77,7 @@ def test_case_number_widens_past_9999() -> None:
 
 
 async def test_the_ten_thousandth_case_of_a_month_is_found_by_chat_text_and_keypad_digits(
-    session_maker: SessionMaker,
+    session_maker: SessionMaker, jobs: Jobs
 ) -> None:
     async with session_maker() as session, session.begin():
         session.add(CaseCounter(month=month_of(T0), seq=9999))  # 9,999 cases this month already
@@ -89,11 +87,10 @@ async def test_the_ten_thousandth_case_of_a_month_is_found_by_chat_text_and_keyp
     keyed = understanding.case_number_in(case.number.replace("-", ""))  # what the phone's keypad sends
     keypad_max = wording_status.status_ask_number(phone=True).max_digits
     assert keypad_max is not None and len(case.number.replace("-", "")) <= keypad_max
-    async with session_maker() as session:
-        for number in (typed, keyed):
-            assert number is not None
-            found = await find_case_for_account(session, number=number, k_number="K123456")
-            assert found is not None and found.id == case.id
+    for number in (typed, keyed):
+        assert number is not None
+        found = await jobs.read(partial(case_for_account, number=number, k_number="K123456"))
+        assert found is not None and found.id == case.id
 
 
 @pytest.mark.parametrize(
@@ -153,12 +150,12 @@ async def test_naive_datetimes_are_rejected(session_maker: SessionMaker, field: 
         assert await list_cases(session) == []
 
 
-async def test_find_case_for_account_hides_other_accounts_cases(session_maker: SessionMaker) -> None:
+async def test_case_for_account_hides_other_accounts_cases(session_maker: SessionMaker, jobs: Jobs) -> None:
     case = await new_case(session_maker, k_number="K123456")
+    assert await jobs.read(partial(case_for_account, number=case.number, k_number="k123456")) == case
+    assert await jobs.read(partial(case_for_account, number=case.number, k_number="K654321")) is None
+    assert await jobs.read(partial(case_for_account, number="2611-9999", k_number="K123456")) is None
     async with session_maker() as session:
-        assert await find_case_for_account(session, number=case.number, k_number="k123456") == case
-        assert await find_case_for_account(session, number=case.number, k_number="K654321") is None
-        assert await find_case_for_account(session, number="2611-9999", k_number="K123456") is None
         assert await get_case(session, number="not a number") is None
 
 
@@ -174,7 +171,7 @@ async def test_list_cases_filters_and_orders_newest_first(session_maker: Session
         assert len(await list_cases(session, limit=2)) == 2
 
 
-async def test_update_case_logs_each_change(session_maker: SessionMaker) -> None:
+async def test_update_case_logs_each_change(session_maker: SessionMaker, jobs: Jobs) -> None:
     case = await new_case(session_maker)
     later = T0 + timedelta(hours=2)
     async with session_maker() as session, session.begin():
@@ -194,8 +191,8 @@ async def test_update_case_logs_each_change(session_maker: SessionMaker) -> None
     async with session_maker() as session:
         assert await get_case(session, number=case.number) == updated
         events = await list_events(session, number=case.number)
-        last = await last_event(session, number=case.number)
-        last_severity = await last_event(session, number=case.number, kind=CaseEventKind.SEVERITY_CHANGED)
+    last = await jobs.read(partial(latest_event, number=case.number))
+    last_severity = await jobs.read(partial(latest_event, number=case.number, kind=CaseEventKind.SEVERITY_CHANGED))
     assert [e.kind for e in events] == ["created", "severity_changed", "status_changed"]
     assert events[1].detail == {"from": 2, "to": 1, "reason": "whole hospital affected"}
     assert events[2].detail == {"from": "new", "to": "resolved", "reason": "whole hospital affected"}
@@ -211,7 +208,7 @@ async def test_update_without_change_logs_nothing(session_maker: SessionMaker) -
         assert len(await list_events(session, number=case.number)) == 1
 
 
-async def test_add_event_and_unknown_case(session_maker: SessionMaker) -> None:
+async def test_add_event_and_unknown_case(session_maker: SessionMaker, jobs: Jobs) -> None:
     case = await new_case(session_maker)
     async with session_maker() as session, session.begin():
         event = await add_event(
@@ -223,8 +220,8 @@ async def test_add_event_and_unknown_case(session_maker: SessionMaker) -> None:
             detail={"text": "called back"},
         )
     assert event.to_json_dict()["at"] == "2026-11-03T14:10:30.123456+00:00"
+    assert await jobs.read(partial(latest_event, number=case.number)) == event
     async with session_maker() as session:
-        assert await last_event(session, number=case.number) == event
         stored = await get_case(session, number=case.number)
         assert stored is not None
         assert stored.updated_at == T0 + timedelta(minutes=5)

@@ -7,6 +7,7 @@ import io
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,10 @@ from bot.cli import run
 from bot.errors import error_middleware
 from bot.voice.routes import setup_voice
 from bot.voice.simulator import SimulatorError, run_call
-from intake.domain import CaseStatus
+from intake.domain import CaseEventKind, CaseStatus
 from store import cases as case_store
 from store.db import SessionMaker
+from store.jobs import Jobs
 from tests.bot.voice.harness import CALLER, ONCALL, PUBLIC, TOKEN, FakeClock, ScriptedBot, voice_config, voice_server
 
 
@@ -58,7 +60,8 @@ async def test_a_sev1_call_nobody_answers_ends_in_voicemail(session_maker: Sessi
         assert server.bot.received[2].text == "yes"
         async with session_maker() as session:
             case = await case_store.get_case(session, number=case_number)
-            voicemail = await case_store.last_event(session, number=case_number, kind="voicemail")
+        latest = partial(case_store.latest_event, number=case_number, kind=CaseEventKind.VOICEMAIL)
+        voicemail = await Jobs.over(session_maker).read(latest)
         assert case is not None and case.status == CaseStatus.ESCALATED
         assert voicemail is not None and str(voicemail.detail["recording_url"]).startswith("https://api.twilio.com/")
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import xml.etree.ElementTree as ET
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from sqlmodel import select
 
 from bot.voice import routes
-from intake.domain import CaseStatus
+from intake.domain import CaseEventKind, CaseStatus
 from store import cases as case_store
 from store.db import SessionMaker
+from store.jobs import Jobs
 from store.models import CallPhase, Outbox
 from store.voice import claim_turn, get_call, list_dial_attempts
 from tests.bot.voice.harness import (
@@ -204,8 +206,8 @@ async def test_sev1_rings_on_call_in_order_then_voicemail_page_and_escalation(se
         assert [c.tag for c in saved] == ["Say", "Hangup"]
         await server.webhook("/twilio/voicemail", call_sid, RecordingUrl=recording, RecordingDuration="12")
         await server.webhook("/twilio/status", call_sid, CallStatus="completed")
-        async with session_maker() as session:
-            voicemail = await case_store.last_event(session, number=case_number, kind="voicemail")
+        latest = partial(case_store.latest_event, number=case_number, kind=CaseEventKind.VOICEMAIL)
+        voicemail = await Jobs.over(session_maker).read(latest)
         assert voicemail is not None and voicemail.detail == {"recording_url": recording, "duration": 12}
         kinds = await _event_kinds(session_maker, case_number)
         assert kinds.count("status_changed") == 1 and kinds.count("page_queued") == 1 and kinds.count("voicemail") == 1
