@@ -76,6 +76,7 @@ def text_of(shape: str, size: int) -> str:
 
 def measure(shape: str, size: int) -> None:
     """Print the seconds of the two dialogue turns and of triage(), each as soon as it is known."""
+    import importlib
     from zoneinfo import ZoneInfo
 
     from intake import conversation as convo
@@ -83,19 +84,21 @@ def measure(shape: str, size: int) -> None:
     from intake.policy import Policy
     from intake.triage import triage
 
+    # --ref may name a revision from before the dialogue's events moved out of intake.conversation.
+    events = convo if hasattr(convo, "Context") else importlib.import_module("intake.dialogue_events")
     text = text_of(shape, size)
     at = datetime(2026, 11, 28, 3, 0, tzinfo=ZoneInfo("America/New_York"))
-    ctx = convo.Context(Policy(), Channel.CHAT, "bench", 0)
-    state = convo.start(ctx, convo.Start(at)).state
+    ctx = events.Context(Policy(), Channel.CHAT, "bench", 0)
+    state = convo.start(ctx, events.Start(at)).state
     # One short conversation first: loading a model or compiling patterns once is no cost of a turn.
-    warm = convo.step(ctx, state, convo.UserTurn(at, "The viewer is slow for one user."))
-    convo.step(ctx, warm.state, convo.UserTurn(at, "K654321"))
+    warm = convo.step(ctx, state, events.UserTurn(at, "The viewer is slow for one user."))
+    convo.step(ctx, warm.state, events.UserTurn(at, "K654321"))
     triage("The viewer is slow for one user.")
     started = time.perf_counter()
-    told = convo.step(ctx, state, convo.UserTurn(at, text))
+    told = convo.step(ctx, state, events.UserTurn(at, text))
     out(json.dumps({"message_turn": time.perf_counter() - started}))
     started = time.perf_counter()
-    convo.step(ctx, told.state, convo.UserTurn(at, "K123456"))
+    convo.step(ctx, told.state, events.UserTurn(at, "K123456"))
     out(json.dumps({"account_turn": time.perf_counter() - started}))
     started = time.perf_counter()
     triage(text)

@@ -15,10 +15,12 @@ from sqlalchemy.engine import Connection
 
 from bot.contract import CLIENT_DATA_KEY, EVENT_CONNECT_ONCALL, EVENT_HANDOFF, VOICE_CHANNEL_ID
 from bot.paging import page_item
-from intake import conversation as convo
+from intake import dialogue_events as convo
 from intake import wording_service as ws
-from intake.domain import CaseEventKind, CaseStatus, Severity
+from intake.dialogue_state import State
+from intake.domain import CaseEventKind, CaseStatus, CaseSummary, Severity
 from intake.policy import Policy
+from intake.prompts import Prompt
 from store import accounts as account_store
 from store import cases as case_store
 from store import throttle
@@ -65,7 +67,7 @@ class EffectRunner:
         return convo.KnownAccount(k_number=account.k_number, name=account.name)
 
     async def run(
-        self, turn_context: TurnContext, ctx: convo.Context, state: convo.State, effect: convo.Effect
+        self, turn_context: TurnContext, ctx: convo.Context, state: State, effect: convo.Effect
     ) -> EffectOutcome:
         if isinstance(effect, convo.CreateCase):
             return await self._create_case(ctx, effect)
@@ -156,7 +158,7 @@ class EffectRunner:
         summary = None
         if found is not None:
             case, last = found
-            summary = convo.CaseSummary(
+            summary = CaseSummary(
                 number=case.number,
                 severity=Severity(case.severity),
                 status=case.status,
@@ -209,7 +211,7 @@ class EffectRunner:
 
 
 def transcript_lines(
-    event: convo.Start | convo.UserTurn | convo.HangUp, prompts: Sequence[convo.Prompt]
+    event: convo.Start | convo.UserTurn | convo.HangUp, prompts: Sequence[Prompt]
 ) -> list[tuple[str, str]]:
     """The turn's transcript: the customer's words (or what stood for them) and the bot's answers."""
     lines: list[tuple[str, str]] = []

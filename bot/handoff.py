@@ -20,12 +20,13 @@ from bot.keys import CHANNELS, CLOCK, JOBS, POLICY, SESSION_MAKER, SETTINGS
 from bot.periodic import Periodic
 from bot.rendering import message_activity, prompt_activity
 from bot.turn_state import DIALOGUE, TranscriptLines, load_record, save_record, storage_key
-from intake import conversation as convo
 from intake import wording as w
 from intake import wording_service as ws
 from intake.clock import Clock
+from intake.dialogue_state import Phase, State
 from intake.numbers_times import due
 from intake.policy import Policy
+from intake.prompts import Prompt
 from store import agents as agent_store
 from store import cases as case_store
 from store import handoffs as handoff_store
@@ -42,7 +43,7 @@ SWEEP_INTERVAL_SECONDS = 1.0
 # A retried customer message is found among the conversation's last lines; older ones cannot be retries.
 _DEDUPE_LINES = 20
 
-Resume = Callable[[convo.State], tuple[convo.State, convo.Prompt]]
+Resume = Callable[[State], tuple[State, Prompt]]
 
 
 class EndHandoff(Protocol):
@@ -289,7 +290,7 @@ class HandoffService:
         async def carry_on(turn_context: TurnContext) -> None:
             record = await load_record(self._jobs, storage_key(turn_context.activity))
             stored = record.get(DIALOGUE)
-            state, prompt = resume(convo.State.from_dict(stored) if isinstance(stored, dict) else convo.State())
+            state, prompt = resume(State.from_dict(stored) if isinstance(stored, dict) else State())
             record.set(DIALOGUE, state.to_dict())
             transcript = TranscriptLines(
                 conversation_id=handoff.conversation_id, channel=handoff.channel, at=at, lines=[("bot", prompt.text)]
@@ -301,14 +302,14 @@ class HandoffService:
             await self._continue(handoff, carry_on)
 
 
-def resume_dialogue(state: convo.State, policy: Policy) -> tuple[convo.State, convo.Prompt]:
+def resume_dialogue(state: State, policy: Policy) -> tuple[State, Prompt]:
     """Where the dialogue picks up after a handoff: the account, the problem, or anything else."""
     if not state.k_number:
-        asked = replace(state, phase=convo.Phase.ASK_ACCOUNT, silences=0)
-        return asked, w.ask_account(policy, phone=False, have_problem=bool(state.problem))
+        asked = replace(state, phase=Phase.ASK_ACCOUNT, silences=0)
+        return asked, w.ask_account(policy, phone=False, have_problem=state.described)
     if not state.last_case:
-        return replace(state, phase=convo.Phase.ASK_PROBLEM, silences=0), w.ask_problem(phone=False)
-    return replace(state, phase=convo.Phase.ANYTHING_ELSE, silences=0), w.anything_else(phone=False)
+        return replace(state, phase=Phase.ASK_PROBLEM, silences=0), w.ask_problem(phone=False)
+    return replace(state, phase=Phase.ANYTHING_ELSE, silences=0), w.anything_else(phone=False)
 
 
 async def _seen(session: AsyncSession, conversation_id: str, activity_id: str | None) -> bool:

@@ -33,8 +33,11 @@ from bot.turn_state import (
 )
 from intake import conversation as convo
 from intake.clock import Clock
+from intake.dialogue_events import Context, HangUp, RequestHandoff, Start, Step, UserTurn
+from intake.dialogue_state import State
 from intake.domain import Channel
 from intake.policy import Policy
+from intake.prompts import Prompt
 from store.db import SessionMaker
 from store.errors import StorageConflictError
 from store.jobs import Jobs
@@ -140,7 +143,7 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
             return  # a reconnect, not a new conversation: don't greet twice
         ctx = await self._context(turn_context)
         known = await self._effects.caller_account(_caller_number(turn_context))
-        event = convo.Start(at=self._clock(), known_account=known)
+        event = Start(at=self._clock(), known_account=known)
         await self._run(turn_context, ctx, convo.start(ctx, event), event)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
@@ -148,26 +151,26 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
         twilio = _twilio_data(activity)
         digits = twilio.get("digits") if isinstance(twilio.get("digits"), str) else None
         names = tuple(a.name or a.content_type or "attachment" for a in activity.attachments or [])
-        event = convo.UserTurn(at=self._clock(), text=activity.text or "", digits=digits, attachments=names)
+        event = UserTurn(at=self._clock(), text=activity.text or "", digits=digits, attachments=names)
         await self._dispatch(turn_context, event)
 
     async def on_event_activity(self, turn_context: TurnContext) -> None:
         name = turn_context.activity.name
         if name == EVENT_NO_INPUT:
-            await self._dispatch(turn_context, convo.UserTurn(at=self._clock(), no_input=True))
+            await self._dispatch(turn_context, UserTurn(at=self._clock(), no_input=True))
         elif name == EVENT_HANGUP:
-            await self._dispatch(turn_context, convo.HangUp(at=self._clock()))
+            await self._dispatch(turn_context, HangUp(at=self._clock()))
 
-    async def _dispatch(self, turn_context: TurnContext, event: convo.UserTurn | convo.HangUp) -> None:
+    async def _dispatch(self, turn_context: TurnContext, event: UserTurn | HangUp) -> None:
         ctx = await self._context(turn_context)
         stored = _record(turn_context).get(DIALOGUE)
         if stored is None:
-            if isinstance(event, convo.HangUp):
+            if isinstance(event, HangUp):
                 return  # hung up before the greeting: nothing was said, nothing to keep
             # The customer spoke first (no conversationUpdate): start silently, then take this turn.
-            state = convo.start(ctx, convo.Start(at=event.at)).state
+            state = convo.start(ctx, Start(at=event.at)).state
         else:
-            state = convo.State.from_dict(stored)
+            state = State.from_dict(stored)
         await self._run(turn_context, ctx, convo.step(ctx, state, event), event)
 
     # -- the dialogue loop -------------------------------------------------------------------------
@@ -175,19 +178,19 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
     async def _run(
         self,
         turn_context: TurnContext,
-        ctx: convo.Context,
-        step: convo.Step,
-        event: convo.Start | convo.UserTurn | convo.HangUp,
+        ctx: Context,
+        step: Step,
+        event: Start | UserTurn | HangUp,
     ) -> None:
         record = _record(turn_context)
-        sent: list[convo.Prompt] = list(step.prompts)
+        sent: list[Prompt] = list(step.prompts)
         activities = [prompt_activity(p) for p in step.prompts]
         # Effects with results feed back into the machine until it has nothing more to ask of us.
         for _ in range(MAX_EFFECT_ROUNDS):
             followups: list[Activity] = []
             result = None
             for effect in step.effects:
-                if isinstance(effect, convo.RequestHandoff):
+                if isinstance(effect, RequestHandoff):
                     record.set(HANDED_OFF, True)
                 outcome = await self._effects.run(turn_context, ctx, step.state, effect)
                 followups.extend(outcome.activities)
@@ -224,13 +227,13 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
         if activities:
             await turn_context.send_activities(activities)
 
-    async def _context(self, turn_context: TurnContext) -> convo.Context:
+    async def _context(self, turn_context: TurnContext) -> Context:
         activity = turn_context.activity
         channel = Channel.PHONE if _on_the_phone(turn_context) else Channel.CHAT
         # Agents matter only while live chat is open: skip the query (a transaction) at night and on the phone.
         chat_open = channel is Channel.CHAT and self._policy.chat.is_open(self._clock())
         agents = await self._agents_online() if chat_open else 0
-        return convo.Context(
+        return Context(
             policy=self._policy,
             channel=channel,
             conversation_id=activity.conversation.id,

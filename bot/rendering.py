@@ -5,12 +5,12 @@ from __future__ import annotations
 from botbuilder.schema import Activity, ActivityTypes, CardAction, InputHints, SuggestedActions
 
 from bot.activity_json import Reply
-from intake import conversation as convo
+from intake.prompts import Expect, Prompt
 
 
-def prompt_activity(prompt: convo.Prompt) -> Activity:
+def prompt_activity(prompt: Prompt) -> Activity:
     """A prompt as the activity contract of docs/ARCHITECTURE.md describes it."""
-    asks = prompt.expects is not convo.Expect.NONE
+    asks = prompt.expects is not Expect.NONE
     activity = Reply(
         type=ActivityTypes.message,
         text=prompt.text,

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from intake.conversation import Context, CreateCase, Phase, Start, State, Step, UserTurn, start, step
+from intake.conversation import start, step
+from intake.dialogue_events import Context, CreateCase, Start, Step, UserTurn
+from intake.dialogue_state import Phase, State
 from intake.domain import Channel
 from intake.guided_questions import QUESTIONS, Question
 from intake.policy import Policy
@@ -65,7 +67,7 @@ def play(case: DialogueCase, policy: Policy | None = None) -> Played:
         if said:
             text = said.pop(0)
         elif state.phase is Phase.GUIDED:
-            text = _answer(case, state.question)
+            text = _answer(case, state.assessment.question)
         elif state.phase is Phase.CONFIRM_SEVERITY:
             text = "yes"
         else:

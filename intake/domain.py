@@ -1,7 +1,8 @@
-"""Shared vocabulary of the domain: severities, channels, outcomes, case states, domain errors."""
+"""Shared vocabulary of the domain: severities, channels, outcomes, case states and summaries, domain errors."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum, StrEnum
 
@@ -58,6 +59,28 @@ class CaseEventKind(StrEnum):
     PAGE_SENT = "page_sent"
     PAGE_FAILED = "page_failed"
     VOICEMAIL = "voicemail"  # the caller left a message when nobody on call answered
+
+
+class HandoffReason(StrEnum):
+    """Why a conversation goes to a live agent (stored with the handoff, shown to agents)."""
+
+    QUESTION = "question"  # the routing offers an agent for the case just filed
+    CUSTOMER_REQUEST = "customer_request"  # the customer asked for a person
+    CASE_STATUS = "case_status"  # offered after the status of a case was told
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """What the store tells about a case when a customer asks after it."""
+
+    number: str
+    severity: Severity
+    status: CaseStatus
+    summary: str
+    last_update: datetime
+    last_update_text: str
+    response_due: datetime
+    fix_due: datetime | None
 
 
 class IntakeError(Exception):

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from intake.dialogue_state import FollowUp
 from intake.domain import Severity
 from intake.numbers_times import case_words, due, moment, phone_text, spell
 from intake.policy import AccountFormat, Policy
@@ -265,9 +266,9 @@ def offer_agent() -> Prompt:
 def anything_else(phone: bool) -> Prompt:
     """After a case or a status answer: another problem, a case status, or goodbye."""
     choices = [
-        Choice("problem", "Report another problem"),
-        Choice("status", "Check a case status"),
-        Choice("done", "That's all"),
+        Choice(FollowUp.PROBLEM, "Report another problem"),
+        Choice(FollowUp.STATUS, "Check a case status"),
+        Choice(FollowUp.DONE, "That's all"),
     ]
     return with_choices(
         "Is there anything else I can help with?",

@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from intake import case_numbers
-from intake.domain import CaseStatus, Severity
+from intake.domain import CaseStatus, CaseSummary
 from intake.numbers_times import case_words, due, moment, phone_text
 from intake.policy import Policy
 from intake.prompts import Expect, Prompt, say
@@ -44,7 +43,7 @@ def looking_up(number: str, phone: bool) -> Prompt:
     return say(f"Let me look up case {number}.", f"Let me look up case {case_words(number, phone)}.")
 
 
-def status_found(case: CaseSummaryLike, now: datetime, policy: Policy, phone: bool) -> Prompt:
+def status_found(case: CaseSummary, now: datetime, policy: Policy, phone: bool) -> Prompt:
     """Status, severity, last update and (while open) the due times of a case."""
     tz = policy.chat.tz
     n, label, status = int(case.severity), SEVERITY_LABELS[case.severity], _STATUS_WORDS[case.status]
@@ -91,24 +90,3 @@ def status_throttled(retry_after: timedelta, policy: Policy, phone: bool) -> Pro
         return say(f"{head} Please try again in {wait}.", f"{head} Please try again in {wait}.")
     line = phone_text(policy.support_phone)
     return say(f"{head} Please try again in {wait}, or call {line}.", f"{head} Please try again in {wait}.")
-
-
-class CaseSummaryLike(Protocol):
-    """What `status_found` reads of a case (conversation.CaseSummary), without a circular import."""
-
-    @property
-    def number(self) -> str: ...
-    @property
-    def severity(self) -> Severity: ...
-    @property
-    def status(self) -> CaseStatus: ...
-    @property
-    def summary(self) -> str: ...
-    @property
-    def last_update(self) -> datetime: ...
-    @property
-    def last_update_text(self) -> str: ...
-    @property
-    def response_due(self) -> datetime: ...
-    @property
-    def fix_due(self) -> datetime | None: ...

@@ -21,6 +21,8 @@ from bot.effects import (
     client_address_of,
 )
 from intake import conversation as convo
+from intake.dialogue_events import CaseLookup, Context, LookupCase, UserTurn
+from intake.dialogue_state import State
 from intake.domain import Channel
 from intake.policy import Policy
 from store.accounts import import_accounts_csv
@@ -49,7 +51,7 @@ class Desk:
         address: str | None = None,
         caller: str | None = None,
         at: datetime = T0,
-    ) -> convo.CaseLookup:
+    ) -> CaseLookup:
         """One LookupCase effect as a turn of `conversation` runs it; by caller ID when `caller` is given."""
         channel_data: dict[str, Any] = {}
         if address is not None:
@@ -62,10 +64,10 @@ class Desk:
             conversation=ConversationAccount(id=conversation),
             channel_data=channel_data,
         )
-        ctx = convo.Context(POLICY, Channel.PHONE if caller is not None else Channel.CHAT, conversation)
-        effect = convo.LookupCase(number or self.number, k_number, at, by_caller_id=caller is not None)
-        outcome = await self.runner.run(TurnContext(TestAdapter(), activity), ctx, convo.State(), effect)
-        assert isinstance(outcome.result, convo.CaseLookup)
+        ctx = Context(POLICY, Channel.PHONE if caller is not None else Channel.CHAT, conversation)
+        effect = LookupCase(number or self.number, k_number, at, by_caller_id=caller is not None)
+        outcome = await self.runner.run(TurnContext(TestAdapter(), activity), ctx, State(), effect)
+        assert isinstance(outcome.result, CaseLookup)
         return outcome.result
 
 
@@ -162,14 +164,14 @@ async def test_the_client_address_comes_from_the_gateway_or_the_caller_id() -> N
 
 async def test_a_chat_customer_is_told_plainly_when_lookups_are_paused(desk: Desk) -> None:
     # The dialogue and the effect runner together, as a turn runs them.
-    ctx = convo.Context(POLICY, Channel.CHAT, "conv-1")
-    state = convo.State()
+    ctx = Context(POLICY, Channel.CHAT, "conv-1")
+    state = State()
     told = ""
     for n in range(LOOKUP_CONVERSATION_LIMIT.attempts + 1):
         k_number = OWNER if n == LOOKUP_CONVERSATION_LIMIT.attempts else _wrong(n)
-        step = convo.step(ctx, state, convo.UserTurn(T0, f"status of case {desk.number} {k_number}"))
+        step = convo.step(ctx, state, UserTurn(T0, f"status of case {desk.number} {k_number}"))
         (effect,) = step.effects
-        assert isinstance(effect, convo.LookupCase)
+        assert isinstance(effect, LookupCase)
         result = await desk.lookup(effect.k_number, number=effect.number)
         step = convo.step(ctx, step.state, result)
         state, told = step.state, " ".join(p.text for p in step.prompts)

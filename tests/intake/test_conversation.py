@@ -12,34 +12,30 @@ import pytest
 
 from intake import numbers_times, prompts, understanding
 from intake.case_numbers import KEYPAD_MAX_DIGITS
-from intake.conversation import (
+from intake.conversation import start, step
+from intake.dialogue_events import (
     CaseCreated,
     CaseLookup,
-    CaseSummary,
     ConnectOnCall,
     Context,
     CreateCase,
     Effect,
     Event,
-    Expect,
     HangUp,
     KnownAccount,
     LookupCase,
     NoteAttachment,
-    Phase,
-    Prompt,
     RequestHandoff,
     Start,
-    State,
     Step,
     UserTurn,
-    start,
-    step,
 )
-from intake.domain import CaseStatus, Channel, NaiveDatetimeError, Outcome, Severity
+from intake.dialogue_state import Assessment, Phase, State, Told
+from intake.domain import CaseStatus, CaseSummary, Channel, NaiveDatetimeError, Outcome, Severity
 from intake.guided_questions import QUESTIONS, Question, Triage
 from intake.limits import TextLimits
 from intake.policy import Policy
+from intake.prompts import Expect, Prompt
 from intake.severity_policy import assess
 
 NY = ZoneInfo("America/New_York")
@@ -213,7 +209,7 @@ def test_account_and_problem_in_the_first_message_are_not_asked_again(written: s
     talk.begin()
     talk.say(f"Hi, {written} {SLOW}")
     assert talk.state.k_number == "K123456"
-    assert talk.state.problem == (SLOW,)
+    assert talk.state.told.problem == (SLOW,)
     assert talk.phase() in (Phase.GUIDED, Phase.CONFIRM_SEVERITY)
     assert "account number" not in talk.text and "describe the problem" not in talk.text
     assert "Thanks, K123456." in talk.text
@@ -234,7 +230,7 @@ def test_problem_first_then_only_the_account_is_asked() -> None:
     assert talk.phase() is Phase.ASK_ACCOUNT
     assert "I've got the problem" in talk.text and "account number" in talk.text
     talk.say("it's K123456")
-    assert talk.state.problem == (SLOW,)
+    assert talk.state.told.problem == (SLOW,)
     assert talk.phase() in (Phase.GUIDED, Phase.CONFIRM_SEVERITY)
 
 
@@ -358,7 +354,7 @@ def test_known_caller_can_confirm_and_describe_at_once() -> None:
     talk = Talk()
     talk.begin(KnownAccount("K123456", "Dana"))
     talk.say(f"yes, {SLOW}")
-    assert talk.state.k_number == "K123456" and talk.state.problem == (SLOW,)
+    assert talk.state.k_number == "K123456" and talk.state.told.problem == (SLOW,)
     assert talk.phase() in (Phase.GUIDED, Phase.CONFIRM_SEVERITY)
 
 
@@ -381,17 +377,17 @@ def test_vague_problem_gets_the_guided_questions_as_choices() -> None:
 def test_guided_answers_are_kept_and_re_triaged() -> None:
     talk = _known(Talk(Channel.PHONE))
     talk.say(VAGUE)
-    first = QUESTIONS[Question(talk.state.question)]
+    first = QUESTIONS[Question(talk.state.assessment.question)]
     talk.keys("1")
-    assert talk.state.answers[0] == (first.key.value, first.choices[0][0])
+    assert talk.state.assessment.answers[0] == (first.key.value, first.choices[0][0])
     while talk.phase() is Phase.GUIDED:
         talk.keys("1")
     assert talk.phase() is Phase.CONFIRM_SEVERITY
-    proposed = talk.state.severity
+    proposed = talk.state.assessment.severity
     talk.keys(str(proposed))  # yes: the proposed severity's own key
     case = talk.create_case()
     assert f"- {first.key.value}: {first.choices[0][0]}" in case.description
-    answers = {Question(k): v for k, v in talk.state.answers}
+    answers = {Question(k): v for k, v in talk.state.assessment.answers}
     assert int(case.severity) == proposed and case.severity is assess(VAGUE, answers).severity
 
 
@@ -401,14 +397,14 @@ def test_guided_answer_by_label_as_a_chat_button_sends_it() -> None:
     question = triage(VAGUE).questions[0]
     value, label = question.choices[-1]
     talk.say(label)
-    assert talk.state.answers[0] == (question.key.value, value)
+    assert talk.state.assessment.answers[0] == (question.key.value, value)
 
 
 def test_unknown_guided_answer_repeats_the_choices() -> None:
     talk = _known(Talk())
     talk.say(VAGUE)
     talk.say("purple")
-    assert talk.phase() is Phase.GUIDED and not talk.state.answers
+    assert talk.phase() is Phase.GUIDED and not talk.state.assessment.answers
     labels = [label for _, label in triage(VAGUE).questions[0].choices]
     assert talk.text.startswith("Sorry") and all(label in talk.text for label in labels)
 
@@ -428,7 +424,7 @@ def test_sev1_signal_is_confirmed_with_a_guided_question() -> None:
     talk = _known(Talk())
     talk.say(SLOW_FOR_ALL)
     assert talk.phase() is Phase.GUIDED
-    question = next(q for q in result.questions if q.key.value == talk.state.question)
+    question = next(q for q in result.questions if q.key.value == talk.state.assessment.question)
     widest = question.choices[0][0]  # choices run from the widest impact (everyone, down) down
     talk.say(widest)
     while talk.phase() is Phase.GUIDED:
@@ -490,10 +486,10 @@ def test_gibberish_at_the_severity_repeats_the_choices() -> None:
 def test_not_sure_skips_a_guided_question_without_asking_it_again() -> None:
     talk = _known(Talk())
     talk.say(VAGUE)
-    skipped = talk.state.question
+    skipped = talk.state.assessment.question
     talk.say("I'm not sure")
-    assert skipped in talk.state.asked and not talk.state.answers
-    assert talk.state.question != skipped
+    assert skipped in talk.state.assessment.asked and not talk.state.assessment.answers
+    assert talk.state.assessment.question != skipped
 
 
 def test_guided_answer_in_a_sentence_or_by_position() -> None:
@@ -501,16 +497,18 @@ def test_guided_answer_in_a_sentence_or_by_position() -> None:
     talk.say(SLOW_FOR_ALL)
     scope = triage(SLOW_FOR_ALL).questions[0]
     talk.say("it's just one user really")
-    assert talk.state.answers[0] == (scope.key.value, "one")
+    assert talk.state.assessment.answers[0] == (scope.key.value, "one")
     talk = _known(Talk())
     talk.say(SLOW_FOR_ALL)
     talk.say("2")
-    assert talk.state.answers[0] == (scope.key.value, scope.choices[1][0])
+    assert talk.state.assessment.answers[0] == (scope.key.value, scope.choices[1][0])
 
 
 def test_a_stored_guided_question_triage_no_longer_asks_is_passed_over() -> None:
     # A triage upgrade between two turns may drop the question the stored state waits on.
-    stored = State(Phase.GUIDED, "K123456", problem=(SLOW,), asked=("scope",), question="scope")
+    stored = State(
+        Phase.GUIDED, "K123456", told=Told((SLOW,)), assessment=Assessment(asked=("scope",), question="scope")
+    )
     talk = Talk()
     talk.last = Step((), stored)
     talk.say("help")
@@ -645,7 +643,7 @@ def test_a_new_description_instead_of_a_menu_choice_is_triaged() -> None:
     talk = _filed_as(2, agents=0)
     talk.created()
     talk.say(SLOW)
-    assert talk.phase() in (Phase.GUIDED, Phase.CONFIRM_SEVERITY) and talk.state.problem == (SLOW,)
+    assert talk.phase() in (Phase.GUIDED, Phase.CONFIRM_SEVERITY) and talk.state.told.problem == (SLOW,)
 
 
 def test_bye_after_a_case_ends_politely() -> None:
@@ -685,7 +683,7 @@ def test_describing_a_new_problem_instead_of_answering_the_agent_offer() -> None
     talk = _filed_as(2)
     talk.created()
     talk.say(QUESTION)
-    assert talk.state.problem == (QUESTION,) and talk.phase() is Phase.CONFIRM_SEVERITY
+    assert talk.state.told.problem == (QUESTION,) and talk.phase() is Phase.CONFIRM_SEVERITY
 
 
 # ---------------------------------------------------------------- case status
@@ -786,7 +784,7 @@ def test_paused_lookups_are_explained_in_chat_with_the_wait_and_the_phone_line()
     assert "paused" in first.text and "try again in about 15 minutes" in first.text
     assert numbers_times.phone_text(POLICY.support_phone) in first.text
     assert "couldn't find" not in talk.text and "Severity" not in talk.text
-    assert talk.phase() is Phase.ANYTHING_ELSE and talk.state.lookup is None
+    assert talk.phase() is Phase.ANYTHING_ELSE and talk.state.status.lookup is None
 
 
 def test_paused_lookups_on_the_phone_say_how_long_and_in_chat_hours_offer_an_agent() -> None:
@@ -856,7 +854,7 @@ def test_status_mid_intake_returns_to_the_pending_question() -> None:
     talk.say("actually, what's the status of case 2611-0042?")
     talk.send(CaseLookup(TUESDAY, None))
     assert talk.phase() is Phase.CONFIRM_SEVERITY and talk.asks == pending
-    assert talk.state.problem == (SLOW,)
+    assert talk.state.told.problem == (SLOW,)
 
 
 def test_status_after_a_case_was_filed() -> None:
@@ -950,7 +948,7 @@ def test_help_asked_for_the_problem_explains_and_asks_for_it_again() -> None:
 def test_a_cry_for_help_asked_for_the_problem_is_the_problem() -> None:
     talk = _known(Talk())
     talk.say("HELP!!")
-    assert talk.state.problem == ("HELP!!",) and talk.phase() is Phase.GUIDED
+    assert talk.state.told.problem == ("HELP!!",) and talk.phase() is Phase.GUIDED
 
 
 def test_person_in_chat_hours_before_any_problem_hands_off() -> None:
@@ -1009,17 +1007,17 @@ def test_one_word_problem_gets_the_guided_questions_and_never_dead_ends() -> Non
     talk.say("broken!!")
     truth = {"request": "Something is not working", "scope": "Everyone / all sites", "outage": "Not working at all"}
     while talk.phase() is Phase.GUIDED:
-        talk.say(truth.get(talk.state.question or "", "not sure"))
-    assert talk.phase() is Phase.CONFIRM_SEVERITY and talk.state.severity == 1
+        talk.say(truth.get(talk.state.assessment.question or "", "not sure"))
+    assert talk.phase() is Phase.CONFIRM_SEVERITY and talk.state.assessment.severity == 1
 
 
 def test_more_description_instead_of_a_guided_answer_is_read_and_the_question_not_repeated() -> None:
     talk = _known(Talk())
     talk.say("broken")
-    asked = talk.state.question
+    asked = talk.state.assessment.question
     talk.say("the worklist shows nothing since noon")
-    assert talk.state.problem == ("broken", "the worklist shows nothing since noon")
-    assert talk.state.question != asked and asked in talk.state.asked
+    assert talk.state.told.problem == ("broken", "the worklist shows nothing since noon")
+    assert talk.state.assessment.question != asked and asked in talk.state.assessment.asked
 
 
 def test_a_guided_answer_that_is_not_one_is_asked_again() -> None:
@@ -1328,13 +1326,13 @@ class _Reads:
 
 @pytest.fixture
 def reads(monkeypatch: pytest.MonkeyPatch) -> _Reads:
-    import intake.conversation as conversation
+    import intake.dialogue_triage as dialogue_triage
 
     found = _Reads()
-    found.spy(monkeypatch, conversation, "assess")
+    found.spy(monkeypatch, dialogue_triage, "assess")
     for name in ("command_in", "asks_status", "has_substance", "split_account", "tidy", "words", "yes_no"):
         found.spy(monkeypatch, understanding, name)
-    conversation._triage_of.cache_clear()  # a verdict cached by another test would hide the triage call
+    dialogue_triage._triage_of.cache_clear()  # a verdict cached by another test would hide the triage call
     return found
 
 
@@ -1355,13 +1353,13 @@ def test_a_message_at_the_body_limit_is_read_only_up_to_the_limits_and_kept_whol
     talk.say("yes")
     case = talk.create_case()
     assert case.description.startswith(message) and len(case.summary) <= 80
-    assert max(len(p) for p in talk.state.problem) <= LIMITS.message
+    assert max(len(p) for p in talk.state.told.problem) <= LIMITS.message
 
 
 def test_a_short_message_says_nothing_about_limits() -> None:
     talk = _known(Talk())
     talk.say(SLOW)
-    assert "characters" not in talk.text and talk.state.kept == () and talk.state.dropped == 0
+    assert "characters" not in talk.text and talk.state.told.kept == () and talk.state.told.dropped == 0
 
 
 def test_four_long_messages_then_the_account_triage_reads_only_the_description_limit(reads: _Reads) -> None:
@@ -1375,8 +1373,8 @@ def test_four_long_messages_then_the_account_triage_reads_only_the_description_l
     talk.say("K123456")
     assert talk.phase() in (Phase.GUIDED, Phase.CONFIRM_SEVERITY)
     assert reads.longest["assess"] <= LIMITS.description
-    assert sum(map(len, talk.state.problem)) <= LIMITS.description
-    assert talk.state.kept == tuple(messages)
+    assert sum(map(len, talk.state.told.problem)) <= LIMITS.description
+    assert talk.state.told.kept == tuple(messages)
 
 
 def test_a_description_past_its_reading_limit_is_judged_by_its_start_and_kept_whole(reads: _Reads) -> None:
@@ -1388,7 +1386,7 @@ def test_a_description_past_its_reading_limit_is_judged_by_its_start_and_kept_wh
     talk.say(second)  # still no K#: both are the description, and triage reads 1,500 characters of it
     assert "judged the problem by its first 1,500 characters" in talk.text
     assert "Everything you wrote will be kept on your case" in talk.text
-    assert talk.state.kept == (first, second) and len(" ".join(talk.state.problem)) <= 1_500 + 1
+    assert talk.state.told.kept == (first, second) and len(" ".join(talk.state.told.problem)) <= 1_500 + 1
     talk.say("K123456")
     assert reads.longest["assess"] <= 1_500 + 1
     while talk.phase() is Phase.GUIDED:
@@ -1403,14 +1401,14 @@ def test_text_over_the_case_limit_is_not_kept_and_the_customer_is_told() -> None
     for _ in range(6):  # a customer who never gives the K#: what is kept stops growing
         talk.say(_long(PROSE, 900))
     assert "A case keeps at most 2,000 characters of description" in talk.text
-    assert sum(map(len, talk.state.kept)) <= 2_000 and talk.state.dropped > 0
+    assert sum(map(len, talk.state.told.kept)) <= 2_000 and talk.state.told.dropped > 0
     assert len(json.dumps(talk.state.to_dict())) < 2_000 + 1_500 + 1_000
     talk.say("K123456")
     while talk.phase() is Phase.GUIDED:
         talk.say("not sure")
     talk.say("yes")
     description = talk.create_case().description
-    assert f"({talk.state.dropped:,} more characters were over the case's limit" in description
+    assert f"({talk.state.told.dropped:,} more characters were over the case's limit" in description
 
 
 def test_a_long_answer_that_is_no_description_is_read_in_part_and_promises_nothing() -> None:
@@ -1429,14 +1427,14 @@ def test_a_cut_never_splits_a_k_number() -> None:
     message = start + "K1234567 " + _long(PROSE, 5_000)
     talk.say(message)
     assert talk.state.k_number is None and talk.phase() is Phase.ASK_ACCOUNT
-    assert "K1234567" in talk.state.kept[-1]
+    assert "K1234567" in talk.state.told.kept[-1]
 
 
 def test_a_message_without_a_break_is_not_read_and_asked_again() -> None:
     talk = _known(Talk())
     talk.say("x" * BODY_LIMIT)
     assert "read only the start" in talk.text and "Sorry, I didn't catch that" in talk.text
-    assert talk.phase() is Phase.ASK_PROBLEM and talk.state.problem == ()
+    assert talk.phase() is Phase.ASK_PROBLEM and talk.state.told.problem == ()
 
 
 @pytest.mark.parametrize("spaces", [" ", "\n", "\t"])

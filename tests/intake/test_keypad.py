@@ -8,7 +8,9 @@ from dataclasses import replace
 import pytest
 
 from intake import prompts, understanding, wording
-from intake.conversation import Context, CreateCase, Phase, State, UserTurn, step
+from intake.conversation import step
+from intake.dialogue_events import Context, CreateCase, UserTurn
+from intake.dialogue_state import Phase, State
 from intake.domain import Channel, Severity
 from intake.policy import Policy
 from tests.intake.test_conversation import SLOW, TUESDAY, Talk, _known, _to_confirmation
@@ -46,7 +48,7 @@ def test_chat_buttons_carry_no_keys() -> None:
 def _at_severity(phase: Phase, proposed: Severity) -> State:
     """A phone call at the severity question with `proposed` on the table (whatever triage said)."""
     talk = _to_confirmation(_known(Talk(Channel.PHONE)), SLOW)
-    return replace(talk.state, phase=phase, severity=int(proposed))
+    return replace(talk.state, phase=phase, assessment=replace(talk.state.assessment, severity=int(proposed)))
 
 
 def _filed(state: State, turn: UserTurn) -> Severity:
