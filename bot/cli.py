@@ -112,8 +112,10 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("file")
 
     from bot.agents.cli import add_agent_commands
+    from bot.cli_sla import add_sla_commands
 
     add_agent_commands(sub)
+    add_sla_commands(sub)
     return parser
 
 
@@ -130,6 +132,7 @@ def run(argv: list[str], out: TextIO | None = None) -> int:
         "accounts": _accounts,
         "agents": _agents,
         "call": _call,
+        "sla": _sla,
     }
     try:
         return handlers[args.command](args, stream)
@@ -390,6 +393,13 @@ def _accounts(args: argparse.Namespace, out: TextIO) -> int:
     from bot.cli_store import import_accounts_command
 
     return _on_store(lambda: asyncio.run(import_accounts_command(_settings(), Path(args.file), out)))
+
+
+def _sla(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.cli_sla import explain_command
+
+    at = parse_instant(args.at) if args.at else None
+    return _on_store(lambda: asyncio.run(explain_command(_settings(), args, at, out)))
 
 
 def _agents(args: argparse.Namespace, out: TextIO) -> int:

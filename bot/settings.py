@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     support_holidays: str = ""
     sla_response: str = "1:15m,2:1h,3:24h,4:2d"
     sla_fix: str = "1:8h,2:24h,3:120h,4:none"
+    sla_update: str = "1:1h,2:4h,3:24h,4:none"  # how often the customer hears from us while a case is open
     sla_clock: str = "1:calendar,2:calendar,3:calendar,4:calendar"
     account_prefix: str = "K"
     account_digits: str = "4-10"
@@ -143,7 +144,7 @@ class Settings(BaseSettings):
         _wrap(parse_holidays, value)
         return value
 
-    @field_validator("sla_response", "sla_fix")
+    @field_validator("sla_response", "sla_fix", "sla_update")
     @classmethod
     def _sla(cls, value: str, info: Any) -> str:
         for sev, raw in _wrap(parse_severity_map, value, info.field_name.upper()).items():
@@ -233,11 +234,14 @@ class Settings(BaseSettings):
         responses = parse_severity_map(self.sla_response, "SLA_RESPONSE")
         fixes = parse_severity_map(self.sla_fix, "SLA_FIX")
         clocks = parse_severity_map(self.sla_clock, "SLA_CLOCK")
+        updates = parse_severity_map(self.sla_update, "SLA_UPDATE")
         sla: dict[Severity, SlaTarget] = {}
         for sev in Severity:
             response = parse_duration(responses[sev])
             assert response is not None  # validated above
-            sla[sev] = SlaTarget(response, parse_duration(fixes[sev]), SlaClock(clocks[sev].lower()))
+            sla[sev] = SlaTarget(
+                response, parse_duration(fixes[sev]), SlaClock(clocks[sev].lower()), parse_duration(updates[sev])
+            )
         low, _, high = self.account_digits.partition("-")
         return Policy(
             company_name=self.company_name,

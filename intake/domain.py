@@ -38,6 +38,7 @@ class CaseStatus(StrEnum):
     NEW = "new"
     INCOMPLETE = "incomplete"
     IN_PROGRESS = "in_progress"
+    PENDING_CUSTOMER = "pending_customer"  # waiting for the customer: the update and fix clocks pause
     ESCALATED = "escalated"
     RESOLVED = "resolved"
     CLOSED = "closed"
@@ -53,6 +54,8 @@ class CaseEventKind(StrEnum):
     NOTE = "note"  # an engineer's note
     ATTACHMENT = "attachment"
     FIRST_RESPONSE = "first_response"
+    CUSTOMER_UPDATE = "customer_update"  # news sent to the customer: restarts the update clock
+    CUSTOMER_REPLIED = "customer_replied"  # the customer answered: a case waiting for them carries on
     HANDOFF_REQUESTED = "handoff_requested"
     HANDOFF_TIMED_OUT = "handoff_timed_out"  # no agent took the chat: the case became a web request
     PAGE_QUEUED = "page_queued"

@@ -78,11 +78,15 @@ def parse_severity_map(value: str, what: str) -> dict[Severity, str]:
 
 @dataclass(frozen=True)
 class SlaTarget:
-    """Response and fix targets of one severity, and the clock they run on."""
+    """Response, fix and update targets of one severity, and the clock they run on.
+
+    `update`: how often the customer hears from us while the case is open (None: no update target).
+    """
 
     response: timedelta
     fix: timedelta | None
     clock: SlaClock = SlaClock.CALENDAR
+    update: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -185,9 +189,9 @@ DEFAULT_ROUTING: Mapping[Channel, Mapping[Severity, Outcome]] = MappingProxyType
 
 DEFAULT_SLA: Mapping[Severity, SlaTarget] = MappingProxyType(
     {
-        Severity.SEV1: SlaTarget(timedelta(minutes=15), timedelta(hours=8)),
-        Severity.SEV2: SlaTarget(timedelta(hours=1), timedelta(hours=24)),
-        Severity.SEV3: SlaTarget(timedelta(hours=24), timedelta(hours=120)),
+        Severity.SEV1: SlaTarget(timedelta(minutes=15), timedelta(hours=8), update=timedelta(hours=1)),
+        Severity.SEV2: SlaTarget(timedelta(hours=1), timedelta(hours=24), update=timedelta(hours=4)),
+        Severity.SEV3: SlaTarget(timedelta(hours=24), timedelta(hours=120), update=timedelta(hours=24)),
         Severity.SEV4: SlaTarget(timedelta(days=2), None),
     }
 )

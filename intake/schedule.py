@@ -134,6 +134,21 @@ class WeeklySchedule:
             remaining -= available
             cursor = self.next_open(end)
 
+    def business_time_between(self, start: datetime, end: datetime) -> timedelta:
+        """The open time between `start` and `end` (zero if `end` is not after `start`): the inverse of
+        add_business_time, so `add_business_time(start, business_time_between(start, end))` is `end` when
+        `end` is open."""
+        stop = require_aware(end).astimezone(_UTC)
+        cursor = require_aware(start).astimezone(self.tz)
+        total = timedelta(0)
+        if not self.is_open(cursor):
+            cursor = self.next_open(cursor)
+        while cursor.astimezone(_UTC) < stop:
+            window_end = self.window_end(cursor).astimezone(_UTC)
+            total += min(window_end, stop) - cursor.astimezone(_UTC)
+            cursor = self.next_open(window_end)
+        return total
+
     def describe(self) -> str:
         """`Monday-Friday 8:00 AM-5:00 PM Eastern`-style summary for customers."""
         names = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]

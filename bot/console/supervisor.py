@@ -15,7 +15,13 @@ from store import cases as case_store
 from store import handoffs as handoff_store
 from store.models import CallRecord, CaseEventPublic, CasePublic, DialAttempt
 
-OPEN_CASE_STATUSES = (CaseStatus.NEW, CaseStatus.INCOMPLETE, CaseStatus.IN_PROGRESS, CaseStatus.ESCALATED)
+OPEN_CASE_STATUSES = (
+    CaseStatus.NEW,
+    CaseStatus.INCOMPLETE,
+    CaseStatus.IN_PROGRESS,
+    CaseStatus.PENDING_CUSTOMER,
+    CaseStatus.ESCALATED,
+)
 # "Due soon": within a quarter of the target's length, or within 15 minutes, whichever is longer.
 DUE_SOON_SHARE = 0.25
 DUE_SOON_FLOOR = timedelta(minutes=15)

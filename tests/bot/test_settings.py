@@ -29,6 +29,9 @@ def test_defaults_are_the_policy_of_the_brochure(tmp_path: Path) -> None:
     assert policy.chat.describe() == "Monday-Friday 8:00 AM-5:00 PM Eastern"
     assert policy.sla[Severity.SEV1].response == timedelta(minutes=15)
     assert policy.sla[Severity.SEV4].fix is None
+    assert policy.sla[Severity.SEV1].update == timedelta(hours=1)  # the customer hears from us hourly
+    assert policy.sla[Severity.SEV2].update == timedelta(hours=4)
+    assert policy.sla[Severity.SEV4].update is None
     assert policy.routing[Channel.CHAT][Severity.SEV1] is Outcome.REDIRECT_PHONE
     assert policy.account.find("account k#123456 please") == "K123456"
     assert settings.effective_database_url() == f"sqlite+aiosqlite:///{(tmp_path / 'intake.db').as_posix()}"
@@ -64,6 +67,7 @@ def test_business_clock_and_custom_targets() -> None:
         ({"sla_response": "1:15x,2:1h,3:24h,4:2d"}, "SLA_RESPONSE", "15m"),
         ({"sla_response": "1:15m,2:1h"}, "SLA_RESPONSE", "missing 3, 4"),
         ({"sla_fix": "1:8h,2:24h,3:120h,4:forever"}, "SLA_FIX", "none"),
+        ({"sla_update": "1:hourly,2:4h,3:24h,4:none"}, "SLA_UPDATE", "none"),
         ({"sla_clock": "1:calendar,2:calendar,3:calendar,4:sundial"}, "SLA_CLOCK", "business"),
         ({"chat_hours": "Mon-Fri 8-5"}, "CHAT_HOURS", "Mon-Fri 08:00-17:00"),
         ({"chat_timezone": "EST"}, "CHAT_TIMEZONE", "America/New_York"),

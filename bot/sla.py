@@ -1,0 +1,34 @@
+"""A stored case's SLA clocks: its row and history read as the domain's clock inputs (intake/sla.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from intake.domain import CaseEventKind, Severity
+from intake.policy import Policy
+from intake.sla import ClockReading, SlaEvent, clocks
+from store.models import CaseEventPublic, CasePublic
+
+_KINDS = {kind.value: kind for kind in CaseEventKind}
+
+
+def sla_events(events: Sequence[CaseEventPublic]) -> list[SlaEvent]:
+    """The case events the clocks read (other entries of the history, such as outbox stages, are skipped)."""
+    return [SlaEvent(e.at, _KINDS[e.kind], dict(e.detail or {})) for e in events if e.kind in _KINDS]
+
+
+def created_severity(case: CasePublic, events: Sequence[SlaEvent]) -> Severity:
+    """The severity the case started with: the first change's `from`, or the case's severity if none."""
+    first = next((e for e in events if e.kind is CaseEventKind.SEVERITY_CHANGED), None)
+    if first is not None and "from" in first.detail:
+        return Severity(int(str(first.detail["from"])))
+    return Severity(case.severity)
+
+
+def case_clocks(
+    policy: Policy, case: CasePublic, events: Sequence[CaseEventPublic], now: datetime
+) -> tuple[ClockReading, ClockReading, ClockReading]:
+    """The response, update and fix clocks of a stored case, read at `now`."""
+    history = sla_events(events)
+    return clocks(policy, severity=created_severity(case, history), created=case.created_at, events=history, now=now)
