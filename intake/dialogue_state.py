@@ -9,7 +9,7 @@ either release is read by the other, and no stored conversation needs migrating.
 from __future__ import annotations
 
 import types
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, is_dataclass, replace
 from enum import Enum, StrEnum
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
@@ -169,14 +169,14 @@ class State:
 R = TypeVar("R")
 
 
-def _flat(record: Any) -> dict[str, Any]:
+def _flat(record: object) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for f in fields(record):
-        value = getattr(record, f.name)
-        if is_dataclass(value):
+    for name, sub, _ in _readers(type(record)):
+        value = getattr(record, name)
+        if sub is not None:
             out |= _flat(value)
         else:
-            out[f.name] = _plain(value)
+            out[name] = _plain(value)
     return out
 
 
@@ -190,34 +190,49 @@ def _plain(value: object) -> object:
 
 def _load(cls: type[R], data: Mapping[str, Any]) -> R:
     values: dict[str, Any] = {}
-    for name, kind in _hints(cls).items():
-        if isinstance(kind, type) and is_dataclass(kind):
-            values[name] = _load(kind, data)
+    for name, record, read in _readers(cls):
+        if record is not None:
+            values[name] = _load(record, data)
         elif name in data:
-            values[name] = _value(kind, data[name])
+            values[name] = read(data[name])
     return cls(**values)
 
 
-def _hints(cls: type) -> dict[str, Any]:
-    if cls not in _HINTS:
-        _HINTS[cls] = get_type_hints(cls)
-    return _HINTS[cls]
+Reader = Callable[[Any], Any]
 
 
-_HINTS: dict[type, dict[str, Any]] = {}
+def _readers(cls: type) -> list[tuple[str, type | None, Reader]]:
+    """Each field's name, its record type if it is one, and how its JSON value is read (worked out once)."""
+    if cls not in _READERS:
+        hints = get_type_hints(cls)
+        _READERS[cls] = [
+            (f.name, kind, _keep) if isinstance(kind := hints[f.name], type) and is_dataclass(kind) else
+            (f.name, None, _reader(kind))
+            for f in fields(cls)
+        ]  # fmt: skip
+    return _READERS[cls]
 
 
-def _value(kind: Any, raw: Any) -> Any:
+_READERS: dict[type, list[tuple[str, type | None, Reader]]] = {}
+
+
+def _keep(raw: Any) -> Any:
+    return raw
+
+
+def _reader(kind: Any) -> Reader:
     """A JSON value as the field's type: lists to tuples, strings to enums; an empty enum value is None."""
     origin, args = get_origin(kind), get_args(kind)
     if origin in (Union, types.UnionType):
         inner = next(a for a in args if a is not type(None))
-        empty = raw is None or (raw == "" and isinstance(inner, type) and issubclass(inner, Enum))
-        return None if empty else _value(inner, raw)
+        read, enum = _reader(inner), isinstance(inner, type) and issubclass(inner, Enum)
+        return lambda raw: None if raw is None or (enum and raw == "") else read(raw)
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        each = _reader(args[0])
+        return lambda raw: tuple(each(v) for v in raw)
     if origin is tuple:
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_value(args[0], v) for v in raw)
-        return tuple(_value(a, v) for a, v in zip(args, raw, strict=True))
+        parts = [_reader(a) for a in args]
+        return lambda raw: tuple(read(v) for read, v in zip(parts, raw, strict=True))
     if isinstance(kind, type) and issubclass(kind, Enum):
-        return kind(raw)
-    return raw
+        return kind
+    return _keep
