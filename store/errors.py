@@ -25,12 +25,9 @@ class TranscriptRoleError(StoreError, ValueError):
     """A transcript line names a role other than customer, bot or agent."""
 
 
-class StorageItemError(StoreError, ValueError):
-    """A Bot Framework state item is malformed (an empty eTag)."""
-
-
 class StorageConflictError(StoreError, KeyError):
-    """A state write carried an eTag that no longer matches the stored one (MemoryStorage raises KeyError)."""
+    """A state write carried an eTag that no longer matches the stored one (a KeyError, as botbuilder's
+    MemoryStorage raises)."""
 
     def __str__(self) -> str:
         # KeyError would quote the message as if it were a key.

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from store.botstate import SqlStorage, get_item, swap_item
+from store.botstate import get_item, swap_item
 from store.db import create_engine, session_factory
 from store.errors import StorageConflictError
 from store.jobs import Jobs
@@ -120,11 +120,12 @@ async def test_direct_statements_store_what_sqlalchemy_reads_back(jobs: Jobs, db
         assert [(line.role, line.text, line.at) for line in lines] == [("customer", "hi", at), ("bot", "hello", at)]
         assert lines[0].at.tzinfo is not None
         assert row is not None and row.data == data and row.etag == etag and row.updated_at == at
-        await SqlStorage(session_factory(engine)).write({"k2": {"v": [1, {"w": 2}]}})
+        async with session_factory(engine)() as session, session.begin():
+            session.add(BotState(key="k2", data={"v": [1, {"w": 2}]}, etag="e2", updated_at=at))
     finally:
         await engine.dispose()
     item = await jobs.read(partial(get_item, key="k2"))
-    assert item is not None and item.data == {"v": [1, {"w": 2}]}
+    assert item is not None and item.data == {"v": [1, {"w": 2}]} and item.etag == "e2"
 
 
 async def test_statements_through_sqlalchemy_share_the_jobs_transaction(jobs: Jobs) -> None:
