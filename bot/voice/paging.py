@@ -25,13 +25,11 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from bot.keys import CLOCK, SESSION_MAKER
 from bot.paging import PAGE_KIND
 from bot.periodic import Periodic
 from bot.voice.config import VoiceConfig
 from intake.clock import Clock
 from store import outbox as outbox_store
-from store.clock import utc_now
 from store.db import SessionMaker, read_session
 from store.models import Case, OutboxItem
 
@@ -279,11 +277,13 @@ def setup_paging(
     app: web.Application,
     *,
     config: VoiceConfig,
-    session_maker: SessionMaker | None = None,
-    clock: Clock | None = None,
+    session_maker: SessionMaker,
+    clock: Clock,
     policy: PagingPolicy | None = None,
 ) -> None:
-    """Run the SMS paging worker while the app runs (append after the database's cleanup_ctx)."""
+    """Run the SMS paging worker while the app runs (append after the database's cleanup_ctx).
+
+    Its dependencies are passed in, never looked up on the app."""
 
     async def paging(app: web.Application) -> AsyncIterator[None]:
         if not paging_ready(config):
@@ -295,8 +295,8 @@ def setup_paging(
             return
         pager = Pager(
             config=config,
-            session_maker=session_maker or app[SESSION_MAKER],
-            clock=clock or (lambda: app[CLOCK]() if CLOCK in app else utc_now()),
+            session_maker=session_maker,
+            clock=clock,
             policy=policy,
         )
         rounds = Periodic("paging pass", pager.policy.poll_interval, pager.run_once)
