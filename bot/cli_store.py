@@ -204,7 +204,7 @@ async def import_accounts_command(settings: Settings, path: Path, out: TextIO) -
         raise CommandError(f"cannot read {path}: {reason}") from exc
     async with open_store(settings) as sessions:
         try:
-            count = await import_accounts_csv(sessions, text, k_pattern=settings.policy().account.pattern)
+            count = await import_accounts_csv(sessions, text, account_format=settings.policy().account)
         except CsvImportError as exc:
             raise CommandError(str(exc)) from exc
     print(f"imported {count} account(s) from {path}", file=out)

@@ -19,27 +19,26 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake.domain import require_aware
 from intake.phones import InvalidPhoneError, to_e164
+from intake.policy import AccountFormat
 from store.clock import utc_now
 from store.db import SessionMaker, insert_for, upsert
 from store.errors import CsvImportError, CsvProblem
 from store.jobs import fetch, run
 from store.models import Account, AccountPhone, AccountPublic
 
-# POLICY.md: the letter K followed by 4 to 10 digits; deployments pass their own pattern.
-DEFAULT_K_PATTERN = re.compile(r"K\d{4,10}")
-
 CSV_HEADER = ("k_number", "name", "phones")
+
+# POLICY.md's K# (a K and 4 to 10 digits); the CLI passes the deployment's policy.
+POLICY_K_NUMBER = AccountFormat()
 
 
 def canonical_k_number(raw: str) -> str:
-    """Return the K# as stored: upper-case, without whitespace (no format check)."""
+    """Return the K# as stored and looked up: upper-case, without whitespace.
+
+    No format check: what a K# may look like is the policy's (intake.policy.AccountFormat), which read
+    the K# before it came here.
+    """
     return re.sub(r"\s+", "", raw).upper()
-
-
-def normalise_k_number(raw: str, pattern: re.Pattern[str] = DEFAULT_K_PATTERN) -> str | None:
-    """Return the canonical K#, or None when it does not match `pattern`."""
-    k_number = canonical_k_number(raw)
-    return k_number if pattern.fullmatch(k_number) else None
 
 
 def ensure_account_in(conn: Connection, *, k_number: str, at: datetime) -> int:
@@ -106,7 +105,7 @@ async def import_accounts_csv(
     session_maker: SessionMaker,
     source: str | Path,
     *,
-    k_pattern: re.Pattern[str] = DEFAULT_K_PATTERN,
+    account_format: AccountFormat = POLICY_K_NUMBER,
     region: str = "US",
     now: datetime | None = None,
 ) -> int:
@@ -115,7 +114,7 @@ async def import_accounts_csv(
     Every bad row is reported in one CsvImportError and nothing is written; known K#s are updated
     (name and phones replaced, notes kept).
     """
-    rows = _parse(await asyncio.to_thread(_read, source), k_pattern=k_pattern, region=region)
+    rows = _parse(await asyncio.to_thread(_read, source), account_format=account_format, region=region)
     at = utc_now() if now is None else require_aware(now, "now")
     async with session_maker() as session, session.begin():
         for row in rows:
@@ -138,7 +137,7 @@ def _read(source: str | Path) -> str:
     return source.removeprefix("\ufeff")
 
 
-def _parse(text: str, *, k_pattern: re.Pattern[str], region: str) -> list[_Row]:
+def _parse(text: str, *, account_format: AccountFormat, region: str) -> list[_Row]:
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if header is None or tuple(h.strip().lower() for h in header) != CSV_HEADER:
@@ -152,7 +151,7 @@ def _parse(text: str, *, k_pattern: re.Pattern[str], region: str) -> list[_Row]:
         line, previous_end = previous_end + 1, reader.line_num
         if not any(f.strip() for f in fields):
             continue
-        row, reasons = _parse_row(line, fields, k_pattern=k_pattern, region=region)
+        row, reasons = _parse_row(line, fields, account_format=account_format, region=region)
         if row is not None and row.k_number in first_line:
             reasons.append(f"duplicate K# {row.k_number} (first on line {first_line[row.k_number]})")
         elif row is not None:
@@ -168,15 +167,15 @@ def _parse(text: str, *, k_pattern: re.Pattern[str], region: str) -> list[_Row]:
 
 
 def _parse_row(
-    line: int, fields: list[str], *, k_pattern: re.Pattern[str], region: str
+    line: int, fields: list[str], *, account_format: AccountFormat, region: str
 ) -> tuple[_Row | None, list[str]]:
     if len(fields) != len(CSV_HEADER):
         return None, [f"expected {len(CSV_HEADER)} fields, got {len(fields)}"]
     raw_k, raw_name, raw_phones = (f.strip() for f in fields)
     reasons: list[str] = []
-    k_number = normalise_k_number(raw_k, k_pattern)
+    k_number = account_format.normalise(raw_k)
     if k_number is None:
-        reasons.append(f"bad K# {raw_k!r} (expected {k_pattern.pattern})")
+        reasons.append(f"bad K# {raw_k!r} (expected {account_format.pattern.pattern})")
     if not raw_name:
         reasons.append("missing name")
     phones: list[str] = []

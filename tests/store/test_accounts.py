@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
-from store.accounts import (
-    find_account_by_phone,
-    get_account,
-    import_accounts_csv,
-    normalise_k_number,
-)
+from intake.policy import AccountFormat
+from store.accounts import POLICY_K_NUMBER, find_account_by_phone, get_account, import_accounts_csv
 from store.db import SessionMaker
 from store.errors import CsvImportError, CsvProblem
 
@@ -25,11 +20,12 @@ K7654321,Radiology Partners,+44 20 7946 0958
 """
 
 
-def test_k_numbers_are_normalised_and_checked() -> None:
-    assert normalise_k_number(" k123456 ") == "K123456"
-    assert normalise_k_number("K123") is None
-    assert normalise_k_number("K12345678901") is None
-    assert normalise_k_number("AB-12", re.compile(r"AB-\d+")) == "AB-12"
+def test_k_numbers_are_read_by_the_policys_format() -> None:
+    # One reading of a K#, the domain's: the importer has no pattern of its own.
+    assert AccountFormat() == POLICY_K_NUMBER
+    assert POLICY_K_NUMBER.normalise(" k123456 ") == "K123456"
+    assert POLICY_K_NUMBER.normalise("K123") is None
+    assert POLICY_K_NUMBER.normalise("K12345678901") is None
 
 
 async def test_good_csv_is_imported(session_maker: SessionMaker) -> None:
@@ -80,7 +76,7 @@ async def test_bad_rows_are_all_reported_and_nothing_is_imported(session_maker: 
     with pytest.raises(CsvImportError) as caught:
         await import_accounts_csv(session_maker, text)
     assert caught.value.problems == (
-        CsvProblem(3, "bad K# 'K12' (expected K\\d{4,10})"),
+        CsvProblem(3, "bad K# 'K12' (expected K[0-9]{4,10})"),
         CsvProblem(4, "missing name"),
         CsvProblem(5, "bad phone number '555-1234'"),
         CsvProblem(7, "duplicate K# K123456 (first on line 2)"),
@@ -100,7 +96,7 @@ async def test_a_row_with_several_faults_is_one_bad_row(session_maker: SessionMa
     assert caught.value.problems == (
         CsvProblem(
             2,
-            "bad K# 'K12' (expected K\\d{4,10}); missing name; bad phone number '+1 555 123 4567'; "
+            "bad K# 'K12' (expected K[0-9]{4,10}); missing name; bad phone number '+1 555 123 4567'; "
             "bad phone number 'banana'",
         ),
     )
@@ -116,11 +112,19 @@ async def test_the_readme_caller_id_is_accepted(session_maker: SessionMaker) -> 
     assert account is not None and account.k_number == "K123456"
 
 
-async def test_custom_k_pattern(session_maker: SessionMaker) -> None:
+async def test_a_k_number_reads_as_the_dialogue_reads_it(session_maker: SessionMaker) -> None:
+    # The dialogue takes "K# 765432" from a customer; the importer takes it from a CSV the same way.
+    assert await import_accounts_csv(session_maker, "k_number,name,phones\nk# 765432,West Clinic,\n", now=T0) == 1
+    async with session_maker() as session:
+        west = await get_account(session, k_number="K765432")
+    assert west is not None and west.name == "West Clinic"
+
+
+async def test_the_deployments_k_format_applies(session_maker: SessionMaker) -> None:
     text = "k_number,name,phones\nK1234,Old style,\n"
     with pytest.raises(CsvImportError):
-        await import_accounts_csv(session_maker, text, k_pattern=re.compile(r"K\d{6}"))
-    assert await import_accounts_csv(session_maker, text, k_pattern=re.compile(r"K\d{4}")) == 1
+        await import_accounts_csv(session_maker, text, account_format=AccountFormat("K", 6, 6))
+    assert await import_accounts_csv(session_maker, text, account_format=AccountFormat("K", 4, 4)) == 1
 
 
 @pytest.mark.parametrize("header", ["k,name,phones", "k_number,name", "", "name,k_number,phones"])
