@@ -27,13 +27,17 @@ from intake.policy import Policy, SlaClock, SlaTarget
 
 __all__ = [
     "WARN_SHARE",
+    "Alert",
     "ClockName",
     "ClockReading",
     "ClockState",
     "Pause",
     "SlaEvent",
+    "Threshold",
     "clocks",
+    "due_alerts",
     "history",
+    "next_check",
 ]
 
 # The share of a target at which the assignee is warned, unless configured otherwise.
@@ -93,6 +97,7 @@ class ClockReading:
     due: datetime | None  # when it breaches if it keeps running (None unless running)
     warn_at: datetime | None  # when WARN_SHARE of the target is reached (None unless running and not yet)
     pauses: tuple[Pause, ...] = ()
+    interval: datetime | None = None  # when the current run began (an alert fires once per run)
 
     @property
     def remaining(self) -> timedelta | None:
@@ -117,6 +122,7 @@ class _Clock:
     stopped: datetime | None = None
     done: ClockState | None = None  # MET / BREACHED once stopped for good (until a reopening), FROZEN, ENDED
     held: timedelta | None = None  # the target it was met or breached against (a later severity change keeps it)
+    interval: datetime | None = None  # when the current run began: creation, or the update interval's start
     pauses: list[Pause] = field(default_factory=list)
 
 
@@ -150,9 +156,9 @@ class _Replay:
         self.policy = policy
         self.severity = severity
         self.status = CaseStatus.NEW
-        self.response = _Clock(ClockName.RESPONSE, since=created, started=created)
+        self.response = _Clock(ClockName.RESPONSE, since=created, started=created, interval=created)
         self.update = _Clock(ClockName.UPDATE)
-        self.fix = _Clock(ClockName.FIX, since=created, started=created)
+        self.fix = _Clock(ClockName.FIX, since=created, started=created, interval=created)
 
     @property
     def target(self) -> SlaTarget:
@@ -193,11 +199,15 @@ class _Replay:
             self._count(self.response, at)
             self._stop(self.response, at, self._verdict(self.response, self.target.response))
         # Each word to the customer restarts the update interval.
-        self.update.counted = timedelta(0)
-        self.update.started = self.update.started or at
-        self.update.since = None if self.status is CaseStatus.PENDING_CUSTOMER else at
-        if self.status is CaseStatus.PENDING_CUSTOMER:
-            self.update.pauses.append(Pause(at, None, "waiting for the customer"))
+        update = self.update
+        update.counted, update.interval = timedelta(0), at
+        update.started = update.started or at
+        if self.status is not CaseStatus.PENDING_CUSTOMER:
+            update.since = at
+            return
+        update.since = None  # news sent while waiting for the customer: the new interval starts paused
+        if not (update.pauses and update.pauses[-1].end is None):
+            update.pauses.append(Pause(at, None, "waiting for the customer"))
 
     def _verdict(self, clock: _Clock, target: timedelta | None) -> ClockState:
         return ClockState.BREACHED if target is not None and clock.counted > target else ClockState.MET
@@ -251,7 +261,7 @@ class _Replay:
             self.response.done, self.response.since, self.response.stopped = None, at, None
         if self.update.started is not None:
             self.update.done, self.update.stopped = None, None
-            self.update.counted, self.update.since = timedelta(0), at
+            self.update.counted, self.update.since, self.update.interval = timedelta(0), at, at
 
     def read(self, now: datetime, warn_share: float) -> tuple[ClockReading, ClockReading, ClockReading]:
         return (
@@ -277,6 +287,7 @@ class _Replay:
             due=None,
             warn_at=None,
             pauses=tuple(clock.pauses),
+            interval=clock.interval,
         )
         if target is None:
             return base
@@ -295,6 +306,42 @@ class _Replay:
         warn_at = _add(self.policy, basis, clock.since, warn - clock.counted) if counted < warn else None
         state = ClockState.BREACHED if counted > target else ClockState.RUNNING
         return replace(base, state=state, due=due, warn_at=warn_at)
+
+
+class Threshold(StrEnum):
+    """The two alerts of a running clock."""
+
+    WARN = "warn"  # WARN_SHARE of the target counted: the assignee (or the queue) is warned
+    BREACH = "breach"  # the target passed: the case escalates
+
+
+@dataclass(frozen=True)
+class Alert:
+    """An alert due on a clock; (clock, threshold, interval) names it, so it fires once per run of the clock."""
+
+    clock: ClockName
+    threshold: Threshold
+    interval: datetime
+    due: datetime | None
+
+
+def due_alerts(readings: Sequence[ClockReading], warn_share: float = WARN_SHARE) -> list[Alert]:
+    """The alerts a running clock has reached (a paused, stopped or target-less clock raises none)."""
+    alerts: list[Alert] = []
+    for r in readings:
+        if r.target is None or r.due is None or r.interval is None:
+            continue  # only a running clock has a due instant
+        if r.counted >= r.target * warn_share:
+            alerts.append(Alert(r.name, Threshold.WARN, r.interval, r.due))
+        if r.counted > r.target:
+            alerts.append(Alert(r.name, Threshold.BREACH, r.interval, r.due))
+    return alerts
+
+
+def next_check(readings: Sequence[ClockReading], now: datetime) -> datetime | None:
+    """The next instant an alert can fall due if nothing else happens to the case (None: none can)."""
+    upcoming = [at for r in readings for at in (r.warn_at, r.due) if at is not None and at > now]
+    return min(upcoming, default=None)
 
 
 def _elapsed(policy: Policy, basis: SlaClock, start: datetime, end: datetime) -> timedelta:

@@ -10,7 +10,7 @@ import pytest
 from intake.domain import CaseEventKind, CaseStatus, Severity
 from intake.policy import DEFAULT_SLA, Policy, SlaClock, SlaTarget
 from intake.schedule import HolidayCalendar, WeeklySchedule, default_chat_schedule
-from intake.sla import ClockName, ClockReading, ClockState, SlaEvent, clocks, history
+from intake.sla import ClockName, ClockReading, ClockState, SlaEvent, Threshold, clocks, due_alerts, history, next_check
 
 ET = ZoneInfo("America/New_York")
 UTC = ZoneInfo("UTC")
@@ -202,3 +202,45 @@ def test_explain_lists_each_clock_with_its_pauses() -> None:
     assert lines[0].startswith("response: met, target 1h (calendar), counted 5m")
     assert lines[1].startswith("update: paused, target 4h") and "3h 5m left" in lines[1]
     assert any("paused 2026-11-24T11:00-05:00 - now (waiting for the customer)" in line for line in lines)
+
+
+def _alerts(events: list[SlaEvent], now: datetime) -> set[tuple[str, str, datetime]]:
+    readings = clocks(POLICY, severity=Severity.SEV2, created=T0, events=events, now=now)
+    return {(a.clock.value, a.threshold.value, a.interval) for a in due_alerts(readings)}
+
+
+def test_alerts_fall_due_at_three_quarters_and_at_the_target() -> None:
+    assert _alerts([], T0 + 44 * M) == set()
+    assert _alerts([], T0 + 45 * M) == {("response", "warn", T0)}
+    assert _alerts([], T0 + 61 * M) == {("response", "warn", T0), ("response", "breach", T0)}
+
+
+def test_the_next_check_is_the_next_warn_or_due_instant() -> None:
+    readings = clocks(POLICY, severity=Severity.SEV2, created=T0, events=[], now=T0)
+    assert next_check(readings, T0) == (T0 + 45 * M).astimezone(UTC)
+    readings = clocks(POLICY, severity=Severity.SEV2, created=T0, events=[], now=T0 + 50 * M)
+    assert next_check(readings, T0 + 50 * M) == (T0 + H).astimezone(UTC)  # the response is due next
+    waiting = [responded(T0), status(T0 + H, CaseStatus.PENDING_CUSTOMER)]
+    readings = clocks(POLICY, severity=Severity.SEV2, created=T0, events=waiting, now=T0 + 2 * H)
+    assert next_check(readings, T0 + 2 * H) is None  # every clock is met or paused: nothing can fall due
+
+
+def test_each_update_interval_is_its_own_alert() -> None:
+    first = _alerts([responded(T0)], T0 + 4 * H + M)
+    assert ("update", "breach", T0) in first
+    second = _alerts([responded(T0), update(T0 + 5 * H)], T0 + 9 * H + M)
+    assert ("update", "breach", T0 + 5 * H) in second and ("update", "breach", T0) not in second
+
+
+def test_a_paused_or_resolved_case_raises_no_alert() -> None:
+    assert _alerts([responded(T0), status(T0 + H, CaseStatus.PENDING_CUSTOMER)], T0 + 30 * H) == set()
+    assert _alerts([responded(T0), status(T0 + H, CaseStatus.RESOLVED)], T0 + 30 * H) == set()
+
+
+def test_news_sent_while_waiting_for_the_customer_keeps_one_open_pause() -> None:
+    events = [responded(T0), status(T0 + H, CaseStatus.PENDING_CUSTOMER), update(T0 + 2 * H)]
+    events.append(SlaEvent(T0 + 3 * H, CaseEventKind.CUSTOMER_REPLIED))
+    c = read(events, T0 + 4 * H)
+    assert [p.end for p in c[ClockName.UPDATE].pauses] == [T0 + 3 * H]
+    assert c[ClockName.UPDATE].counted == H and c[ClockName.UPDATE].interval == T0 + 2 * H
+    assert Threshold.WARN.value == "warn"
