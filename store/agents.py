@@ -31,9 +31,6 @@ from store.models import (
 # An agent counts as online while a console session of theirs has sent a heartbeat this recently.
 LIVE_WINDOW = timedelta(minutes=2)
 
-# Marks a stored hash as a one-time password: it signs in once, then the agent must choose a password.
-_ONE_TIME = "once"
-
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
 
@@ -56,12 +53,11 @@ class AgentNotFoundError(AgentError, LookupError):
 
 @dataclass(frozen=True, kw_only=True)
 class Credentials:
-    """What sign-in checks: the agent, the argon2 hash, whether it is one-time, and the stored value."""
+    """What sign-in checks: the agent, the argon2 hash, and whether it is a one-time password."""
 
     agent: AgentPublic
     password_hash: str
     one_time: bool
-    stored: str
 
 
 # --- agents ---------------------------------------------------------------------------------------
@@ -79,10 +75,6 @@ def canonical_agent_name(raw: str) -> str:
 
 def _public(agent: Agent) -> AgentPublic:
     return AgentPublic.model_validate(agent)
-
-
-def _stored_hash(password_hash: str, one_time: bool) -> str:
-    return f"{_ONE_TIME}{password_hash}" if one_time else password_hash
 
 
 async def create_agent(
@@ -109,7 +101,8 @@ async def create_agent(
         name=canonical,
         email=email.strip(),
         role=agent_role.value,
-        password_hash=_stored_hash(password_hash, one_time),
+        password_hash=password_hash,
+        password_one_time=one_time,
         presence=Presence.OFFLINE.value,
         created_at=require_aware(at, "at"),
     )
@@ -154,27 +147,23 @@ async def get_credentials(session: AsyncSession, *, name: str) -> Credentials | 
         agent = await _require_agent(session, name)
     except AgentNotFoundError:
         return None
-    stored = agent.password_hash
-    if agent.disabled or not stored:
+    if agent.disabled or not agent.password_hash:
         return None
-    one_time = stored.startswith(_ONE_TIME)
-    return Credentials(
-        agent=_public(agent),
-        password_hash=stored.removeprefix(_ONE_TIME) if one_time else stored,
-        one_time=one_time,
-        stored=stored,
-    )
+    return Credentials(agent=_public(agent), password_hash=agent.password_hash, one_time=agent.password_one_time)
 
 
 async def swap_password_hash(
     session: AsyncSession, *, agent_id: int, expected: str, password_hash: str, one_time: bool = False
 ) -> bool:
-    """Replace the stored hash only if it still is `expected` (Credentials.stored); False if it changed."""
+    """Replace the hash only if it still is `expected` (Credentials.password_hash); False if it changed.
+
+    Hashes are salted, so a hash set since it was read (a new password, one-time or not) never equals it.
+    """
     # Compare-and-swap: of two sign-ins racing with one one-time password, only one consumes it.
     result = await session.exec(
         sa_update(Agent)
         .where(col(Agent.id) == agent_id, col(Agent.password_hash) == expected)
-        .values(password_hash=_stored_hash(password_hash, one_time))
+        .values(password_hash=password_hash, password_one_time=one_time)
     )
     return _rowcount(result) == 1
 
@@ -184,7 +173,8 @@ async def set_password_hash(
 ) -> AgentPublic:
     """Set an agent's password hash whatever it was; raise AgentNotFoundError."""
     agent = await _require_agent(session, name)
-    agent.password_hash = _stored_hash(password_hash, one_time)
+    agent.password_hash = password_hash
+    agent.password_one_time = one_time
     session.add(agent)
     await session.flush()
     return _public(agent)

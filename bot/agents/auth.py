@@ -155,14 +155,14 @@ async def _open_session(
     if not credentials.one_time and passwords.needs_rehash(credentials.password_hash):
         rehash = await asyncio.to_thread(passwords.hash_password, password)
     secret = passwords.new_secret()
-    agent = credentials.agent
+    agent, read = credentials.agent, credentials.password_hash
     async with request.app[SESSION_MAKER]() as session, session.begin():
         if credentials.one_time:
             # Consumed here: of two sign-ins racing with the same one-time password, only one wins.
-            if not await swap_password_hash(session, agent_id=agent.id, expected=credentials.stored, password_hash=""):
+            if not await swap_password_hash(session, agent_id=agent.id, expected=read, password_hash=""):
                 return None
         elif rehash is not None:
-            await swap_password_hash(session, agent_id=agent.id, expected=credentials.stored, password_hash=rehash)
+            await swap_password_hash(session, agent_id=agent.id, expected=read, password_hash=rehash)
         await limits.attempt_succeeded(session, keys, now)
         row = await create_console_session(
             session,
@@ -271,7 +271,7 @@ async def change_password(request: web.Request) -> web.Response:
         if credentials is None:
             await set_password_hash(session, name=found.agent.name, password_hash=new_hash)
         elif not await swap_password_hash(
-            session, agent_id=found.agent.id, expected=credentials.stored, password_hash=new_hash
+            session, agent_id=found.agent.id, expected=credentials.password_hash, password_hash=new_hash
         ):
             raise PasswordChangedError("the password changed meanwhile: sign in again")
         else:

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Boolean, Column
 from sqlmodel import Field, SQLModel
 
 from store.models.base import UTCDateTime, instant_field
@@ -40,6 +40,8 @@ class Agent(SQLModel, table=True):
     email: str = Field(default="", max_length=320)
     role: str = Field(default=Role.AGENT.value, max_length=16)
     password_hash: str = Field(default="", max_length=512)
+    # A one-time password (from `intake agents add|password`) signs in once; then the agent must choose one.
+    password_one_time: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default="0"))
     disabled: bool = False
     presence: str = Field(default=Presence.OFFLINE.value, max_length=16)
     created_at: datetime = instant_field()

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
+from datetime import UTC, datetime
 
+import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-import store
+import store.models  # noqa: F401  (registers every table on the metadata)
 from store.db import create_engine
-from store.migrate import head_revision, upgrade_async
+from store.migrate import alembic_config, head_revision, upgrade_async
+from store.models import UTCDateTime
 
 
 async def test_upgrade_from_empty_is_repeatable(blank_db_url: str) -> None:
@@ -35,8 +37,6 @@ def _diff(connection: Connection) -> list[object]:
 
 async def test_models_match_the_migrations(db_url: str) -> None:
     # A table or column changed without a revision shows up here: run `python -m store.migrate revision`.
-    for module in pkgutil.iter_modules(store.__path__):
-        importlib.import_module(f"store.{module.name}")
     engine = create_engine(db_url)
     try:
         async with engine.connect() as connection:
@@ -44,3 +44,68 @@ async def test_models_match_the_migrations(db_url: str) -> None:
     finally:
         await engine.dispose()
     assert diff == []
+
+
+_AGENTS = sa.table(
+    "agents",
+    sa.column("name", sa.String()),
+    sa.column("email", sa.String()),
+    sa.column("role", sa.String()),
+    sa.column("password_hash", sa.String()),
+    sa.column("disabled", sa.Boolean()),
+    sa.column("presence", sa.String()),
+    sa.column("created_at", UTCDateTime()),
+)
+_HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"
+
+
+def _downgrade(connection: Connection, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, revision)
+
+
+async def _agents(url: str) -> dict[str, tuple[str, bool]]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(text("SELECT name, password_hash, password_one_time FROM agents"))
+            return {name: (password_hash, bool(one_time)) for name, password_hash, one_time in rows}
+    finally:
+        await engine.dispose()
+
+
+async def test_0008_moves_the_one_time_mark_into_its_own_column_and_back(blank_db_url: str) -> None:
+    await upgrade_async(blank_db_url, "0007_directline_delivery")
+    engine = create_engine(blank_db_url)
+    at = datetime(2026, 11, 3, 14, 0, tzinfo=UTC)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                _AGENTS.insert(),
+                [
+                    {"name": name, "email": "", "role": "agent", "password_hash": stored, "disabled": False,
+                     "presence": "offline", "created_at": at}
+                    for name, stored in (("ada", f"once{_HASH}"), ("bob", _HASH), ("cy", ""), ("dee", f"ONCE{_HASH}"))
+                ],
+            )  # fmt: skip
+    finally:
+        await engine.dispose()
+
+    await upgrade_async(blank_db_url)
+    assert await _agents(blank_db_url) == {
+        "ada": (_HASH, True),
+        "bob": (_HASH, False),
+        "cy": ("", False),
+        "dee": (f"ONCE{_HASH}", False),  # not the mark (it is lower case): left as it was
+    }
+
+    engine = create_engine(blank_db_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_downgrade, "0007_directline_delivery")
+            rows = await connection.execute(text("SELECT name, password_hash FROM agents"))
+            restored = {name: stored for name, stored in rows}
+    finally:
+        await engine.dispose()
+    assert restored == {"ada": f"once{_HASH}", "bob": _HASH, "cy": "", "dee": f"ONCE{_HASH}"}
