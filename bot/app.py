@@ -25,6 +25,7 @@ from bot.intake_bot import IntakeBot
 from bot.keys import ADAPTER, BOT, CHANNELS, CLOCK, ENGINE, JOBS, POLICY, SESSION_MAKER, SETTINGS
 from bot.messages import MAX_ACTIVITY_BYTES, handle_messages
 from bot.settings import Settings
+from bot.sla_watch import SlaWatch, setup_sla_watch
 from bot.voice import setup_paging, setup_voice, voice_config
 from bot.website import setup_website
 from intake import wording_service as ws
@@ -110,6 +111,8 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, database_url: str 
     line = setup_voice(app, config=voice, bot=app[BOT], session_maker=sessions, clock=clock)
     channels.register(VOICE_CHANNEL_ID, line.adapter)
     setup_paging(app, config=voice, session_maker=sessions, clock=clock)
+    watch = SlaWatch(jobs=jobs, policy=policy, clock=clock, backup_numbers=settings.oncall_backup)
+    setup_sla_watch(app, watch, settings.sla_watch_seconds)
     return app
 
 

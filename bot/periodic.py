@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
 
 log = logging.getLogger(__name__)
 
@@ -40,3 +42,15 @@ class Periodic:
                 log.warning("%s failed: %s", self._what, type(exc).__name__)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self._interval)
+
+
+def run_with_app(app: web.Application, rounds: Periodic) -> None:
+    """Run `rounds` while the app runs, as a cleanup context: appended after the database's, it starts once
+    the database is set up and stops (after its round in progress) before the engine goes away."""
+
+    async def running(app: web.Application) -> AsyncIterator[None]:
+        rounds.start()
+        yield
+        await rounds.stop()
+
+    app.cleanup_ctx.append(running)

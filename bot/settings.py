@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     twilio_from_number: str = ""
     twilio_api_base: str = ""  # tests and simulators only: where the Twilio REST API is
     oncall_numbers: str = ""
+    # Paged when a Sev1's response target passes with nobody answering (the SLA watch, bot/sla_watch.py).
+    oncall_backup_numbers: str = ""
+    sla_watch_seconds: float = Field(default=30.0, gt=0, le=3600)
     dial_timeout_seconds: int = Field(default=20, ge=5, le=120)
 
     handoff_timeout_seconds: int = Field(default=300, ge=10)
@@ -119,6 +122,11 @@ class Settings(BaseSettings):
     @classmethod
     def _phone(cls, value: str, info: Any) -> str:
         return _e164(value, info.field_name.upper()) if value else value
+
+    @field_validator("oncall_backup_numbers")
+    @classmethod
+    def _backup(cls, value: str) -> str:
+        return ",".join(_e164(v.strip(), "ONCALL_BACKUP_NUMBERS") for v in value.split(",") if v.strip())
 
     @field_validator("oncall_numbers")
     @classmethod
@@ -221,6 +229,11 @@ class Settings(BaseSettings):
     @property
     def oncall(self) -> tuple[str, ...]:
         return tuple(n for n in self.oncall_numbers.split(",") if n)
+
+    @property
+    def oncall_backup(self) -> tuple[str, ...]:
+        """The backup on-call numbers, paged when a Sev1 goes unanswered past its response target."""
+        return tuple(n for n in self.oncall_backup_numbers.split(",") if n)
 
     def policy(self) -> Policy:
         """The immutable Policy these settings describe."""

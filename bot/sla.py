@@ -19,10 +19,13 @@ def sla_events(events: Sequence[CaseEventPublic]) -> list[SlaEvent]:
 
 
 def created_severity(case: CasePublic, events: Sequence[SlaEvent]) -> Severity:
-    """The severity the case started with: the first change's `from`, or the case's severity if none."""
-    first = next((e for e in events if e.kind is CaseEventKind.SEVERITY_CHANGED), None)
-    if first is not None and "from" in first.detail:
-        return Severity(int(str(first.detail["from"])))
+    """The severity the case was created with: its `created` entry's, else the first change's `from`, else
+    the case's own."""
+    for event in events:
+        if event.kind is CaseEventKind.CREATED and "severity" in event.detail:
+            return Severity(int(str(event.detail["severity"])))
+        if event.kind is CaseEventKind.SEVERITY_CHANGED and "from" in event.detail:
+            return Severity(int(str(event.detail["from"])))
     return Severity(case.severity)
 
 

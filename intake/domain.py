@@ -56,6 +56,8 @@ class CaseEventKind(StrEnum):
     FIRST_RESPONSE = "first_response"
     CUSTOMER_UPDATE = "customer_update"  # news sent to the customer: restarts the update clock
     CUSTOMER_REPLIED = "customer_replied"  # the customer answered: a case waiting for them carries on
+    SLA_WARNING = "sla_warning"  # a clock reached its warning share (detail: clock, due)
+    SLA_BREACHED = "sla_breached"  # a clock passed its target: the case escalates (detail: clock, due)
     HANDOFF_REQUESTED = "handoff_requested"
     HANDOFF_TIMED_OUT = "handoff_timed_out"  # no agent took the chat: the case became a web request
     PAGE_QUEUED = "page_queued"

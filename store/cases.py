@@ -123,7 +123,7 @@ _CASE_BY_KEY = sa_select(_CASES).where(_CASES.c.idempotency_key == bindparam("ke
 _CASE_BY_NUMBER = sa_select(_CASES).where(_CASES.c.number == bindparam("number"))
 _NEW_CASE_COLUMNS = (
     "number", "account_id", "idempotency_key", "k_number", "severity", "channel", "outcome", "status", "summary",
-    "description", "created_at", "response_due", "fix_due", "conversation_id", "updated_at",
+    "description", "created_at", "response_due", "fix_due", "conversation_id", "updated_at", "sla_next_at",
 )  # fmt: skip
 _INSERT_CASE = _CASES.insert().values({n: bindparam(n) for n in _NEW_CASE_COLUMNS}).returning(_CASES.c.id)
 _INSERT_EVENT = _EVENTS.insert().values({n: bindparam(n) for n in ("case_id", "at", "actor", "kind", "detail")})
@@ -163,7 +163,8 @@ def _create(conn: Connection, *, case: CaseCreate) -> CasePublic:
     created_at, actor = case.created_at, case.actor
     account_id = ensure_account_in(conn, k_number=values["k_number"], at=created_at)
     ((seq,),) = fetch(conn, _bump_counter(conn.dialect.name), {"month": month_of(created_at)})
-    row = {**values, "number": format_case_number(created_at, seq), "account_id": account_id}
+    # The SLA watch looks at a new case at once (bot/sla_watch.py works out when next).
+    row = {**values, "number": format_case_number(created_at, seq), "account_id": account_id, "sla_next_at": created_at}
     ((case_id,),) = fetch(conn, _INSERT_CASE, row)
     detail = {k: values[k] for k in ("severity", "channel", "outcome", "status")}
     history = [_event_row(case_id, created_at, actor, CaseEventKind.CREATED.value, detail)]
@@ -340,6 +341,8 @@ async def _log(
     )
     # The last update shown to the customer is the last thing that happened to the case.
     case.updated_at = max(case.updated_at, at)
+    # Anything that happens to a case may move its SLA clocks: the watch looks again (bot/sla_watch.py).
+    case.sla_next_at = at if case.sla_next_at is None else min(case.sla_next_at, at)
     session.add_all([event, case])
     await session.flush()
     return CaseEventPublic.model_validate(event)

@@ -216,7 +216,9 @@ class Pager:
         """Send one claimed page to every on-call number; record sent, retrying or failed."""
         assert item.id is not None
         case_number = await self._case_number(item)
-        numbers = self._config.oncall_numbers
+        # An escalation names its own numbers (the backup on-call, bot/sla_watch.py); a page, the on-call's.
+        named = item.payload.get("to")
+        numbers = tuple(named) if isinstance(named, list) and named else self._config.oncall_numbers
         if not numbers or not self._config.from_number:
             return await self._fail(item, "no on-call numbers or sender number configured", final=True)
         body = page_body(case_number=case_number, item=item)

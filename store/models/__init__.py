@@ -5,7 +5,7 @@ Importing this package registers every table on `SQLModel.metadata` (what migrat
 | aggregate | module |
 |---|---|
 | customer accounts and their caller-ID numbers | `accounts` |
-| cases, their numbering and their history | `cases` |
+| cases, their numbering, their history and the SLA alerts fired on them | `cases` |
 | conversations, their transcripts and their state row | `conversations` |
 | the transactional outbox | `outbox` |
 | agents, their sign-ins, and the live chats handed to them | `agents` |
@@ -32,7 +32,7 @@ from store.models.agents import (
     Role,
 )
 from store.models.base import UTCDateTime
-from store.models.cases import Case, CaseBase, CaseCounter, CaseEvent, CaseEventPublic, CasePublic
+from store.models.cases import Case, CaseBase, CaseCounter, CaseEvent, CaseEventPublic, CasePublic, SlaAlert
 from store.models.conversations import BotState, Conversation, TranscriptEntry, TranscriptLine
 from store.models.directline import (
     DirectLineActivity,
@@ -79,6 +79,7 @@ __all__ = [
     "OutboxStatus",
     "Presence",
     "Role",
+    "SlaAlert",
     "ThrottleCounter",
     "TranscriptEntry",
     "TranscriptLine",

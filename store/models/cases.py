@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from intake.domain import CaseStatus, Channel, Outcome, Severity
@@ -41,6 +42,9 @@ class Case(CaseBase, table=True):
     resolved_at: datetime | None = instant_field(nullable=True)
     closed_at: datetime | None = instant_field(nullable=True)
     updated_at: datetime = instant_field()
+    # When the SLA watch must next look at the case (an alert may fall due then); None: nothing can fall
+    # due until something happens to it. Every event sets it back to its instant (bot/sla_watch.py).
+    sla_next_at: datetime | None = instant_field(nullable=True, index=True)
 
 
 class CasePublic(CaseBase):
@@ -63,6 +67,20 @@ class CasePublic(CaseBase):
     def to_json_dict(self) -> dict[str, Any]:
         """Return the case as JSON-ready values: enums as their values, instants ISO-8601 with offset."""
         return {name: json_value(value) for name, value in self}
+
+
+class SlaAlert(SQLModel, table=True):
+    """An SLA alert that fired: one row per (case, clock, threshold, run of the clock), so it fires once."""
+
+    __tablename__ = "sla_alerts"
+    __table_args__ = (UniqueConstraint("case_id", "clock", "threshold", "run_start", name="uq_sla_alerts_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", ondelete="CASCADE")
+    clock: str = Field(max_length=16)  # an intake.sla.ClockName value
+    threshold: str = Field(max_length=16)  # an intake.sla.Threshold value
+    run_start: datetime = instant_field()  # when the clock's run began (creation, or an update interval)
+    fired_at: datetime = instant_field()
 
 
 class CaseCounter(SQLModel, table=True):

@@ -19,6 +19,7 @@ from store import cases as case_store
 from store import outbox as outbox_store
 from store.db import SessionMaker
 from store.models import CasePublic, Outbox, OutboxItem
+from store.outbox import NewOutboxItem
 from tests.bot.voice.harness import ONCALL, FakeClock, FakeTwilio, serve, voice_config
 
 POLICY = PagingPolicy(poll_interval=0.01, first_retry=timedelta(seconds=15), max_attempts=3)
@@ -200,6 +201,25 @@ async def test_escalation_page_mentions_why(session_maker: SessionMaker, twilio:
     with closing(Pager(config=config, session_maker=session_maker, clock=clock, policy=POLICY)) as pager:
         assert await pager.deliver(claimed) is Delivery.SENT
     assert "no on-call engineer answered" in fake.messages[0]["body"]
+
+
+async def test_an_escalation_naming_its_numbers_texts_them_not_the_on_call(
+    session_maker: SessionMaker, twilio: tuple[FakeTwilio, str]
+) -> None:
+    # The SLA watch pages the backup on-call when a Sev1 goes unanswered (bot/sla_watch.py).
+    fake, url = twilio
+    clock = FakeClock()
+    case = await _sev1_case(session_maker, clock, paged=False)
+    backup = ["+16175550111", "+16175550112"]
+    item = NewOutboxItem(
+        kind=PAGE_KIND, dedupe_key="backup-1", payload={"k_number": "K123456", "summary": "x", "to": backup}
+    )
+    async with session_maker() as session, session.begin():
+        await outbox_store.enqueue(session, item=item, case_id=case.id, now=clock())
+    [claimed] = await outbox_store.claim_due(session_maker, now=clock(), kind=PAGE_KIND)
+    with closing(Pager(config=voice_config(twilio_api_base=url), session_maker=session_maker, clock=clock)) as pager:
+        assert await pager.deliver(claimed) is Delivery.SENT
+    assert [m["to"] for m in fake.messages] == backup
 
 
 async def test_without_on_call_numbers_the_page_fails_visibly(

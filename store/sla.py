@@ -1,0 +1,108 @@
+"""The SLA watch's store work: which cases are due a look, the once-only claim of an alert, the next look.
+
+Jobs (plain functions of a Connection, see store/jobs.py). The watch finds cases by the indexed
+`cases.sla_next_at`, never by scanning open cases, and claims each alert by inserting its row: the unique
+(case, clock, threshold, run) key lets exactly one process, once, fire it, whatever runs concurrently.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import bindparam, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.schema import Table
+
+from intake.domain import CaseEventKind, CaseStatus, require_aware
+from store.models import Case, CaseEvent, CaseEventPublic, CasePublic, Outbox, SlaAlert
+from store.outbox import NewOutboxItem, outbox_event_kind, outbox_row
+
+__all__ = ["claim_alert", "due_cases", "events_of", "record_alert", "set_next_look"]
+
+_CASES: Table = Case.__table__  # type: ignore[attr-defined]
+_EVENTS: Table = CaseEvent.__table__  # type: ignore[attr-defined]
+_ALERTS: Table = SlaAlert.__table__  # type: ignore[attr-defined]
+_OUTBOX: Table = Outbox.__table__  # type: ignore[attr-defined]
+# Resolved cases are watched too: a reopening sets their next look again, and nothing is due while frozen.
+_UNWATCHED = (CaseStatus.CLOSED.value,)
+
+
+def due_cases(conn: Connection, *, now: datetime, limit: int) -> list[CasePublic]:
+    """Open cases whose next look is due, oldest first, locked for this transaction.
+
+    On PostgreSQL the rows are taken FOR UPDATE SKIP LOCKED, so concurrent watchers share the work instead of
+    queueing on the same cases; SQLite has one writer at a time anyway.
+    """
+    query = (
+        sa_select(_CASES)
+        .where(_CASES.c.sla_next_at <= require_aware(now, "now"), _CASES.c.status.not_in(_UNWATCHED))
+        .order_by(_CASES.c.sla_next_at)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return [CasePublic.model_validate(dict(row._mapping)) for row in conn.execute(query)]
+
+
+_EVENTS_OF = sa_select(_EVENTS).where(_EVENTS.c.case_id == bindparam("case_id")).order_by(_EVENTS.c.id)
+
+
+def events_of(conn: Connection, *, case_id: int) -> list[CaseEventPublic]:
+    """A case's history, oldest first."""
+    return [
+        CaseEventPublic.model_validate(dict(row._mapping)) for row in conn.execute(_EVENTS_OF, {"case_id": case_id})
+    ]
+
+
+def claim_alert(
+    conn: Connection, *, case_id: int, clock: str, threshold: str, run_start: datetime, now: datetime
+) -> bool:
+    """Record that an alert fired; False if it had fired already (by this process or another)."""
+    row = {"case_id": case_id, "clock": clock, "threshold": threshold, "run_start": run_start, "fired_at": now}
+    savepoint = conn.begin_nested()
+    try:
+        conn.execute(_ALERTS.insert(), row)
+    except IntegrityError:
+        savepoint.rollback()
+        return False
+    savepoint.commit()
+    return True
+
+
+_SET_NEXT = update(_CASES).where(_CASES.c.id == bindparam("case_id")).values(sla_next_at=bindparam("next_at"))
+
+
+def set_next_look(conn: Connection, *, case_id: int, at: datetime | None) -> None:
+    """When the watch must look at the case again (None: not until something happens to it)."""
+    conn.execute(_SET_NEXT, {"case_id": case_id, "next_at": at})
+
+
+def record_alert(
+    conn: Connection,
+    *,
+    case_id: int,
+    kind: CaseEventKind,
+    detail: dict[str, object],
+    now: datetime,
+    items: tuple[NewOutboxItem, ...] = (),
+) -> None:
+    """Add the alert to the case's history and queue what it sends, in the watch's transaction.
+
+    The event does not move the case's next look (unlike the service's other events): the watch sets it.
+    """
+    history = [{"case_id": case_id, "at": now, "actor": "sla", "kind": CaseEventKind(kind).value, "detail": detail}]
+    for item in items:
+        conn.execute(_OUTBOX.insert(), outbox_row(item, case_id=case_id, now=now).model_dump(exclude={"id"}))
+        queued = {"kind": item.kind, "dedupe_key": item.dedupe_key}
+        history.append(
+            {
+                "case_id": case_id,
+                "at": now,
+                "actor": "sla",
+                "kind": outbox_event_kind(item.kind, "queued"),
+                "detail": queued,
+            }
+        )
+    conn.execute(_EVENTS.insert(), history)
