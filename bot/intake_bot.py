@@ -23,7 +23,6 @@ from bot.effects import EffectRunner, transcript_lines
 from bot.rendering import prompt_activity
 from bot.turn_state import (
     DIALOGUE,
-    HANDED_OFF,
     LAST_TURN,
     ConversationRecord,
     TranscriptLines,
@@ -33,7 +32,7 @@ from bot.turn_state import (
 )
 from intake import conversation as convo
 from intake.clock import Clock
-from intake.dialogue_events import Context, HangUp, RequestHandoff, Start, Step, UserTurn
+from intake.dialogue_events import Context, HangUp, Start, Step, UserTurn
 from intake.dialogue_state import State
 from intake.domain import Channel
 from intake.policy import Policy
@@ -120,15 +119,15 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
 
     async def _turn(self, turn_context: TurnContext, key: str) -> None:
         activity = turn_context.activity
-        record = await load_record(self._jobs, key)
+        # Only a customer's message can be a live agent's to answer: for those, the turn's read also asks
+        # the handoffs table whether the conversation is handed off.
+        relays = self._handoff is not None and activity.type == ActivityTypes.message
+        record = await load_record(self._jobs, key, conversation_id=activity.conversation.id if relays else None)
         turn_context.turn_state[RECORD] = record
         if await self._replay(turn_context, record):
             return
-        if self._handoff is not None and record.get(HANDED_OFF):
-            if await self._handoff.relay_customer(turn_context):
-                return  # handed off to a live agent: the agent answers, never the bot too
-            if activity.type == ActivityTypes.message:
-                record.discard(HANDED_OFF)  # the agent handed back or closed
+        if record.handed_off and self._handoff is not None and await self._handoff.relay_customer(turn_context):
+            return  # handed off to a live agent: the agent answers, never the bot too
         await super().on_turn(turn_context)
         if record.changed:
             await save_record(self._jobs, record, now=self._clock())
@@ -190,8 +189,6 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
             followups: list[Activity] = []
             result = None
             for effect in step.effects:
-                if isinstance(effect, RequestHandoff):
-                    record.set(HANDED_OFF, True)
                 outcome = await self._effects.run(turn_context, ctx, step.state, effect)
                 followups.extend(outcome.activities)
                 if outcome.result is not None:

@@ -6,6 +6,10 @@ lines are committed together, in one store job, before any reply leaves; a redel
 its replies in the same row.
 
 Rows keep ConversationState's key and layout, so the two stay interchangeable on one table.
+
+Whether a live agent has the conversation is the handoffs table's to say (store/handoffs.py), read in the
+same transaction as the row. Rows written by earlier releases may still carry a "handed_off" flag: it is
+ignored.
 """
 
 from __future__ import annotations
@@ -19,14 +23,13 @@ from typing import Any
 from botbuilder.schema import Activity
 from sqlalchemy.engine import Connection
 
-from store.botstate import get_item, swap_item
+from store.botstate import get_item, get_item_handed_off, swap_item
 from store.jobs import Jobs
 from store.transcripts import add_lines
 
 # Properties of the conversation's row.
 DIALOGUE = "intake"  # the intake state machine's State.to_dict()
 LAST_TURN = "last_turn"  # {"id": activity id, "replies": [activity JSON]}: answers a redelivery
-HANDED_OFF = "handed_off"  # a live agent was asked for: the next messages may belong to the agent
 
 
 def storage_key(activity: Activity) -> str:
@@ -42,6 +45,9 @@ class ConversationRecord:
     data: dict[str, Any] = field(default_factory=dict)
     etag: str | None = None
     changed: bool = False
+    # Read with the row when asked for (load_record's conversation_id), never stored in it: the conversation
+    # has a queued or active handoff, so its customer's messages are the agent's.
+    handed_off: bool = False
 
     def get(self, name: str) -> Any:
         return self.data.get(name)
@@ -66,12 +72,22 @@ class TranscriptLines:
     lines: Sequence[tuple[str, str]]
 
 
-async def load_record(jobs: Jobs, key: str) -> ConversationRecord:
-    """Read the conversation's row (an empty record for a new conversation)."""
-    item = await jobs.read(partial(get_item, key=key))
+async def load_record(jobs: Jobs, key: str, *, conversation_id: str | None = None) -> ConversationRecord:
+    """Read the conversation's row (an empty record for a new conversation).
+
+    With `conversation_id`, whether the conversation is handed off too, in the same statement.
+    """
+    return await jobs.read(partial(_load, key=key, conversation_id=conversation_id))
+
+
+def _load(conn: Connection, *, key: str, conversation_id: str | None) -> ConversationRecord:
+    if conversation_id is None:
+        item, handed_off = get_item(conn, key), False
+    else:
+        item, handed_off = get_item_handed_off(conn, key, conversation_id=conversation_id)
     if item is None:
-        return ConversationRecord(key=key)
-    return ConversationRecord(key=key, data=dict(item.data), etag=item.etag)
+        return ConversationRecord(key=key, handed_off=handed_off)
+    return ConversationRecord(key=key, data=dict(item.data), etag=item.etag, handed_off=handed_off)
 
 
 async def save_record(

@@ -10,8 +10,11 @@ from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
 from sqlalchemy.engine import Connection
 
-from store.botstate import get_item, swap_item
+from store.agents import create_agent
+from store.botstate import get_item, get_item_handed_off, swap_item
+from store.db import SessionMaker
 from store.errors import StorageConflictError
+from store.handoffs import claim, close, create_handoff
 from store.jobs import Jobs
 
 from .helpers import T0
@@ -77,3 +80,26 @@ async def test_rows_keep_conversation_state_layout(jobs: Jobs) -> None:
     fresh = TurnContext(TestAdapter(), activity)
     await state.load(fresh, force=True)
     assert await counter.get(fresh) == 2
+
+
+async def test_the_row_and_whether_a_live_agent_has_the_conversation_in_one_read(
+    jobs: Jobs, session_maker: SessionMaker
+) -> None:
+    read = partial(get_item_handed_off, key=KEY, conversation_id="conv-1")
+    assert await jobs.read(read) == (None, False)  # a new conversation: no row, no handoff
+    async with session_maker() as session, session.begin():
+        handoff, _ = await create_handoff(
+            session, conversation_id="conv-1", channel="directline", reason="question", reference={}, at=T0
+        )
+    assert await jobs.read(read) == (None, True)
+    etag = await jobs.write(partial(_swap, data={"n": 1}, expected=None))
+    item, handed_off = await jobs.read(read)
+    assert item is not None and item.data == {"n": 1} and item.etag == etag and handed_off
+    async with session_maker() as session, session.begin():
+        agent = await create_agent(session, name="ada", email="", role="agent", password_hash="x", at=T0)
+        assert await claim(session, handoff_id=handoff.id, agent_id=agent.id, at=T0)
+    assert (await jobs.read(read))[1] is True  # an agent has it: still handed off
+    async with session_maker() as session, session.begin():
+        assert await close(session, handoff_id=handoff.id, agent_id=agent.id, at=T0)
+    assert (await jobs.read(read))[1] is False
+    assert (await jobs.read(partial(get_item_handed_off, key=KEY, conversation_id="conv-2")))[1] is False
