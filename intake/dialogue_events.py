@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from intake.catalog import DEFAULT_LOCALE
 from intake.dialogue_state import State
 from intake.domain import CaseSummary, Channel, HandoffReason, Severity
 from intake.policy import Policy
@@ -32,12 +33,13 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Context:
-    """What surrounds a turn: the policy, the channel, the conversation and agent availability."""
+    """What surrounds a turn: the policy, the channel, the conversation, agent availability and the locale."""
 
     policy: Policy
     channel: Channel
     conversation_id: str
     agents_online: int = 0
+    locale: str = DEFAULT_LOCALE  # the customer's (`fr-CA`): what the dialogue says is looked up in it
 
     @property
     def phone(self) -> bool:
