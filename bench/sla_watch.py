@@ -66,7 +66,8 @@ def _fill(conn: object, *, cases: int, due: int) -> None:
     conn.execute(Case.__table__.insert(), rows)  # type: ignore[attr-defined]
     ids = [row[0] for row in conn.execute(Case.__table__.select().with_only_columns(Case.__table__.c.id))]  # type: ignore[attr-defined]
     for case_id, row in zip(ids, rows, strict=True):
-        events.append({"case_id": case_id, "at": row["created_at"], "actor": "bot", "kind": "created", "detail": {"severity": 2}})
+        created = {"case_id": case_id, "at": row["created_at"], "actor": "bot", "kind": "created"}
+        events.append({**created, "detail": {"severity": 2}})
         if row["created_at"] < T0 - timedelta(minutes=60):
             at = row["created_at"] + timedelta(minutes=20)
             events.append({"case_id": case_id, "at": at, "actor": "alice", "kind": "first_response", "detail": {}})
@@ -105,12 +106,21 @@ async def main() -> None:
             await jobs.aclose()
             await engine.dispose()
     backend = url.split(":", 1)[0]
-    print(f"{datetime.now(UTC):%Y-%m-%d} {platform.machine()} {platform.processor() or ''} CPython {platform.python_version()}")
-    print(f"{backend}: {args.cases} open cases, {args.due} due a warning; fill {filled:.1f} s, first settling round {settled:.1f} s")
-    print(
-        f"rounds: first {times[0] * 1000:.0f} ms ({fired[0]} alerts), then median {statistics.median(times[1:]) * 1000:.1f} ms"
-        f" (max {max(times[1:]) * 1000:.1f} ms, {sum(fired[1:])} alerts)"
+    machine = f"{platform.machine()} {platform.processor()}".strip()
+    _say(f"{datetime.now(UTC):%Y-%m-%d} {machine} CPython {platform.python_version()}")
+    _say(
+        f"{backend}: {args.cases} open cases, {args.due} due a warning; "
+        f"fill {filled:.1f} s, first settling round {settled:.1f} s"
     )
+    rest = times[1:]
+    _say(
+        f"rounds: first {times[0] * 1000:.0f} ms ({fired[0]} alerts), "
+        f"then median {statistics.median(rest) * 1000:.1f} ms (max {max(rest) * 1000:.1f} ms, {sum(fired[1:])} alerts)"
+    )
+
+
+def _say(line: str) -> None:
+    sys.stdout.write(line + "\n")
 
 
 if __name__ == "__main__":
