@@ -34,7 +34,7 @@ from intake.dialogue_table import TABLE, Anywhere, handler, moved, started
 from intake.dialogue_text import cut_notice, read_turn
 from intake.dialogue_triage import severity
 from intake.domain import HandoffReason, require_aware
-from intake.prompts import Expect, Prompt, say
+from intake.prompts import Expect, Prompt
 from intake.understanding import Command
 
 __all__ = ["start", "step"]
@@ -45,9 +45,9 @@ def start(ctx: Context, event: Start) -> Step:
     require_aware(event.at)
     known = event.known_account
     if known is None:
-        return started(Step((w.greeting(ctx.policy, ctx.phone),), State()))
+        return started(Step((w.greeting(ctx.policy, ctx.phone, ctx.locale),), State()))
     state = State(phase=Phase.CONFIRM_ACCOUNT, known_k=known.k_number)
-    return started(Step((w.greeting_known(ctx.policy, known.name, known.k_number, ctx.phone),), state))
+    return started(Step((w.greeting_known(ctx.policy, known.name, known.k_number, ctx.phone, ctx.locale),), state))
 
 
 def step(ctx: Context, state: State, event: Event) -> Step:
@@ -66,7 +66,7 @@ def _user_turn(ctx: Context, state: State, turn: UserTurn) -> Step:
     if TABLE[state.phase].final:
         # A message after goodbye opens a new intake; the counter stays so case keys never repeat.
         state = moved(state.phase, Step((), state.reopened())).state
-    lead, state, effects = _take_attachments(state, turn.attachments, turn.at)
+    lead, state, effects = _take_attachments(ctx, state, turn.attachments, turn.at)
     if TABLE[state.phase].awaits is not None:
         reply = _still_working(ctx, state, turn.at)
     elif turn.no_input:
@@ -93,17 +93,17 @@ def _command(ctx: Context, state: State, turn: UserTurn) -> Step | None:
     cmd = understanding.command_in(turn.text) if turn.text else None
     if cmd is Command.START_OVER:
         fresh = state.started_over()
-        return moved(state.phase, Step((w.start_over(), pending(ctx, fresh)), fresh), by=Anywhere.START_OVER)
+        return moved(state.phase, Step((w.start_over(ctx.locale), pending(ctx, fresh)), fresh), by=Anywhere.START_OVER)
     if cmd is Command.BYE and pending(ctx, state).expects is Expect.YES_NO:
         cmd = None  # "no thanks" to a yes/no question is a no, not a goodbye
     if cmd is Command.CANCEL or (cmd is Command.BYE and state.described):
-        return moved(state.phase, end(state, w.cancelled(state.last_case, ctx.phone)), by=Anywhere.LEAVING)
+        return moved(state.phase, end(state, w.cancelled(state.last_case, ctx.phone, ctx.locale)), by=Anywhere.LEAVING)
     if cmd is Command.BYE:
-        return moved(state.phase, end(state, w.goodbye()), by=Anywhere.LEAVING)
+        return moved(state.phase, end(state, w.goodbye(ctx.locale)), by=Anywhere.LEAVING)
     if cmd is Command.HELP and state.phase is Phase.ASK_PROBLEM and "!" in turn.text:
         cmd = None  # "help!!" asked for the problem is a cry for help: the problem, so the guided questions follow
     if cmd is Command.HELP:
-        return Step((w.help_text(ctx.policy, ctx.phone), pending(ctx, state)), state)
+        return Step((w.help_text(ctx.policy, ctx.phone, ctx.locale), pending(ctx, state)), state)
     if cmd is Command.AGENT:
         return moved(state.phase, _agent_requested(ctx, state, turn.at), by=Anywhere.PERSON)
     if state.phase not in (Phase.STATUS_ACCOUNT, Phase.STATUS_NUMBER) and understanding.asks_status(turn.text):
@@ -113,16 +113,16 @@ def _command(ctx: Context, state: State, turn: UserTurn) -> Step | None:
 
 def _agent_requested(ctx: Context, state: State, at: datetime) -> Step:
     if ctx.phone:
-        return Step((w.phone_person(), pending(ctx, state)), state)
+        return Step((w.phone_person(ctx.locale), pending(ctx, state)), state)
     chat_open = ctx.policy.chat.is_open(at)
     if not (chat_open and ctx.agents_online > 0):
-        return Step((w.agent_unavailable(ctx.policy, at, chat_open), pending(ctx, state)), state)
+        return Step((w.agent_unavailable(ctx.policy, at, chat_open, ctx.locale), pending(ctx, state)), state)
     if state.described and state.k_number:
         # The agent should start from a recorded case, not from a transcript to retype.
         assessment = replace(state.assessment, severity=int(severity(state)))
         filing = replace(state.filing, handoff=True)
         return file_case(ctx, replace(state, assessment=assessment, filing=filing), at)
-    return hand_off(state, HandoffReason.CUSTOMER_REQUEST, state.last_case, at)
+    return hand_off(ctx, state, HandoffReason.CUSTOMER_REQUEST, state.last_case, at)
 
 
 # ---------------------------------------------------------------- waiting, silence, hang-up, attachments
@@ -134,14 +134,14 @@ def _still_working(ctx: Context, state: State, at: datetime) -> Step:
         effect: Effect = pending_case(ctx, state)
     else:
         effect = lookup_case(ctx, state, at)
-    return Step((say("One moment, I'm still working on that."),), state, (effect,))
+    return Step((w.still_working(ctx.locale),), state, (effect,))
 
 
 def _silence(ctx: Context, state: State, at: datetime) -> Step:
     if state.silences == 0:
-        return Step((w.didnt_hear(), pending(ctx, state)), replace(state, silences=1))
+        return Step((w.didnt_hear(ctx.locale), pending(ctx, state)), replace(state, silences=1))
     done = replace(state, phase=Phase.DONE, silences=state.silences + 1)
-    return Step((w.no_input_goodbye(ctx.policy),), done, incomplete_case(ctx, state, at), done=True)
+    return Step((w.no_input_goodbye(ctx.policy, ctx.locale),), done, incomplete_case(ctx, state, at), done=True)
 
 
 def _hang_up(ctx: Context, state: State, at: datetime) -> Step:
@@ -155,12 +155,16 @@ def _hang_up(ctx: Context, state: State, at: datetime) -> Step:
 
 
 def _take_attachments(
-    state: State, names: Sequence[str], at: datetime
+    ctx: Context, state: State, names: Sequence[str], at: datetime
 ) -> tuple[tuple[Prompt, ...], State, tuple[Effect, ...]]:
     """Files go into the case being described, or onto the last case filed."""
     if not names:
         return (), state, ()
     if state.last_case and not state.described and state.phase is not Phase.FILING:
-        return (w.attached(names, state.last_case),), state, (NoteAttachment(tuple(names), state.last_case, at),)
+        return (
+            (w.attached(names, state.last_case, ctx.locale),),
+            state,
+            (NoteAttachment(tuple(names), state.last_case, at),),
+        )
     filing = replace(state.filing, attachments=(*state.filing.attachments, *names))
-    return (w.attached(names, None),), replace(state, filing=filing), ()
+    return (w.attached(names, None, ctx.locale),), replace(state, filing=filing), ()

@@ -31,7 +31,7 @@ def file_case(ctx: Context, state: State, at: datetime) -> Step:
         attached=len(state.filing.attachments),
     )
     state = replace(state, phase=Phase.FILING, filing=filing)
-    return Step((w.filing(),), state, (_create_case(ctx, state, decision, at, incomplete=False),))
+    return Step((w.filing(ctx.locale),), state, (_create_case(ctx, state, decision, at, incomplete=False),))
 
 
 def _create_case(ctx: Context, state: State, decision: Decision, at: datetime, incomplete: bool) -> CreateCase:
@@ -88,7 +88,7 @@ def _description(state: State) -> str:
     return "\n".join(lines)
 
 
-def hand_off(state: State, reason: HandoffReason, case_number: str | None, at: datetime) -> Step:
+def hand_off(ctx: Context, state: State, reason: HandoffReason, case_number: str | None, at: datetime) -> Step:
     done = replace(state, phase=Phase.DONE)
     effect = RequestHandoff(reason, case_number, at)
-    return Step((w.live_agent_joining(case_number),), done, (effect,), done=True)
+    return Step((w.live_agent_joining(case_number, ctx.locale),), done, (effect,), done=True)

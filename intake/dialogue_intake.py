@@ -14,8 +14,7 @@ from intake.dialogue_text import with_problem
 from intake.dialogue_triage import current_question, guided_prompt, next_question, severity, triage
 from intake.domain import Severity
 from intake.guided_answers import answer_in_words
-from intake.numbers_times import case_words
-from intake.prompts import Prompt, again, say
+from intake.prompts import Prompt, again
 
 __all__ = ["assess", "have_account", "on_account", "on_confirm_account", "on_guided", "on_problem", "on_severity"]
 
@@ -29,9 +28,9 @@ def on_account(ctx: Context, state: State, turn: UserTurn) -> Step:
         state = with_problem(ctx, state, rest, turn)
     if k_number is None:
         if described:
-            return Step((w.ask_account(ctx.policy, ctx.phone, have_problem=True),), state)
+            return Step((w.ask_account(ctx.policy, ctx.phone, have_problem=True, locale=ctx.locale),), state)
         if ctx.phone or state.described:  # a K# was the one thing asked for: say what one looks like
-            return Step((w.account_again(ctx.policy, ctx.phone),), state)
+            return Step((w.account_again(ctx.policy, ctx.phone, ctx.locale),), state)
         return retry(ctx, state)
     return have_account(ctx, replace(state, k_number=k_number))
 
@@ -52,9 +51,9 @@ def on_confirm_account(ctx: Context, state: State, turn: UserTurn) -> Step:
 
 def have_account(ctx: Context, state: State) -> Step:
     k_number = state.k_number or ""
-    thanks = say(f"Thanks, {k_number}.", f"Thanks, {case_words(k_number, ctx.phone)}.")
+    thanks = w.thanks_account(k_number, ctx.phone, ctx.locale)
     if not state.described:
-        return Step((thanks, w.ask_problem(ctx.phone)), replace(state, phase=Phase.ASK_PROBLEM))
+        return Step((thanks, w.ask_problem(ctx.phone, ctx.locale)), replace(state, phase=Phase.ASK_PROBLEM))
     return assess(ctx, state, lead=(thanks,))
 
 
@@ -97,7 +96,7 @@ def on_guided(ctx: Context, state: State, turn: UserTurn) -> Step:
         # More about the problem instead of an answer: triage reads it, and this question is not asked again.
         return assess(ctx, _moved_on(with_problem(ctx, state, turn.text, turn)))
     if said is None:
-        return Step((again(prompt),), state)
+        return Step((again(prompt, ctx.locale),), state)
     return assess(ctx, replace(state, assessment=state.assessment.answered(said[0].value, said[1])))
 
 

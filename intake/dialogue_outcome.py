@@ -30,16 +30,23 @@ def case_created(ctx: Context, state: State, event: CaseCreated) -> Step:
     after = state.next_case()
     if outcome is Outcome.PHONE_ENGINEER:
         connect = ConnectOnCall(event.number, state.k_number or "", summary(state), event.at)
-        return Step((w.sev1_connect(event.number),), replace(after, phase=Phase.DONE), (*effects, connect), done=True)
+        return Step(
+            (w.sev1_connect(event.number, ctx.locale),),
+            replace(after, phase=Phase.DONE),
+            (*effects, connect),
+            done=True,
+        )
     if outcome is Outcome.LIVE_CHAT:
-        handoff = hand_off(after, HandoffReason.QUESTION, event.number, event.at)
+        handoff = hand_off(ctx, after, HandoffReason.QUESTION, event.number, event.at)
         return replace(handoff, effects=(*effects, *handoff.effects))
     if outcome is Outcome.REDIRECT_PHONE:
-        told = w.sev1_redirect(ctx.policy, event.number)
+        told = w.sev1_redirect(ctx.policy, event.number, ctx.locale)
     else:
-        told = w.filed(event.number, filed_as, event.response_due, event.fix_due, event.at, ctx.policy, ctx.phone)
+        told = w.filed(
+            event.number, filed_as, event.response_due, event.fix_due, event.at, ctx.policy, ctx.phone, ctx.locale
+        )
     if filing.handoff:
-        handoff = hand_off(after, HandoffReason.CUSTOMER_REQUEST, event.number, event.at)
+        handoff = hand_off(ctx, after, HandoffReason.CUSTOMER_REQUEST, event.number, event.at)
         return replace(handoff, prompts=(told, *handoff.prompts), effects=(*effects, *handoff.effects))
     outage = outcome is Outcome.REDIRECT_PHONE
     offer = filing.offer_agent and outcome is Outcome.WEB_REQUEST
@@ -53,17 +60,17 @@ def _after_request(ctx: Context, state: State, event: CaseCreated, offer_agent: 
         return ask(ctx, replace(state, phase=Phase.ANYTHING_ELSE))
     # After a Sev1 the customer was just told to call now: chat hours would only be noise.
     quiet = outage or ctx.policy.chat.is_open(event.at)
-    lead = () if quiet else (w.chat_closed(ctx.policy, event.at),)
+    lead = () if quiet else (w.chat_closed(ctx.policy, event.at, ctx.locale),)
     if offer_agent:
         offer = replace(state, phase=Phase.OFFER_AGENT, offer=AgentOffer(HandoffReason.QUESTION, event.number))
         return Step((*lead, pending(ctx, offer)), offer)
-    return Step((*lead, w.anything_else(ctx.phone)), replace(state, phase=Phase.ANYTHING_ELSE))
+    return Step((*lead, w.anything_else(ctx.phone, ctx.locale)), replace(state, phase=Phase.ANYTHING_ELSE))
 
 
 def on_offer_agent(ctx: Context, state: State, turn: UserTurn) -> Step:
     answer = yes_no(turn)
     if answer is True:
-        return hand_off(state, state.offer.agent_reason, state.offer.agent_case, turn.at)
+        return hand_off(ctx, state, state.offer.agent_reason, state.offer.agent_case, turn.at)
     if answer is False:
         return ask(ctx, replace(state, phase=Phase.ANYTHING_ELSE))
     if understanding.has_substance(turn.text):
@@ -78,7 +85,7 @@ def on_anything_else(ctx: Context, state: State, turn: UserTurn) -> Step:
     if wanted is FollowUp.STATUS:
         return status_next(ctx, replace(state, status=StatusCheck()), turn.at)
     if wanted is FollowUp.DONE:
-        return end(state, w.goodbye())
+        return end(state, w.goodbye(ctx.locale))
     if understanding.has_substance(turn.text):
         return _new_problem(ctx, state, turn)
     return retry(ctx, state)

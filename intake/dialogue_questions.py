@@ -18,30 +18,30 @@ __all__ = ["PROMPTS", "account_in", "ask", "end", "match", "pending", "retry", "
 
 def _account_prompt(ctx: Context, state: State) -> Prompt:
     if ctx.phone or state.described:
-        return w.ask_account(ctx.policy, ctx.phone, have_problem=state.described)
-    return w.ask_account_and_problem(ctx.policy)
+        return w.ask_account(ctx.policy, ctx.phone, have_problem=state.described, locale=ctx.locale)
+    return w.ask_account_and_problem(ctx.policy, ctx.locale)
 
 
 def _guided_pending(ctx: Context, state: State) -> Prompt:
     question = current_question(state)
     # None only if triage changed under a stored state: any answer then re-assesses (see on_guided).
-    return guided_prompt(ctx, state, question) if question else w.more_detail()
+    return guided_prompt(ctx, state, question) if question else w.more_detail(ctx.locale)
 
 
 PROMPTS: dict[Phase, Callable[[Context, State], Prompt]] = {
     Phase.ASK_ACCOUNT: _account_prompt,
-    Phase.CONFIRM_ACCOUNT: lambda ctx, state: w.confirm_account(state.known_k or "", ctx.phone),
-    Phase.ASK_PROBLEM: lambda ctx, state: w.ask_problem(ctx.phone),
+    Phase.CONFIRM_ACCOUNT: lambda ctx, state: w.confirm_account(state.known_k or "", ctx.phone, ctx.locale),
+    Phase.ASK_PROBLEM: lambda ctx, state: w.ask_problem(ctx.phone, ctx.locale),
     Phase.GUIDED: _guided_pending,
-    Phase.CONFIRM_SEVERITY: lambda ctx, state: w.confirm_severity(ctx.policy, severity(state), ctx.phone),
-    Phase.PICK_SEVERITY: lambda ctx, state: w.pick_severity(severity(state), ctx.phone),
-    Phase.FILING: lambda ctx, state: w.filing(),
-    Phase.OFFER_AGENT: lambda ctx, state: w.offer_agent(),
-    Phase.ANYTHING_ELSE: lambda ctx, state: w.anything_else(ctx.phone),
-    Phase.STATUS_ACCOUNT: lambda ctx, state: status_ask_account(ctx.policy, ctx.phone),
-    Phase.STATUS_NUMBER: lambda ctx, state: status_ask_number(ctx.phone),
-    Phase.LOOKING_UP: lambda ctx, state: looking_up(state.status.lookup or "", ctx.phone),
-    Phase.DONE: lambda ctx, state: w.goodbye(),
+    Phase.CONFIRM_SEVERITY: lambda ctx, state: w.confirm_severity(ctx.policy, severity(state), ctx.phone, ctx.locale),
+    Phase.PICK_SEVERITY: lambda ctx, state: w.pick_severity(severity(state), ctx.phone, ctx.locale),
+    Phase.FILING: lambda ctx, state: w.filing(ctx.locale),
+    Phase.OFFER_AGENT: lambda ctx, state: w.offer_agent(ctx.locale),
+    Phase.ANYTHING_ELSE: lambda ctx, state: w.anything_else(ctx.phone, ctx.locale),
+    Phase.STATUS_ACCOUNT: lambda ctx, state: status_ask_account(ctx.policy, ctx.phone, ctx.locale),
+    Phase.STATUS_NUMBER: lambda ctx, state: status_ask_number(ctx.phone, ctx.locale),
+    Phase.LOOKING_UP: lambda ctx, state: looking_up(state.status.lookup or "", ctx.phone, ctx.locale),
+    Phase.DONE: lambda ctx, state: w.goodbye(ctx.locale),
 }
 
 
@@ -55,7 +55,7 @@ def ask(ctx: Context, state: State) -> Step:
 
 
 def retry(ctx: Context, state: State) -> Step:
-    return Step((again(pending(ctx, state)),), state)
+    return Step((again(pending(ctx, state), ctx.locale),), state)
 
 
 def end(state: State, prompt: Prompt) -> Step:

@@ -58,7 +58,7 @@ def status_next(ctx: Context, state: State, at: datetime) -> Step:
     if not number:
         return ask(ctx, replace(state, phase=Phase.STATUS_NUMBER))
     looking = replace(state, phase=Phase.LOOKING_UP)
-    return Step((looking_up(number, ctx.phone),), looking, (lookup_case(ctx, state, at),))
+    return Step((looking_up(number, ctx.phone, ctx.locale),), looking, (lookup_case(ctx, state, at),))
 
 
 def _by_caller_id(ctx: Context, state: State) -> bool:
@@ -75,7 +75,7 @@ def lookup_case(ctx: Context, state: State, at: datetime) -> LookupCase:
 def on_status_account(ctx: Context, state: State, turn: UserTurn) -> Step:
     k_number, _ = account_in(ctx.policy.account, turn)
     if k_number is None:
-        return Step((w.account_again(ctx.policy, ctx.phone),), state)
+        return Step((w.account_again(ctx.policy, ctx.phone, ctx.locale),), state)
     return status_next(ctx, replace(state, k_number=k_number), turn.at)
 
 
@@ -91,13 +91,13 @@ def case_looked_up(ctx: Context, state: State, event: CaseLookup) -> Step:
         return Step((), state)
     number, case = state.status.lookup or "", event.case
     if event.retry_after is not None:
-        told = status_throttled(event.retry_after, ctx.policy, ctx.phone)
+        told = status_throttled(event.retry_after, ctx.policy, ctx.phone, ctx.locale)
     elif case is None and _by_caller_id(ctx, state):
-        told = status_not_found_for_caller(number, state.known_k or "", ctx.phone)
+        told = status_not_found_for_caller(number, state.known_k or "", ctx.phone, ctx.locale)
     elif case is None:
-        told = status_not_found(number, state.k_number or "", ctx.phone)
+        told = status_not_found(number, state.k_number or "", ctx.phone, ctx.locale)
     else:
-        told = status_found(case, event.at, ctx.policy, ctx.phone)
+        told = status_found(case, event.at, ctx.policy, ctx.phone, ctx.locale)
     resume = state.status.resume
     state = replace(state, status=StatusCheck())
     if resume is not None:

@@ -54,11 +54,15 @@ def cut_notice(ctx: Context, before: State, after: State, turn: UserTurn) -> tup
     limits, cut = ctx.policy.text, bool(_unread(turn))
     was, now = before.told.whole, after.told.whole
     if not now or now == was:  # this turn added nothing to the problem
-        return (w.text_cut(message=limits.message),) if cut else ()
+        return (w.text_cut(message=limits.message, locale=ctx.locale),) if cut else ()
     dropped = after.told.dropped > (before.told.dropped if now[: len(was)] == was else 0)
     unread = len(after.told.problem[-1]) < len(now[-1])  # triage reads only part of the newest words
     if not (cut or unread or dropped):
         return ()
     description = limits.description if unread and not cut else None
     kept = limits.kept if dropped else None
-    return (w.text_cut(message=limits.message if cut else None, description=description, kept=kept, saved=True),)
+    return (
+        w.text_cut(
+            message=limits.message if cut else None, description=description, kept=kept, saved=True, locale=ctx.locale
+        ),
+    )

@@ -49,4 +49,4 @@ def current_question(state: State) -> GuidedQuestion | None:
 
 def guided_prompt(ctx: Context, state: State, question: GuidedQuestion) -> Prompt:
     first = len(state.assessment.asked) == 1
-    return w.guided(question.text, question.speak, question.choices, ctx.phone, first=first)
+    return w.guided(question.text, question.speak, question.choices, ctx.phone, first=first, locale=ctx.locale)

@@ -1,12 +1,41 @@
-"""Numbers and times in the customer's terms: digits spelt for speech, phone numbers, due times, moments."""
+"""Numbers and times in the customer's terms: digits spelt for speech, phone numbers, due times, moments.
+
+A due time or a moment is one whole phrase per kind of day (today, tomorrow, a weekday, a date), looked up in
+the customer's locale (intake/catalog.py); the names of days and months are Babel's for the locale the phrase
+is said in, so a phrase left in English names its day in English.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
+from babel.numbers import format_decimal
+
+from intake.catalog import N_, lookup
 from intake.schedule import format_clock, zone_label
+
+# Translators: {time} is a time of day with its zone ("10:15 AM Eastern"); {weekday} and {month} are the
+# names of the locale ("Monday", "Dec"); {day} the day of the month, {year} the year.
+DUE_YESTERDAY = N_("by {time} yesterday")
+DUE_TODAY = N_("by {time} today")
+DUE_TOMORROW = N_("by {time} tomorrow")
+DUE_WEEKDAY = N_("by {time} on {weekday}")
+DUE_DATE = N_("by {time} on {month} {day}")
+DUE_DATE_YEAR = N_("by {time} on {month} {day}, {year}")
+
+AT_YESTERDAY = N_("yesterday at {time}")
+AT_TODAY = N_("today at {time}")
+AT_TOMORROW = N_("tomorrow at {time}")
+AT_WEEKDAY = N_("{weekday} at {time}")
+AT_DATE = N_("{month} {day} at {time}")
+AT_DATE_YEAR = N_("{month} {day}, {year} at {time}")
+
+_DUE = (DUE_YESTERDAY, DUE_TODAY, DUE_TOMORROW, DUE_WEEKDAY, DUE_DATE, DUE_DATE_YEAR)
+_AT = (AT_YESTERDAY, AT_TODAY, AT_TOMORROW, AT_WEEKDAY, AT_DATE, AT_DATE_YEAR)
 
 
 def spell(value: str) -> str:
@@ -21,34 +50,42 @@ def phone_text(number: str) -> str:
     return f"1-{match.group(1)}-{match.group(2)}-{match.group(3)}" if match else number
 
 
-def _day(at: datetime, now: datetime, tz: ZoneInfo) -> str:
-    """today / tomorrow / yesterday / on Monday (within 6 days) / on Dec 3 (2027 when another year)."""
-    local, today = at.astimezone(tz), now.astimezone(tz).date()
+def count(n: int, locale: str) -> str:
+    """`12,000`: a number with the grouping of `locale` (the locale a sentence is said in)."""
+    return format_decimal(n, locale=locale)
+
+
+def _kind_of_day(local: datetime, now: datetime, tz: ZoneInfo) -> int:
+    """Which phrase: yesterday, today, tomorrow, a weekday (within 6 days), a date, a date of another year."""
+    today = now.astimezone(tz).date()
     delta = (local.date() - today).days
-    if delta == 0:
-        return "today"
-    if delta == 1:
-        return "tomorrow"
-    if delta == -1:
-        return "yesterday"
+    if -1 <= delta <= 1:
+        return delta + 1
     if abs(delta) <= 6:
-        return f"on {local:%A}"
-    year = f", {local.year}" if local.year != today.year else ""
-    return f"on {local:%b} {local.day}{year}"
+        return 3
+    return 4 if local.year == today.year else 5
 
 
-def _clock(at: datetime, tz: ZoneInfo) -> str:
-    return f"{format_clock(at.astimezone(tz).time())} {zone_label(tz)}"
+def _when(phrases: Sequence[str], at: datetime, now: datetime, tz: ZoneInfo, locale: str | None) -> str:
+    local = at.astimezone(tz)
+    said = lookup(phrases[_kind_of_day(local, now, tz)], locale)
+    return said.text.format(
+        time=f"{format_clock(local.time())} {zone_label(tz)}",
+        weekday=format_date(local, "EEEE", locale=said.locale),
+        month=format_date(local, "MMM", locale=said.locale),
+        day=local.day,
+        year=local.year,
+    )
 
 
-def due(at: datetime, now: datetime, tz: ZoneInfo) -> str:
+def due(at: datetime, now: datetime, tz: ZoneInfo, locale: str | None = None) -> str:
     """`by 10:15 AM Eastern today` / `... tomorrow` / `... on Monday` / `... on Dec 3`."""
-    return f"by {_clock(at, tz)} {_day(at, now, tz)}"
+    return _when(_DUE, at, now, tz, locale)
 
 
-def moment(at: datetime, now: datetime, tz: ZoneInfo) -> str:
+def moment(at: datetime, now: datetime, tz: ZoneInfo, locale: str | None = None) -> str:
     """`tomorrow at 8:00 AM Eastern` / `Monday at 8:00 AM Eastern` / `Dec 3 at 8:00 AM Eastern`."""
-    return f"{_day(at, now, tz).removeprefix('on ')} at {_clock(at, tz)}"
+    return _when(_AT, at, now, tz, locale)
 
 
 def case_words(number: str, phone: bool) -> str:

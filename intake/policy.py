@@ -11,6 +11,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
+from intake.catalog import N_
 from intake.domain import Channel, Outcome, PolicyError, Severity, require_aware
 from intake.limits import TextLimits
 from intake.schedule import WeeklySchedule, default_chat_schedule
@@ -23,15 +24,21 @@ class SlaClock(StrEnum):
     BUSINESS = "business"  # only the business-hours schedule counts
 
 
+# Message ids (intake/catalog.py): the customer hears a definition in the conversation's locale.
 SEVERITY_DEFINITIONS: Mapping[Severity, str] = MappingProxyType(
     {
-        Severity.SEV1: "The service is not delivered, and requires an immediate solution. "
-        "Incident widely impacts customer operations.",
-        Severity.SEV2: "The service is delivered with limited functions or severe degradation.",
-        Severity.SEV3: "The service is delivered with limited function or constraints which are not "
-        "critical to the overall working of the system.",
-        Severity.SEV4: "Question related to the use of the service or operation, or requests for "
-        "changes in the services.",
+        Severity.SEV1: N_(
+            "The service is not delivered, and requires an immediate solution. "
+            "Incident widely impacts customer operations."
+        ),
+        Severity.SEV2: N_("The service is delivered with limited functions or severe degradation."),
+        Severity.SEV3: N_(
+            "The service is delivered with limited function or constraints which are not "
+            "critical to the overall working of the system."
+        ),
+        Severity.SEV4: N_(
+            "Question related to the use of the service or operation, or requests for changes in the services."
+        ),
     }
 )
 

@@ -1,4 +1,9 @@
-"""What the bot says while taking a case: greeting, K#, problem, severity, the outcome, help and goodbyes."""
+"""What the bot says while taking a case: greeting, K#, problem, severity, the outcome, help and goodbyes.
+
+Each sentence is a message id (its English text, marked with `N_`) looked up in the conversation's locale
+through intake/catalog.py; placeholders are `{name}`s, filled after the lookup so a translation may move them.
+Hints stay English: they are for the phone's speech recogniser, which hears English.
+"""
 
 from __future__ import annotations
 
@@ -6,103 +11,161 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from intake.catalog import N_, gettext, lookup, ngettext
 from intake.dialogue_state import FollowUp
 from intake.domain import Severity
-from intake.numbers_times import case_words, due, moment, phone_text, spell
+from intake.numbers_times import case_words, count, due, moment, phone_text, spell
 from intake.policy import AccountFormat, Policy
 from intake.prompts import SORRY, Choice, Expect, Prompt, say, with_choices, yes_no_prompt
 
 SEVERITY_LABELS = {
-    Severity.SEV1: "service down",
-    Severity.SEV2: "severely degraded",
-    Severity.SEV3: "minor, not critical",
-    Severity.SEV4: "question or change request",
+    Severity.SEV1: N_("service down"),
+    Severity.SEV2: N_("severely degraded"),
+    Severity.SEV3: N_("minor, not critical"),
+    Severity.SEV4: N_("question or change request"),
 }
+
+
+def severity_label(severity: Severity, locale: str | None = None) -> str:
+    """`service down`: a severity's short label, as the customer hears it."""
+    return gettext(SEVERITY_LABELS[severity], locale)
+
+
+def _join(*sentences: str) -> str:
+    return " ".join(s for s in sentences if s)
 
 
 # ---------------------------------------------------------------- account and problem
 
+THANK_YOU_FOR_CALLING = N_("Thank you for calling {company}.")
+WELCOME = N_("Hi, welcome to {company}.")
+WHAT_I_DO = N_("I can file a support case or check on an existing one.")
+ACCOUNT_AND_PROBLEM = N_("Please tell me your account number (your K#, like {example}) and what's going on.")
+ACCOUNT_AND_PROBLEM_SPEAK = N_("What's your K number, and what's going on?")
+HELLO_KNOWN = N_("Hi {name}, thank you for contacting {company}.")
+IS_YOUR_ACCOUNT = N_("Is your account number {account}?")
+GOT_THE_PROBLEM = N_("Thanks, I've got the problem.")
+KEY_IN_ACCOUNT = N_(
+    "Please key in your account number: the digits after the {prefix}, then press pound. You can also say it."
+)
+ASK_ACCOUNT = N_("What's your account number? It's your K#, for example {example}.")
+ASK_ACCOUNT_SPEAK = N_("What's your K number?")
+DIGITS_RANGE = N_("{low} to {high} digits")
+ACCOUNT_SHAPE = N_("a {prefix} followed by {digits}, like {example}")
+ACCOUNT_IS_DIGITS = N_(
+    "Your account number is {digits} after the {prefix}. Please key in those digits, then press pound. "
+    "You can also say it."
+)
+ACCOUNT_IS_SHAPE = N_("Your account number is your K#: {shape}. What's your account number?")
+THANKS_ACCOUNT = N_("Thanks, {account}.")
+ASK_PROBLEM = N_("Please describe the problem in your own words: what is happening, and who is affected?")
+ASK_PROBLEM_SPEAK = N_("In a few words, what's the problem, and who is affected?")
+CUT_MESSAGE = N_("Your message is very long, so I read only the start of it (the first {count} characters).")
+CUT_MESSAGE_SPEAK = N_("Your message was long, so I only used the first part of it.")
+CUT_DESCRIPTION = N_("Your description is long, so I judged the problem by its first {count} characters.")
+CUT_DESCRIPTION_SPEAK = N_("Your description was long, so I only used the first part of it.")
+CUT_KEPT = N_("A case keeps at most {count} characters of description, so the rest was not saved with it.")
+CUT_KEPT_SPEAK = N_("Some of it was too long to save with the case.")
+ALL_KEPT = N_("Everything you wrote will be kept on your case.")
+ALL_KEPT_SPEAK = N_("All of it will be kept on your case.")
+MORE_DETAIL = N_('Could you tell me a little more? For example: "Nobody at our site can log in since 9 AM."')
+MORE_DETAIL_SPEAK = N_("Could you tell me a little more about the problem?")
 
-def greeting(policy: Policy, phone: bool) -> Prompt:
+
+def greeting(policy: Policy, phone: bool, locale: str | None = None) -> Prompt:
     """First words to an unknown customer: ask for the K# (and, in chat, the problem too)."""
+    company = policy.company_name
     if phone:
-        hello = f"Thank you for calling {policy.company_name}."
-        ask = ask_account(policy, phone=True)
+        hello = gettext(THANK_YOU_FOR_CALLING, locale).format(company=company)
+        ask = ask_account(policy, phone=True, locale=locale)
         return replace(ask, text=f"{hello} {ask.text}", speak=f"{hello} {ask.speak}")
-    hello = f"Hi, welcome to {policy.company_name}."
-    ask = ask_account_and_problem(policy)
-    offer = "I can file a support case or check on an existing one."
+    hello = gettext(WELCOME, locale).format(company=company)
+    ask = ask_account_and_problem(policy, locale)
+    offer = gettext(WHAT_I_DO, locale)
     return replace(ask, text=f"{hello} {offer} {ask.text}", speak=f"{hello} {ask.speak}")
 
 
-def ask_account_and_problem(policy: Policy) -> Prompt:
+def ask_account_and_problem(policy: Policy, locale: str | None = None) -> Prompt:
     """Chat: both at once, so a customer can answer in one message."""
-    text = f"Please tell me your account number (your K#, like {policy.account.example}) and what's going on."
-    return Prompt(text, "What's your K number, and what's going on?", Expect.TEXT, hints=("K",))
+    text = gettext(ACCOUNT_AND_PROBLEM, locale).format(example=policy.account.example)
+    return Prompt(text, gettext(ACCOUNT_AND_PROBLEM_SPEAK, locale), Expect.TEXT, hints=("K",))
 
 
-def greeting_known(policy: Policy, name: str, k_number: str, phone: bool) -> Prompt:
+def greeting_known(policy: Policy, name: str, k_number: str, phone: bool, locale: str | None = None) -> Prompt:
     """A caller whose number matched an account: greet by name and confirm the K#."""
-    hello = f"Hi {name}, thank you for contacting {policy.company_name}."
-    return yes_no_prompt(
-        f"{hello} Is your account number {k_number}?", f"{hello} Is your account number {spell(k_number)}?", phone
-    )
+    hello = gettext(HELLO_KNOWN, locale).format(name=name, company=policy.company_name)
+    question = gettext(IS_YOUR_ACCOUNT, locale)
+    text, speak = question.format(account=k_number), question.format(account=spell(k_number))
+    return yes_no_prompt(f"{hello} {text}", f"{hello} {speak}", phone, locale)
 
 
-def confirm_account(k_number: str, phone: bool) -> Prompt:
+def confirm_account(k_number: str, phone: bool, locale: str | None = None) -> Prompt:
     """Re-ask of the known caller's K# confirmation."""
-    return yes_no_prompt(f"Is your account number {k_number}?", f"Is your account number {spell(k_number)}?", phone)
+    question = gettext(IS_YOUR_ACCOUNT, locale)
+    return yes_no_prompt(question.format(account=k_number), question.format(account=spell(k_number)), phone, locale)
 
 
-def ask_account(policy: Policy, phone: bool, have_problem: bool = False) -> Prompt:
+def ask_account(policy: Policy, phone: bool, have_problem: bool = False, locale: str | None = None) -> Prompt:
     """Ask for the K#: on the phone on the keypad (the K implied), in chat typed."""
-    fmt = policy.account
-    lead = "Thanks, I've got the problem. " if have_problem else ""
+    fmt, prefix = policy.account, policy.account.prefix.upper()
+    lead = gettext(GOT_THE_PROBLEM, locale) if have_problem else ""
     if phone:
-        text = (
-            f"{lead}Please key in your account number: the digits after the {fmt.prefix.upper()}, "
-            "then press pound. You can also say it."
-        )
-        return Prompt(text, text, Expect.DIGITS, hints=(fmt.prefix.upper(),), max_digits=fmt.max_digits)
-    text = f"{lead}What's your account number? It's your K#, for example {fmt.example}."
-    return Prompt(text, "What's your K number?", Expect.TEXT, hints=(fmt.prefix.upper(),))
+        text = _join(lead, gettext(KEY_IN_ACCOUNT, locale).format(prefix=prefix))
+        return Prompt(text, text, Expect.DIGITS, hints=(prefix,), max_digits=fmt.max_digits)
+    text = _join(lead, gettext(ASK_ACCOUNT, locale).format(example=fmt.example))
+    return Prompt(text, gettext(ASK_ACCOUNT_SPEAK, locale), Expect.TEXT, hints=(prefix,))
 
 
-def _account_digits(fmt: AccountFormat) -> str:
+def _account_digits(fmt: AccountFormat, locale: str | None) -> str:
     """`4 to 10 digits` (or `6 digits` when the policy fixes the length)."""
     if fmt.min_digits == fmt.max_digits:
-        return f"{fmt.min_digits} digits"
-    return f"{fmt.min_digits} to {fmt.max_digits} digits"
+        return ngettext("{count} digit", "{count} digits", fmt.min_digits, locale).format(count=fmt.min_digits)
+    return gettext(DIGITS_RANGE, locale).format(low=fmt.min_digits, high=fmt.max_digits)
 
 
-def account_shape(fmt: AccountFormat) -> str:
+def account_shape(fmt: AccountFormat, locale: str | None = None) -> str:
     """What a K# looks like, from the policy: `a K followed by 4 to 10 digits, like K123456`."""
-    return f"a {fmt.prefix.upper()} followed by {_account_digits(fmt)}, like {fmt.example}"
+    digits = _account_digits(fmt, locale)
+    return gettext(ACCOUNT_SHAPE, locale).format(prefix=fmt.prefix.upper(), digits=digits, example=fmt.example)
 
 
-def account_again(policy: Policy, phone: bool) -> Prompt:
+def account_again(policy: Policy, phone: bool, locale: str | None = None) -> Prompt:
     """The re-ask after an answer with no usable K#: say what one looks like instead of repeating."""
-    fmt = policy.account
+    fmt, prefix, sorry = policy.account, policy.account.prefix.upper(), gettext(SORRY, locale)
     if phone:
-        text = (
-            f"{SORRY} Your account number is {_account_digits(fmt)} after the {fmt.prefix.upper()}. "
-            "Please key in those digits, then press pound. You can also say it."
-        )
-        return Prompt(text, text, Expect.DIGITS, hints=(fmt.prefix.upper(),), max_digits=fmt.max_digits)
-    text = f"{SORRY} Your account number is your K#: {account_shape(fmt)}. What's your account number?"
-    return Prompt(text, f"{SORRY} What's your K number?", Expect.TEXT, hints=(fmt.prefix.upper(),))
+        told = gettext(ACCOUNT_IS_DIGITS, locale).format(digits=_account_digits(fmt, locale), prefix=prefix)
+        text = f"{sorry} {told}"
+        return Prompt(text, text, Expect.DIGITS, hints=(prefix,), max_digits=fmt.max_digits)
+    text = f"{sorry} {gettext(ACCOUNT_IS_SHAPE, locale).format(shape=account_shape(fmt, locale))}"
+    return Prompt(text, f"{sorry} {gettext(ASK_ACCOUNT_SPEAK, locale)}", Expect.TEXT, hints=(prefix,))
 
 
-def ask_problem(phone: bool) -> Prompt:
+def thanks_account(k_number: str, phone: bool, locale: str | None = None) -> Prompt:
+    """The K# heard back."""
+    thanks = gettext(THANKS_ACCOUNT, locale)
+    return say(thanks.format(account=k_number), thanks.format(account=case_words(k_number, phone)))
+
+
+def ask_problem(phone: bool, locale: str | None = None) -> Prompt:
     """Ask for the problem in the customer's own words."""
-    text = "Please describe the problem in your own words: what is happening, and who is affected?"
-    speak = "In a few words, what's the problem, and who is affected?"
+    text = gettext(ASK_PROBLEM, locale)
+    speak = gettext(ASK_PROBLEM_SPEAK, locale)
     hints = ("down", "slow", "error", "can't log in", "question", "case status", "agent")
     return Prompt(text, speak if phone else text, Expect.TEXT, hints=hints)
 
 
+def _with_count(message: str, n: int, locale: str | None) -> str:
+    said = lookup(message, locale)
+    return said.text.format(count=count(n, said.locale))
+
+
 def text_cut(
-    *, message: int | None = None, description: int | None = None, kept: int | None = None, saved: bool = False
+    *,
+    message: int | None = None,
+    description: int | None = None,
+    kept: int | None = None,
+    saved: bool = False,
+    locale: str | None = None,
 ) -> Prompt:
     """Part of what the customer wrote was not read (`message`, `description`: the limits read) or not kept.
 
@@ -110,42 +173,58 @@ def text_cut(
     """
     text, speak = [], []
     if message is not None:
-        text.append(f"Your message is very long, so I read only the start of it (the first {message:,} characters).")
-        speak.append("Your message was long, so I only used the first part of it.")
+        text.append(_with_count(CUT_MESSAGE, message, locale))
+        speak.append(gettext(CUT_MESSAGE_SPEAK, locale))
     elif description is not None:
-        text.append(f"Your description is long, so I judged the problem by its first {description:,} characters.")
-        speak.append("Your description was long, so I only used the first part of it.")
+        text.append(_with_count(CUT_DESCRIPTION, description, locale))
+        speak.append(gettext(CUT_DESCRIPTION_SPEAK, locale))
     if kept is not None:
-        text.append(f"A case keeps at most {kept:,} characters of description, so the rest was not saved with it.")
-        speak.append("Some of it was too long to save with the case.")
+        text.append(_with_count(CUT_KEPT, kept, locale))
+        speak.append(gettext(CUT_KEPT_SPEAK, locale))
     elif saved:
-        text.append("Everything you wrote will be kept on your case.")
-        speak.append("All of it will be kept on your case.")
+        text.append(gettext(ALL_KEPT, locale))
+        speak.append(gettext(ALL_KEPT_SPEAK, locale))
     return say(" ".join(text), " ".join(speak))
 
 
-def more_detail() -> Prompt:
+def more_detail(locale: str | None = None) -> Prompt:
     """A one-word problem: ask for a sentence so triage has something to work with."""
-    text = 'Could you tell me a little more? For example: "Nobody at our site can log in since 9 AM."'
-    return Prompt(
-        text, "Could you tell me a little more about the problem?", Expect.TEXT, hints=("down", "slow", "error")
-    )
+    speak = gettext(MORE_DETAIL_SPEAK, locale)
+    return Prompt(gettext(MORE_DETAIL, locale), speak, Expect.TEXT, hints=("down", "slow", "error"))
 
 
 # ---------------------------------------------------------------- triage and severity
 
+FEW_QUESTIONS = N_("To get the severity right, a few quick questions.")
+SEVERITY_CHOICE = N_("Severity {n}: {label}")
+YES_RIGHT = N_("Yes, that's right")
+LOOKS_LIKE = N_("From what you describe, this looks like Severity {n} ({label}).")
+# Translators: {definition} is the policy's definition of the severity, a sentence of its own.
+SEVERITY_MEANS = N_("Severity {n} means: {definition}")
+IS_THAT_RIGHT = N_("Is that right?")
+SOUNDS_LIKE = N_("That sounds like severity {n}, {label}.")
+WHICH_SEVERITY = N_("Which severity fits better?")
 
-def guided(text: str, speak: str, choices: Sequence[tuple[str, str]], phone: bool, first: bool) -> Prompt:
-    """One of triage's guided questions, its answers as choices."""
-    lead = "To get the severity right, a few quick questions. " if first else ""
-    listed = [Choice(value, label) for value, label in choices]
-    return with_choices(f"{lead}{text}", f"{lead}{speak}", Expect.CHOICE, listed, phone)
+
+def guided(
+    text: str, speak: str, choices: Sequence[tuple[str, str]], phone: bool, first: bool, locale: str | None = None
+) -> Prompt:
+    """One of triage's guided questions (message ids: intake/guided_questions.py), its answers as choices."""
+    lead = gettext(FEW_QUESTIONS, locale) if first else ""
+    listed = [Choice(value, gettext(label, locale)) for value, label in choices]
+    text, speak = _join(lead, gettext(text, locale)), _join(lead, gettext(speak, locale))
+    return with_choices(text, speak, Expect.CHOICE, listed, phone, locale=locale)
 
 
-def severity_choices(proposed: Severity, include_yes: bool) -> list[Choice]:
+def severity_choices(proposed: Severity, include_yes: bool, locale: str | None = None) -> list[Choice]:
     """ "Yes, that's right" and the other severities with short labels."""
-    others = [Choice(f"sev{int(s)}", f"Severity {int(s)}: {SEVERITY_LABELS[s]}") for s in Severity if s != proposed]
-    return [Choice("yes", "Yes, that's right"), *others] if include_yes else others
+    choice = gettext(SEVERITY_CHOICE, locale)
+    others = [
+        Choice(f"sev{int(s)}", choice.format(n=int(s), label=severity_label(s, locale)))
+        for s in Severity
+        if s != proposed
+    ]
+    return [Choice("yes", gettext(YES_RIGHT, locale)), *others] if include_yes else others
 
 
 def severity_keys(proposed: Severity, include_yes: bool) -> tuple[str, ...]:
@@ -157,39 +236,68 @@ def severity_keys(proposed: Severity, include_yes: bool) -> tuple[str, ...]:
     return (str(int(proposed)), *others) if include_yes else others
 
 
-def confirm_severity(policy: Policy, proposed: Severity, phone: bool) -> Prompt:
+def confirm_severity(policy: Policy, proposed: Severity, phone: bool, locale: str | None = None) -> Prompt:
     """Tell the severity triage proposes and let the customer confirm or correct it."""
-    n = int(proposed)
-    text = (
-        f"From what you describe, this looks like Severity {n} ({SEVERITY_LABELS[proposed]}). "
-        f"Severity {n} means: {policy.definitions[proposed]} Is that right?"
-    )
-    speak = f"That sounds like severity {n}, {SEVERITY_LABELS[proposed]}. Is that right?"
+    n, label, right = int(proposed), severity_label(proposed, locale), gettext(IS_THAT_RIGHT, locale)
+    # The policy's own definitions are message ids (intake/policy.py); a definition configured otherwise is said as is.
+    means = gettext(SEVERITY_MEANS, locale).format(n=n, definition=gettext(policy.definitions[proposed], locale))
+    text = _join(gettext(LOOKS_LIKE, locale).format(n=n, label=label), means, right)
+    speak = _join(gettext(SOUNDS_LIKE, locale).format(n=n, label=label), right)
     hints = ("yes", "no", "severity one", "severity two", "severity three", "severity four")
-    choices, keys = severity_choices(proposed, True), severity_keys(proposed, True)
-    return with_choices(text, speak, Expect.CHOICE, choices, phone, hints, keys)
+    choices, keys = severity_choices(proposed, True, locale), severity_keys(proposed, True)
+    return with_choices(text, speak, Expect.CHOICE, choices, phone, hints, keys, locale)
 
 
-def pick_severity(proposed: Severity, phone: bool) -> Prompt:
+def pick_severity(proposed: Severity, phone: bool, locale: str | None = None) -> Prompt:
     """After a plain "no": which severity fits better."""
     hints = ("severity one", "severity two", "severity three", "severity four")
-    return with_choices(
-        "Which severity fits better?",
-        "Which severity fits better?",
-        Expect.CHOICE,
-        severity_choices(proposed, False),
-        phone,
-        hints,
-        severity_keys(proposed, False),
-    )
+    question = gettext(WHICH_SEVERITY, locale)
+    choices, keys = severity_choices(proposed, False, locale), severity_keys(proposed, False)
+    return with_choices(question, question, Expect.CHOICE, choices, phone, hints, keys, locale)
 
 
 # ---------------------------------------------------------------- outcomes
 
+FILING = N_("One moment while I file your case.")
+STILL_WORKING = N_("One moment, I'm still working on that.")
+FILED = N_("I've filed case {case} as Severity {n} ({label}).")
+FILED_SPEAK = N_("I've filed case {case} as severity {n}.")
+# Translators: {when} and {fix} are due times ("by 10:15 AM Eastern today").
+RESPOND = N_("An engineer will respond {when}.")
+RESPOND_AND_FIX = N_("An engineer will respond {when}, and we aim to have it fixed {fix}.")
+# Translators: {when} is a moment ("tomorrow at 8:00 AM Eastern"), {holiday} the holiday's name.
+CHAT_CLOSED = N_("Live chat with an agent is closed right now; it opens again {when}.")
+CHAT_CLOSED_FOR = N_("Live chat with an agent is closed right now for {holiday}; it opens again {when}.")
+SEV1_REDIRECT = N_(
+    "This is a Severity 1 outage. I've recorded it as case {case} and paged our on-call engineer. "
+    "Please call our support line now at {phone} (24 hours a day) and quote case {case}."
+)
+SEV1_REDIRECT_SPEAK = N_(
+    "I've recorded case {case} and paged our on-call engineer. Please call our support line now at {phone}."
+)
+SEV1_RECORDED = N_("I've recorded case {case} as Severity 1.")
+SEV1_RECORDED_SPEAK = N_("I've recorded case {case} as severity 1.")
+CONNECTING = N_("I'm connecting you to our on-call engineer now. Please stay on the line.")
+AGENT_JOINING = N_("I'm bringing in a live agent; they'll join this chat shortly.")
+AGENT_HAS_CASE = N_("They'll have case {case} in front of them.")
+AGENT_JOINING_SPEAK = N_("I'm bringing in a live agent. They'll join shortly.")
+OFFER_AGENT = N_("A live agent is available now. Would you like to chat with them about this?")
+OFFER_AGENT_SPEAK = N_("Would you like to chat with a live agent?")
+ANYTHING_ELSE = N_("Is there anything else I can help with?")
+ANYTHING_ELSE_SPEAK = N_("Anything else I can help with?")
+ANOTHER_PROBLEM = N_("Report another problem")
+CHECK_STATUS = N_("Check a case status")
+THATS_ALL = N_("That's all")
 
-def filing() -> Prompt:
+
+def filing(locale: str | None = None) -> Prompt:
     """Interim message while the case is created."""
-    return say("One moment while I file your case.")
+    return say(gettext(FILING, locale))
+
+
+def still_working(locale: str | None = None) -> Prompt:
+    """A message while the case is still being filed or looked up."""
+    return say(gettext(STILL_WORKING, locale))
 
 
 def filed(
@@ -200,169 +308,197 @@ def filed(
     now: datetime,
     policy: Policy,
     phone: bool,
+    locale: str | None = None,
 ) -> Prompt:
     """A web support request: the case number, its severity and its targets in the customer's terms."""
     tz, n = policy.chat.tz, int(severity)
-    respond = f"An engineer will respond {due(response_due, now, tz)}"
-    fix = f", and we aim to have it fixed {due(fix_due, now, tz)}" if fix_due is not None else ""
-    text = f"I've filed case {number} as Severity {n} ({SEVERITY_LABELS[severity]}). {respond}{fix}."
-    speak = f"I've filed case {case_words(number, phone)} as severity {n}. {respond}{fix}."
-    return say(text, speak)
+    respond = due(response_due, now, tz, locale)
+    if fix_due is None:
+        targets = gettext(RESPOND, locale).format(when=respond)
+    else:
+        targets = gettext(RESPOND_AND_FIX, locale).format(when=respond, fix=due(fix_due, now, tz, locale))
+    text = gettext(FILED, locale).format(case=number, n=n, label=severity_label(severity, locale))
+    speak = gettext(FILED_SPEAK, locale).format(case=case_words(number, phone), n=n)
+    return say(f"{text} {targets}", f"{speak} {targets}")
 
 
-def chat_closed(policy: Policy, now: datetime) -> Prompt:
+def chat_closed(policy: Policy, now: datetime, locale: str | None = None) -> Prompt:
     """Live chat is closed: when it opens next (and why today, on a holiday)."""
     holiday = policy.chat.holidays.name(now.astimezone(policy.chat.tz).date())
-    why = f" for {holiday}" if holiday else ""
-    return say(f"Live chat with an agent is closed right now{why}; it opens again {chat_opens(policy, now)}.")
+    when = chat_opens(policy, now, locale)
+    if holiday:
+        return say(gettext(CHAT_CLOSED_FOR, locale).format(holiday=holiday, when=when))
+    return say(gettext(CHAT_CLOSED, locale).format(when=when))
 
 
-def chat_opens(policy: Policy, now: datetime) -> str:
+def chat_opens(policy: Policy, now: datetime, locale: str | None = None) -> str:
     """When live chat opens next, in the customer's terms: `Monday at 8:00 AM Eastern`."""
-    return moment(policy.chat.next_open(now), now, policy.chat.tz)
+    return moment(policy.chat.next_open(now), now, policy.chat.tz, locale)
 
 
-def sev1_redirect(policy: Policy, number: str) -> Prompt:
+def sev1_redirect(policy: Policy, number: str, locale: str | None = None) -> Prompt:
     """Chat Sev1: recorded and paged; call the support line now, quoting the case number."""
     line = phone_text(policy.support_phone)
-    text = (
-        f"This is a Severity 1 outage. I've recorded it as case {number} and paged our on-call engineer. "
-        f"Please call our support line now at {line} (24 hours a day) and quote case {number}."
-    )
-    speak = (
-        f"I've recorded case {spell(number)} and paged our on-call engineer. "
-        f"Please call our support line now at {spell(line)}."
-    )
+    text = gettext(SEV1_REDIRECT, locale).format(case=number, phone=line)
+    speak = gettext(SEV1_REDIRECT_SPEAK, locale).format(case=spell(number), phone=spell(line))
     return say(text, speak)
 
 
-def sev1_connect(number: str) -> Prompt:
+def sev1_connect(number: str, locale: str | None = None) -> Prompt:
     """Phone Sev1: say the case number, then connect to the on-call engineer."""
-    connecting = "I'm connecting you to our on-call engineer now. Please stay on the line."
+    connecting = gettext(CONNECTING, locale)
     return say(
-        f"I've recorded case {number} as Severity 1. {connecting}",
-        f"I've recorded case {spell(number)} as severity 1. {connecting}",
+        f"{gettext(SEV1_RECORDED, locale).format(case=number)} {connecting}",
+        f"{gettext(SEV1_RECORDED_SPEAK, locale).format(case=spell(number))} {connecting}",
     )
 
 
-def live_agent_joining(number: str | None) -> Prompt:
+def live_agent_joining(number: str | None, locale: str | None = None) -> Prompt:
     """A live agent takes over the chat."""
-    about = f" They'll have case {number} in front of them." if number else ""
-    return say(
-        f"I'm bringing in a live agent; they'll join this chat shortly.{about}",
-        "I'm bringing in a live agent. They'll join shortly.",
-    )
+    about = gettext(AGENT_HAS_CASE, locale).format(case=number) if number else ""
+    return say(_join(gettext(AGENT_JOINING, locale), about), gettext(AGENT_JOINING_SPEAK, locale))
 
 
-def offer_agent() -> Prompt:
+def offer_agent(locale: str | None = None) -> Prompt:
     """During chat hours: a live agent for questions."""
-    return yes_no_prompt(
-        "A live agent is available now. Would you like to chat with them about this?",
-        "Would you like to chat with a live agent?",
-        phone=False,
-    )
+    return yes_no_prompt(gettext(OFFER_AGENT, locale), gettext(OFFER_AGENT_SPEAK, locale), False, locale)
 
 
-def anything_else(phone: bool) -> Prompt:
+def anything_else(phone: bool, locale: str | None = None) -> Prompt:
     """After a case or a status answer: another problem, a case status, or goodbye."""
     choices = [
-        Choice(FollowUp.PROBLEM, "Report another problem"),
-        Choice(FollowUp.STATUS, "Check a case status"),
-        Choice(FollowUp.DONE, "That's all"),
+        Choice(FollowUp.PROBLEM, gettext(ANOTHER_PROBLEM, locale)),
+        Choice(FollowUp.STATUS, gettext(CHECK_STATUS, locale)),
+        Choice(FollowUp.DONE, gettext(THATS_ALL, locale)),
     ]
     return with_choices(
-        "Is there anything else I can help with?",
-        "Anything else I can help with?",
+        gettext(ANYTHING_ELSE, locale),
+        gettext(ANYTHING_ELSE_SPEAK, locale),
         Expect.CHOICE,
         choices,
         phone,
         ("another problem", "case status", "no", "bye"),
+        locale=locale,
     )
 
 
 # ---------------------------------------------------------------- commands
 
+HELP_CHAT = N_(
+    "I can file a support case (tell me your K# and the problem), check the status of a case, "
+    "or connect you with a live agent."
+)
+HELP_PHONE = N_(
+    "I can file a support case (tell me your K# and the problem), check the status of a case, "
+    "or reach an engineer for a Severity 1 outage."
+)
+# Translators: the words in quotes are what the dialogue understands (intake/understanding.py, English for now).
+HELP_COMMANDS = N_('You can also say "start over" or "cancel".')
+# Translators: {hours} are the chat's hours ("Monday-Friday 8:00 AM-5:00 PM Eastern").
+AGENTS_AVAILABLE = N_("Live chat agents are available {hours}.")
+SEV1_CALL = N_("For a Severity 1 outage call {phone}, 24 hours a day.")
+HELP_SPEAK = N_(
+    "I can file a support case, check a case status, or help you reach a person. "
+    "You can also say start over, or cancel."
+)
+AGENTS_BUSY = N_("All our live agents are busy right now.")
+CHAT_CLOSED_OPENS = N_("Live chat is closed right now; it opens {when}.")
+IF_DOWN_CALL = N_("If your service is down (Severity 1), please call {phone}, 24 hours a day.")
+IF_DOWN_CALL_SPEAK = N_("If your service is down, please call {phone}.")
+WE_GO_ON = N_("Otherwise I can take your request now and an engineer will follow up.")
+PHONE_PERSON = N_(
+    "The engineers on this line handle Severity 1 outages. If your service is down, tell me and "
+    "I'll connect you right away; otherwise I'll file your request and an engineer will follow up."
+)
+START_OVER = N_("Okay, let's start over.")
+CANCELLED = N_("No problem, I've cancelled that and nothing was recorded.")
+CANCELLED_SPEAK = N_("No problem, I've cancelled that.")
+CASE_STAYS_OPEN = N_("Case {case} stays open.")
+BYE = N_("Goodbye!")
+BYE_SPEAK = N_("Goodbye.")
+GOODBYE = N_("Thank you for contacting us. Goodbye!")
+GOODBYE_SPEAK = N_("Thank you for calling. Goodbye.")
+DIDNT_HEAR = N_("Sorry, I didn't hear anything.")
+NO_INPUT_GOODBYE = N_(
+    "I still can't hear you, so I'll end this call. You can reach us on the web at {url}, "
+    "with live chat {hours}, or call back any time. Goodbye."
+)
+NO_INPUT_GOODBYE_SPEAK = N_(
+    "I still can't hear you, so I'll end this call. You can reach us on our website, with live chat "
+    "{hours}, or call back any time. Goodbye."
+)
+# Translators: {files} are the names of the files sent, listed with the next message.
+ATTACHED_TO_CASE = N_("Thanks, I've attached {files} to case {case}.")
+ATTACHED = N_("Thanks, I've attached {files} to your case.")
+LIST_AND = N_("{items} and {last}")
 
-def help_text(policy: Policy, phone: bool) -> Prompt:
+
+def help_text(policy: Policy, phone: bool, locale: str | None = None) -> Prompt:
     """What the bot can do, the chat hours and the phone line."""
     line = phone_text(policy.support_phone)
-    person = "reach an engineer for a Severity 1 outage" if phone else "connect you with a live agent"
-    text = (
-        f"I can file a support case (tell me your K# and the problem), check the status of a case, "
-        f'or {person}. You can also say "start over" or "cancel". Live chat agents are '
-        f"available {policy.chat.describe()}. For a Severity 1 outage call {line}, 24 hours a day."
+    text = _join(
+        gettext(HELP_PHONE if phone else HELP_CHAT, locale),
+        gettext(HELP_COMMANDS, locale),
+        gettext(AGENTS_AVAILABLE, locale).format(hours=policy.chat.describe()),
+        gettext(SEV1_CALL, locale).format(phone=line),
     )
-    speak = (
-        "I can file a support case, check a case status, or help you reach a person. "
-        "You can also say start over, or cancel."
-    )
-    return say(text, speak)
+    return say(text, gettext(HELP_SPEAK, locale))
 
 
-def agent_unavailable(policy: Policy, now: datetime, chat_open: bool) -> Prompt:
+def agent_unavailable(policy: Policy, now: datetime, chat_open: bool, locale: str | None = None) -> Prompt:
     """Chat, no agent possible: closed or busy, when it opens, Sev1 to the phone; we go on."""
     line = phone_text(policy.support_phone)
     if chat_open:
-        why = "All our live agents are busy right now."
+        why = gettext(AGENTS_BUSY, locale)
     else:
-        why = f"Live chat is closed right now; it opens {chat_opens(policy, now)}."
-    text = (
-        f"{why} If your service is down (Severity 1), please call {line}, 24 hours a day. "
-        "Otherwise I can take your request now and an engineer will follow up."
-    )
-    return say(text, f"{why} If your service is down, please call {spell(line)}.")
+        why = gettext(CHAT_CLOSED_OPENS, locale).format(when=chat_opens(policy, now, locale))
+    text = _join(why, gettext(IF_DOWN_CALL, locale).format(phone=line), gettext(WE_GO_ON, locale))
+    return say(text, _join(why, gettext(IF_DOWN_CALL_SPEAK, locale).format(phone=spell(line))))
 
 
-def phone_person() -> Prompt:
+def phone_person(locale: str | None = None) -> Prompt:
     """Phone: the line's engineers are for Sev1 outages; we go on."""
-    text = (
-        "The engineers on this line handle Severity 1 outages. If your service is down, tell me and "
-        "I'll connect you right away; otherwise I'll file your request and an engineer will follow up."
-    )
-    return say(text)
+    return say(gettext(PHONE_PERSON, locale))
 
 
-def start_over() -> Prompt:
+def start_over(locale: str | None = None) -> Prompt:
     """Acknowledge a reset."""
-    return say("Okay, let's start over.")
+    return say(gettext(START_OVER, locale))
 
 
-def cancelled(last_case: str | None, phone: bool) -> Prompt:
+def cancelled(last_case: str | None, phone: bool, locale: str | None = None) -> Prompt:
     """End on request; nothing of this intake is recorded."""
-    kept = f" Case {last_case} stays open." if last_case else ""
-    kept_speak = f" Case {case_words(last_case, phone)} stays open." if last_case else ""
+    stays = gettext(CASE_STAYS_OPEN, locale)
+    kept = stays.format(case=last_case) if last_case else ""
+    kept_speak = stays.format(case=case_words(last_case, phone)) if last_case else ""
     return say(
-        f"No problem, I've cancelled that and nothing was recorded.{kept} Goodbye!",
-        f"No problem, I've cancelled that.{kept_speak} Goodbye.",
+        _join(gettext(CANCELLED, locale), kept, gettext(BYE, locale)),
+        _join(gettext(CANCELLED_SPEAK, locale), kept_speak, gettext(BYE_SPEAK, locale)),
     )
 
 
-def goodbye() -> Prompt:
+def goodbye(locale: str | None = None) -> Prompt:
     """The customer is done."""
-    return say("Thank you for contacting us. Goodbye!", "Thank you for calling. Goodbye.")
+    return say(gettext(GOODBYE, locale), gettext(GOODBYE_SPEAK, locale))
 
 
-def didnt_hear() -> Prompt:
+def didnt_hear(locale: str | None = None) -> Prompt:
     """Phone silence, first time."""
-    return say("Sorry, I didn't hear anything.")
+    return say(gettext(DIDNT_HEAR, locale))
 
 
-def no_input_goodbye(policy: Policy) -> Prompt:
+def no_input_goodbye(policy: Policy, locale: str | None = None) -> Prompt:
     """Phone silence twice: where else to reach us, then goodbye."""
-    text = (
-        f"I still can't hear you, so I'll end this call. You can reach us on the web at {policy.web_url}, "
-        f"with live chat {policy.chat.describe()}, or call back any time. Goodbye."
-    )
+    text = gettext(NO_INPUT_GOODBYE, locale).format(url=policy.web_url, hours=policy.chat.describe())
     hours = policy.chat.describe().replace("-", " to ")  # "Monday to Friday 8:00 AM to 5:00 PM" reads aloud
-    speak = (
-        "I still can't hear you, so I'll end this call. You can reach us on our website, with live chat "
-        f"{hours}, or call back any time. Goodbye."
-    )
-    return say(text, speak)
+    return say(text, gettext(NO_INPUT_GOODBYE_SPEAK, locale).format(hours=hours))
 
 
-def attached(names: Sequence[str], case_number: str | None) -> Prompt:
+def attached(names: Sequence[str], case_number: str | None, locale: str | None = None) -> Prompt:
     """Acknowledge files the customer sent."""
-    listed = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
-    where = f"case {case_number}" if case_number else "your case"
-    return say(f"Thanks, I've attached {listed} to {where}.")
+    files = names[0] if len(names) == 1 else ""
+    if len(names) > 1:
+        files = gettext(LIST_AND, locale).format(items=", ".join(names[:-1]), last=names[-1])
+    if case_number:
+        return say(gettext(ATTACHED_TO_CASE, locale).format(files=files, case=case_number))
+    return say(gettext(ATTACHED, locale).format(files=files))
