@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Protocol
 
 from aiohttp import web
@@ -19,7 +20,15 @@ from bot.channels import Channels
 from bot.keys import CHANNELS, CLOCK, JOBS, POLICY, SESSION_MAKER, SETTINGS
 from bot.periodic import Periodic
 from bot.rendering import message_activity, prompt_activity
-from bot.turn_state import DIALOGUE, TranscriptLines, load_record, save_record, storage_key
+from bot.turn_state import (
+    DIALOGUE,
+    LAST_TURN,
+    ConversationRecord,
+    TranscriptLines,
+    load_record,
+    save_record,
+    storage_key,
+)
 from intake import wording as w
 from intake import wording_service as ws
 from intake.clock import Clock
@@ -40,8 +49,6 @@ log = logging.getLogger(__name__)
 
 # How often this process looks for handoffs that waited too long (every process sweeps; claims are atomic).
 SWEEP_INTERVAL_SECONDS = 1.0
-# A retried customer message is found among the conversation's last lines; older ones cannot be retries.
-_DEDUPE_LINES = 20
 
 Resume = Callable[[State], tuple[State, Prompt]]
 
@@ -128,31 +135,35 @@ class HandoffService:
         self.notify()
         return position or 1
 
-    async def relay_customer(self, turn_context: TurnContext) -> bool:
-        """While a conversation is handed off, keep the customer's message for the agent; True = bot silent."""
+    async def relay_customer(self, turn_context: TurnContext, record: ConversationRecord) -> bool:
+        """Keep a handed-off customer's message for the agent; True = the bot stays silent.
+
+        The message's transcript line, the bump that wakes the consoles, and the turn's memory of the message
+        in the conversation's record (LAST_TURN, with no replies) are one transaction: a redelivery is then
+        answered from the record like any turn's (IntakeBot._replay) and never reaches the agent twice.
+        False, with nothing written, when the conversation is no longer handed off (handed back meanwhile).
+        """
         activity = turn_context.activity
         if activity.type != ActivityTypes.message or activity.conversation is None:
             return False
         conversation_id = activity.conversation.id
-        async with self._sessions() as session, session.begin():
-            handoff = await handoff_store.open_handoff_for(session, conversation_id=conversation_id)
-            if handoff is None:
-                return False
-            if not await _seen(session, conversation_id, activity.id):
-                names = [a.name or a.content_type or "attachment" for a in activity.attachments or []]
-                text = activity.text or ""
-                if names:
-                    text = (text + " " if text else "") + "[attachments: " + ", ".join(names) + "]"
-                await transcript_store.append_transcript(
-                    session,
-                    conversation_id=conversation_id,
-                    role="customer",
-                    text=text,
-                    at=self._clock(),
-                    activity=activity.serialize(),
-                    channel=handoff.channel,
-                )
-                await handoff_store.touch(session, handoff_id=handoff.id)
+        names = [a.name or a.content_type or "attachment" for a in activity.attachments or []]
+        text = activity.text or ""
+        if names:
+            text = (text + " " if text else "") + "[attachments: " + ", ".join(names) + "]"
+        now = self._clock()
+        if activity.id:
+            record.set(LAST_TURN, {"id": activity.id, "replies": []})
+        line = TranscriptLines(
+            conversation_id=conversation_id,
+            channel=activity.channel_id or "unknown",
+            at=now,
+            lines=[("customer", text)],
+            activity=activity.serialize(),
+        )
+        woken = partial(handoff_store.touch_open, conversation_id=conversation_id)
+        if not await save_record(self._jobs, record, now=now, transcript=line, only_if=woken):
+            return False  # the dialogue takes the message (and records LAST_TURN with its replies)
         self.notify()
         return True
 
@@ -310,14 +321,6 @@ def resume_dialogue(state: State, policy: Policy) -> tuple[State, Prompt]:
     if not state.last_case:
         return replace(state, phase=Phase.ASK_PROBLEM, silences=0), w.ask_problem(phone=False)
     return replace(state, phase=Phase.ANYTHING_ELSE, silences=0), w.anything_else(phone=False)
-
-
-async def _seen(session: AsyncSession, conversation_id: str, activity_id: str | None) -> bool:
-    """True if this activity is already in the transcript (a client's retry of the same message)."""
-    if not activity_id:
-        return False
-    lines = await transcript_store.get_transcript(session, conversation_id=conversation_id)
-    return any((line.activity or {}).get("id") == activity_id for line in lines[-_DEDUPE_LINES:])
 
 
 HANDOFF = web.AppKey("handoff", HandoffService)

@@ -14,7 +14,7 @@ ignored.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -70,6 +70,7 @@ class TranscriptLines:
     channel: str
     at: datetime
     lines: Sequence[tuple[str, str]]
+    activity: Mapping[str, Any] | None = None  # the activity the first line stands for, kept with it
 
 
 async def load_record(jobs: Jobs, key: str, *, conversation_id: str | None = None) -> ConversationRecord:
@@ -91,18 +92,38 @@ def _load(conn: Connection, *, key: str, conversation_id: str | None) -> Convers
 
 
 async def save_record(
-    jobs: Jobs, record: ConversationRecord, *, now: datetime, transcript: TranscriptLines | None = None
-) -> None:
+    jobs: Jobs,
+    record: ConversationRecord,
+    *,
+    now: datetime,
+    transcript: TranscriptLines | None = None,
+    only_if: Callable[[Connection], bool] | None = None,
+) -> bool:
     """Write the record and the turn's transcript lines in one transaction.
 
+    `only_if` runs first in that transaction, with writes of its own (waking a live agent's console): when
+    it returns False, neither the record nor the lines are written and save_record returns False.
     Raises store.errors.StorageConflictError when another turn wrote the conversation since it was read;
-    then neither is written.
+    then nothing is written.
     """
-    record.etag = await jobs.write(partial(_save, record=record, now=now, transcript=transcript))
+    etag = await jobs.write(partial(_save, record=record, now=now, transcript=transcript, only_if=only_if))
+    if etag is None:
+        return False
+    record.etag = etag
     record.changed = False
+    return True
 
 
-def _save(conn: Connection, *, record: ConversationRecord, now: datetime, transcript: TranscriptLines | None) -> str:
+def _save(
+    conn: Connection,
+    *,
+    record: ConversationRecord,
+    now: datetime,
+    transcript: TranscriptLines | None,
+    only_if: Callable[[Connection], bool] | None,
+) -> str | None:
+    if only_if is not None and not only_if(conn):
+        return None
     etag = swap_item(conn, record.key, record.data, expected=record.etag, now=now)
     if transcript is not None and transcript.lines:
         add_lines(
@@ -111,5 +132,6 @@ def _save(conn: Connection, *, record: ConversationRecord, now: datetime, transc
             channel=transcript.channel,
             at=transcript.at,
             lines=transcript.lines,
+            activity=transcript.activity,
         )
     return etag

@@ -6,7 +6,9 @@ from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Table, bindparam
 from sqlalchemy import update as sa_update
+from sqlalchemy.engine import Connection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,7 +16,16 @@ from intake.domain import CaseEventKind, Outcome, require_aware
 from store.cases import add_event, normalise_case_number
 from store.db import upsert
 from store.errors import CaseNotFoundError
+from store.jobs import run
 from store.models import OPEN_STATUSES, Case, Handoff, HandoffPublic, HandoffStatus
+
+_HANDOFFS: Table = Handoff.__table__  # type: ignore[attr-defined]
+# Built once (see store/jobs.py): it runs for every message a customer sends while handed off.
+_TOUCH_OPEN = (
+    sa_update(_HANDOFFS)
+    .where(_HANDOFFS.c.open_conversation_id == bindparam("open_for"))
+    .values(version=_HANDOFFS.c.version + 1)
+)
 
 
 def _public(row: Handoff) -> HandoffPublic:
@@ -222,6 +233,11 @@ async def due_timeouts(
 async def touch(session: AsyncSession, *, handoff_id: int) -> None:
     """Bump a handoff's version (a message was relayed) so every process's consoles look again."""
     await session.exec(sa_update(Handoff).where(col(Handoff.id) == handoff_id).values(version=col(Handoff.version) + 1))
+
+
+def touch_open(conn: Connection, *, conversation_id: str) -> bool:
+    """In a store job, bump the version of the conversation's open handoff (its customer wrote); False: none is."""
+    return run(conn, _TOUCH_OPEN, {"open_for": conversation_id}) == 1
 
 
 async def sync_severity(session: AsyncSession, *, case_number: str, severity: int) -> None:

@@ -24,6 +24,14 @@ _ENTRIES: Table = TranscriptEntry.__table__  # type: ignore[attr-defined]
 _ADD_ENTRY = _ENTRIES.insert().values(
     conversation_id=bindparam("conversation_id"), at=bindparam("at"), role=bindparam("role"), text=bindparam("text")
 )
+_ADD_ACTIVITY_ENTRY = _ENTRIES.insert().values(
+    conversation_id=bindparam("conversation_id"),
+    at=bindparam("at"),
+    role=bindparam("role"),
+    text=bindparam("text"),
+    activity_type=bindparam("activity_type"),
+    activity=bindparam("activity"),
+)
 
 
 async def ensure_conversation(
@@ -95,11 +103,13 @@ def add_lines(
     channel: str,
     at: datetime,
     lines: Sequence[tuple[str, str]],
+    activity: Mapping[str, Any] | None = None,
 ) -> None:
     """Add several (role, text) lines at one instant, in order (creating the conversation if new).
 
-    Core statements on the caller's connection (a store job's, or an async session's through run_sync):
-    this runs on every turn, inside the turn's transaction.
+    `activity` is the Bot Framework activity the first line stands for, kept with it (a customer's message
+    relayed to a live agent). Core statements on the caller's connection (a store job's, or an async
+    session's through run_sync): this runs on every turn, inside the turn's transaction.
     """
     bad = sorted({role for role, _ in lines} - ROLES)
     if bad:
@@ -108,12 +118,12 @@ def add_lines(
         return
     at = require_aware(at, "at")
     run(conn, _add_conversation(conn.dialect.name), {"conversation_id": conversation_id, "channel": channel, "at": at})
+    rows = [{"conversation_id": conversation_id, "at": at, "role": role, "text": text} for role, text in lines]
+    if activity is not None:
+        first, *rows = rows
+        run(conn, _ADD_ACTIVITY_ENTRY, {**first, "activity_type": activity.get("type"), "activity": dict(activity)})
     # One executemany; ids (the order) follow the list.
-    run_many(
-        conn,
-        _ADD_ENTRY,
-        [{"conversation_id": conversation_id, "at": at, "role": role, "text": text} for role, text in lines],
-    )
+    run_many(conn, _ADD_ENTRY, rows)
 
 
 @cache

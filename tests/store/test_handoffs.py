@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from store.agents import create_agent
 from store.cases import get_case, list_events
 from store.db import SessionMaker
 from store.errors import CaseNotFoundError
+from store.jobs import Jobs
 from store.models import HandoffPublic, HandoffStatus
 
 from .helpers import T0, new_case
@@ -179,3 +181,19 @@ async def test_touch_bumps_the_version_the_consoles_poll(session_maker: SessionM
         await h.touch(session, handoff_id=handoff.id)
     async with session_maker() as session:
         assert await h.open_versions(session) == {handoff.id: 2}
+
+
+async def test_touch_open_bumps_only_an_open_handoff_of_the_conversation(
+    session_maker: SessionMaker, jobs: Jobs
+) -> None:
+    handoff = await _create(session_maker, "c")
+    assert await jobs.write(partial(h.touch_open, conversation_id="c")) is True
+    assert await jobs.write(partial(h.touch_open, conversation_id="other")) is False
+    agent_id = await _agent(session_maker, "ada")
+    async with session_maker() as session, session.begin():
+        assert await h.claim(session, handoff_id=handoff.id, agent_id=agent_id, at=T0)
+        assert await h.hand_back(session, handoff_id=handoff.id, agent_id=agent_id, at=T0)
+    assert await jobs.write(partial(h.touch_open, conversation_id="c")) is False  # handed back: nobody to wake
+    async with session_maker() as session:
+        ended = await h.get_handoff(session, handoff_id=handoff.id)
+    assert ended is not None and ended.version == 3  # the touch, the claim, the hand-back

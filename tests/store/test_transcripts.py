@@ -54,3 +54,21 @@ async def test_unknown_role_is_refused(session_maker: SessionMaker) -> None:
     async with session_maker() as session:
         with pytest.raises(TranscriptRoleError):
             await append_transcript(session, conversation_id="c", role="user", text="x", at=T0)
+
+
+async def test_add_lines_keeps_the_activity_of_the_first_line(session_maker: SessionMaker) -> None:
+    # A customer's message relayed to a live agent keeps the activity it came in, as append_transcript does.
+    message = {"type": "message", "id": "m1", "text": "hello?"}
+    lines = [("customer", "hello?"), ("bot", "noted")]
+    async with session_maker() as session, session.begin():
+        await session.run_sync(
+            lambda s: add_lines(
+                s.connection(), conversation_id="conv-1", channel="directline", at=T0, lines=lines, activity=message
+            )
+        )
+    async with session_maker() as session:
+        stored = await get_transcript(session, conversation_id="conv-1")
+    assert [(line.role, line.text, line.activity_type, line.activity) for line in stored] == [
+        ("customer", "hello?", "message", message),
+        ("bot", "noted", None, None),
+    ]
