@@ -1,6 +1,7 @@
 """The activity contract between the bot and its channels (docs/ARCHITECTURE.md), named once."""
 
 VOICE_CHANNEL_ID = "twilio-voice"
+PHONE_LOCALE = "en-US"  # what the phone line speaks and hears, whatever else the customer speaks
 WEBSITE_CHANNEL_ID = "directline"  # the service's own Direct Line gateway
 # Channels this service hosts itself: their activities come only from their own adapters, in process.
 BUILT_IN_CHANNEL_IDS = frozenset({VOICE_CHANNEL_ID, WEBSITE_CHANNEL_ID})

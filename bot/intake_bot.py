@@ -18,7 +18,7 @@ from botbuilder.schema import (
 from sqlalchemy.exc import DBAPIError
 
 from bot.activity_json import Reply, to_json
-from bot.contract import EVENT_HANGUP, EVENT_NO_INPUT, TURN_CHANNEL, VOICE_CHANNEL_ID
+from bot.contract import EVENT_HANGUP, EVENT_NO_INPUT, PHONE_LOCALE, TURN_CHANNEL, VOICE_CHANNEL_ID
 from bot.effects import EffectRunner, transcript_lines
 from bot.rendering import prompt_activity
 from bot.turn_state import (
@@ -31,6 +31,7 @@ from bot.turn_state import (
     storage_key,
 )
 from intake import conversation as convo
+from intake.catalog import DEFAULT_LOCALE
 from intake.clock import Clock
 from intake.dialogue_events import Context, HangUp, Start, Step, UserTurn
 from intake.dialogue_state import State
@@ -126,7 +127,7 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
         turn_context.turn_state[RECORD] = record
         if await self._replay(turn_context, record):
             return
-        if record.handed_off and self._handoff is not None and await self._handoff.relay_customer(turn_context, record):
+        if record.handed_off and self._handoff is not None and await self._handoff.relay_customer(turn_context):
             return  # handed off to a live agent: the agent answers, never the bot too
         await super().on_turn(turn_context)
         if record.changed:
@@ -235,6 +236,8 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
             channel=channel,
             conversation_id=activity.conversation.id,
             agents_online=agents,
+            # Chat speaks the browser's language (Web Chat sends it), the phone line English (its voice and ears).
+            locale=PHONE_LOCALE if channel is Channel.PHONE else activity.locale or DEFAULT_LOCALE,
         )
 
 
