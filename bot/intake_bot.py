@@ -127,7 +127,7 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
         turn_context.turn_state[RECORD] = record
         if await self._replay(turn_context, record):
             return
-        if record.handed_off and self._handoff is not None and await self._handoff.relay_customer(turn_context):
+        if record.handed_off and self._handoff is not None and await self._handoff.relay_customer(turn_context, record):
             return  # handed off to a live agent: the agent answers, never the bot too
         await super().on_turn(turn_context)
         if record.changed:
