@@ -45,7 +45,8 @@ CALL_ENDED = N_("Thank you for calling support. Goodbye.")
 WHISPER_CASE = N_("Support line, severity 1 case {case}.")
 WHISPER_ACCOUNT = N_("Account {account}.")
 WHISPER_PROBLEM = N_("Problem: {summary}.")
-WHISPER_CONNECTING = N_("Connecting you to the caller now.")
+WHISPER_ACCEPT = N_("Press 1 to take the call.")
+WHISPER_DECLINED = N_("No key was pressed. The next engineer is being called. Goodbye.")
 
 
 def agent_joined(agent: str, locale: str | None = None) -> str:
@@ -127,5 +128,10 @@ def whisper(case_number: str, k_number: str, summary: str, locale: str | None = 
         parts.append(gettext(WHISPER_ACCOUNT, locale).format(account=spell(k_number)))
     if summary:
         parts.append(gettext(WHISPER_PROBLEM, locale).format(summary=summary))
-    parts.append(gettext(WHISPER_CONNECTING, locale))
+    parts.append(gettext(WHISPER_ACCEPT, locale))
     return " ".join(parts)
+
+
+def whisper_declined(locale: str | None = None) -> str:
+    """The engineer pressed nothing (a voicemail, say): the caller is not put through to them."""
+    return gettext(WHISPER_DECLINED, locale)

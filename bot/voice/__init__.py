@@ -4,7 +4,8 @@ from bot.paging import PAGE_KIND, page_item
 from bot.voice.adapter import TwilioVoiceAdapter
 from bot.voice.config import VoiceConfig, voice_config
 from bot.voice.paging import Pager, PagingPolicy, setup_paging
-from bot.voice.routes import VOICE_LINE, VoiceLine, setup_voice
+from bot.voice.routes import VoiceLine
+from bot.voice.webhooks import VOICE_LINE, setup_voice
 
 __all__ = [
     "PAGE_KIND",

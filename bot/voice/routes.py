@@ -1,4 +1,5 @@
-"""The /twilio/* webhooks: verify, run the bot once per webhook, answer TwiML, carry out the Sev1 dial."""
+"""What each /twilio/* webhook does: run the bot once per webhook and answer TwiML, carry out the Sev1 dial with
+its whisper, take the voicemail. The routes, their checks and the outage answers are bot/voice/webhooks.py."""
 
 from __future__ import annotations
 
@@ -13,33 +14,20 @@ from botbuilder.core import Bot
 from botbuilder.schema import Activity
 from multidict import MultiDictProxy
 from sqlmodel.ext.asyncio.session import AsyncSession
-from twilio.twiml.voice_response import VoiceResponse
-from yarl import URL
 
 from bot.errors import (
-    BadRequestError,
-    ForbiddenError,
     NotFoundError,
-    ServiceError,
-    UnsupportedMediaTypeError,
-    database_unavailable_response,
-    is_database_unavailable,
-    request_label,
 )
-from bot.forms import read_form
 from bot.paging import escalate_unanswered
 from bot.voice import twiml
 from bot.voice.adapter import TwilioVoiceAdapter
 from bot.voice.config import VoiceConfig
-from bot.voice.signature import SIGNATURE_HEADER, Verdict, public_url, verify
 from bot.voice.twiml import TurnKind, WebhookError, call_sid_of
-from intake import wording_service as ws
 from intake.clock import Clock
 from intake.domain import CaseEventKind
 from store import cases as case_store
 from store import voice as voice_store
 from store.db import SessionMaker, read_session
-from store.errors import CaseNotFoundError
 from store.models import CallPhase
 
 log = logging.getLogger(__name__)
@@ -53,43 +41,17 @@ REPLAY_WAIT_SECONDS = 10.0
 TURN_LEASE = timedelta(seconds=5)
 _REPLAY_POLL_SECONDS = 0.05
 _CALL_OVER = {"completed", "busy", "failed", "no-answer", "canceled"}
-# While the database is down, a caller hears "one moment" and the webhook is asked again this many times.
-OUTAGE_REDIRECTS = 5
-_OUTAGE_PAUSE_SECONDS = 2
-_OUTAGE_PARAM = "outage"
-# DialCallStatus values meaning an engineer picked up (the bridged call has ended by the time we hear).
+# DialCallStatus values meaning the engineer's phone picked up (the bridged call has ended by the time we
+# hear); a person answered only if they also pressed 1 in the whisper (ACCEPTED).
 _ANSWERED = {"completed", "answered"}
+ACCEPTED = "accepted"  # a dial attempt whose engineer pressed 1 in the whisper
+NOT_ACCEPTED = "not_accepted"  # picked up (a voicemail, say) but nobody pressed 1
 
 
 class UnknownCallError(NotFoundError):
     """A webhook names a call (or a handoff) this service has no record of."""
 
     code = "unknown_call"
-
-
-class UnknownCaseError(NotFoundError):
-    """A webhook names a case this service has no record of."""
-
-    code = "unknown_case"
-
-
-class BadWebhookError(BadRequestError):
-    """A signed webhook whose parameters are not what Twilio sends."""
-
-    code = "bad_webhook"
-
-
-class BadSignatureError(ForbiddenError):
-    """X-Twilio-Signature is missing or does not sign this URL and these parameters: a forged webhook."""
-
-    code = "bad_signature"
-
-
-class VoiceNotConfiguredError(ServiceError):
-    """No Twilio auth token is configured, so no webhook can be verified."""
-
-    status = 503
-    code = "voice_not_configured"
 
 
 class VoiceLine:
@@ -133,6 +95,12 @@ class VoiceLine:
         async def compute(session: AsyncSession, now: datetime) -> str:
             case_number = await _handoff_case(session, call_sid)
             numbers = self.config.oncall_numbers
+            # Only an engineer who pressed 1 in the whisper answered: a voicemail also "completes" the dial.
+            accepted = any(
+                a.attempt == next_attempt - 1 and a.status == ACCEPTED
+                for a in await voice_store.list_dial_attempts(session, call_sid=call_sid)
+            )
+            answered = outcome in _ANSWERED and accepted
             if outcome is not None and 0 < next_attempt <= len(numbers):
                 await voice_store.record_dial_attempt(
                     session,
@@ -140,10 +108,10 @@ class VoiceLine:
                     case_number=case_number,
                     attempt=next_attempt - 1,
                     number=numbers[next_attempt - 1],
-                    status=outcome,
+                    status=outcome if answered or outcome not in _ANSWERED else NOT_ACCEPTED,
                     at=now,
                 )
-            if outcome in _ANSWERED:
+            if answered:
                 await voice_store.move_call(
                     session, call_sid=call_sid, from_phases=[CallPhase.DIALING], to_phase=CallPhase.CONNECTED
                 )
@@ -166,7 +134,7 @@ class VoiceLine:
         recording_url = form.get("RecordingUrl", "")
         if not recording_url.startswith(("https://", "http://")):
             raise WebhookError("RecordingUrl missing or not a URL")
-        duration = _digits(form.get("RecordingDuration", ""))
+        duration = parse_digits(form.get("RecordingDuration", ""))
 
         async def compute(session: AsyncSession, now: datetime) -> str:
             case_number = await _handoff_case(session, call_sid)
@@ -187,15 +155,42 @@ class VoiceLine:
         return await self._once(call_sid, "voicemail", compute)
 
     async def whisper(self, request: web.Request, form: Form) -> str:
-        """POST /twilio/whisper?case=N: brief the engineer before the caller is connected."""
+        """POST /twilio/whisper?case=N&attempt=K: brief the engineer and ask them to press 1 to take the call."""
         number = request.query.get("case", "")
         if not number:
             raise WebhookError("case missing from the whisper URL")
+        attempt = _query_int(request, "attempt", minimum=0) if "attempt" in request.query else 0
         async with read_session(self._sessions) as session:
             case = await case_store.get_case(session, number=number)
-        if case is None:
-            return twiml.whisper_twiml(case_number=number, k_number="", summary="")
-        return twiml.whisper_twiml(case_number=case.number, k_number=case.k_number, summary=case.summary)
+        k_number, summary = (case.k_number, case.summary) if case is not None else ("", "")
+        return twiml.whisper_twiml(self.config, case_number=number, attempt=attempt, k_number=k_number, summary=summary)
+
+    async def whisper_accept(self, request: web.Request, form: Form) -> str:
+        """POST /twilio/whisper-accept?case=N&attempt=K: the key the engineer pressed after the briefing.
+
+        1 takes the call: it is recorded against the caller's call (ParentCallSid) before Twilio bridges, so
+        the dial-status that follows knows a person answered. Anything else, or nothing, hangs up on them.
+        """
+        number = request.query.get("case", "")
+        attempt = _query_int(request, "attempt", minimum=0)
+        parent = form.get("ParentCallSid", "")
+        accepted = form.get("Digits", "").strip() == "1"
+        numbers = self.config.oncall_numbers
+        if not number or not parent or attempt >= len(numbers):
+            raise WebhookError("case, attempt or ParentCallSid missing from the whisper answer")
+        if accepted:
+            async with self._sessions() as session, session.begin():
+                await voice_store.record_dial_attempt(
+                    session,
+                    call_sid=parent,
+                    case_number=number,
+                    attempt=attempt,
+                    number=numbers[attempt],
+                    status=ACCEPTED,
+                    at=self._clock(),
+                )
+            log.info("call %s: on-call engineer %d took the call", parent, attempt + 1)
+        return twiml.whisper_answer_twiml(accepted=accepted)
 
     async def status(self, request: web.Request, form: Form) -> str:
         """POST /twilio/status: the call's status callback; a hang-up mid-intake reaches the bot."""
@@ -356,125 +351,13 @@ async def _handoff_case(session: AsyncSession, call_sid: str) -> str:
     return call.case_number
 
 
-def _digits(raw: str) -> int | None:
+def parse_digits(raw: str) -> int | None:
     # ASCII only: str.isdigit() also accepts characters like "²" that int() refuses.
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 6 else None
 
 
 def _query_int(request: web.Request, name: str, *, minimum: int) -> int:
-    value = _digits(request.query.get(name, ""))
+    value = parse_digits(request.query.get(name, ""))
     if value is None or value < minimum:
         raise WebhookError(f"query parameter {name!r} must be an integer >= {minimum}")
     return value
-
-
-# --- wiring ----------------------------------------------------------------------------------------
-
-VOICE_LINE = web.AppKey("voice_line", VoiceLine)
-
-Webhook = Callable[[VoiceLine, web.Request, Form], Awaitable[str]]
-
-_ROUTES: dict[str, Webhook] = {
-    "/twilio/voice": VoiceLine.answer,
-    "/twilio/gather": VoiceLine.gather,
-    "/twilio/dial-status": VoiceLine.dial_status,
-    "/twilio/whisper": VoiceLine.whisper,
-    "/twilio/voicemail": VoiceLine.voicemail,
-    "/twilio/status": VoiceLine.status,
-}
-
-
-def setup_voice(
-    app: web.Application,
-    *,
-    config: VoiceConfig,
-    bot: Bot,
-    session_maker: SessionMaker,
-    clock: Clock,
-    adapter: TwilioVoiceAdapter | None = None,
-) -> VoiceLine:
-    """Add the /twilio/* webhooks, answered by `bot` on the database of `session_maker`."""
-    line = VoiceLine(
-        config=config, adapter=adapter or TwilioVoiceAdapter(), bot=bot, sessions=session_maker, clock=clock
-    )
-    app[VOICE_LINE] = line
-    for path, webhook in _ROUTES.items():
-        app.router.add_post(path, _handler(line, webhook))
-    return line
-
-
-def _handler(line: VoiceLine, webhook: Webhook) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    async def handle(request: web.Request) -> web.StreamResponse:
-        if not line.config.auth_token:
-            raise VoiceNotConfiguredError("TWILIO_AUTH_TOKEN is not set: webhooks cannot be verified")
-        if request.content_type != "application/x-www-form-urlencoded":
-            raise UnsupportedMediaTypeError("Twilio webhooks are form-encoded")
-        params: Form = await read_form(request)
-        url = public_url(line.config.public_base_url, request.raw_path)
-        verdict = verify(
-            auth_token=line.config.auth_token,
-            url=url,
-            params=params,
-            signature=request.headers.get(SIGNATURE_HEADER),
-        )
-        if verdict is not Verdict.VALID:
-            log.warning("refused %s webhook: signature %s", request.path, verdict.value)
-            raise BadSignatureError(f"X-Twilio-Signature is {verdict.value} for this URL")
-        try:
-            document = await webhook(line, request, params)
-        except WebhookError as exc:
-            raise BadWebhookError(str(exc)) from exc
-        except CaseNotFoundError as exc:
-            raise UnknownCaseError(str(exc)) from exc
-        except ServiceError:
-            raise
-        except Exception as exc:
-            if not is_database_unavailable(exc):
-                raise
-            # Twilio plays its own error message for a non-TwiML answer: keep the caller with us instead.
-            outage = outage_twiml(line.config, request)
-            log.warning(
-                "%s: database unavailable (%s), %s",
-                request_label(request),
-                type(exc).__name__,
-                "answered 503" if outage is None else "asked the caller to hold",
-            )
-            if outage is None:
-                return database_unavailable_response()
-            document = outage
-        return web.Response(text=document, content_type="text/xml")
-
-    return handle
-
-
-def outage_twiml(config: VoiceConfig, request: web.Request) -> str | None:
-    """What the caller hears when a webhook cannot reach the database (None: nobody is listening)."""
-    path = request.path
-    if path == "/twilio/status":
-        return None  # a status callback: Twilio reads no TwiML from it
-    if path == "/twilio/whisper":
-        # The engineer is connected all the same, without the case's details.
-        return twiml.whisper_twiml(case_number=request.query.get("case", ""), k_number="", summary="")
-    response = VoiceResponse()
-    if path == "/twilio/voicemail":
-        response.say(ws.phone_outage_goodbye())
-        response.hangup()
-        return str(response)
-    step = _digits(request.query.get("step", ""))
-    if path == "/twilio/gather" and step:
-        # Ask for the same step again (the words did not reach the bot); its keypad is the previous step's.
-        prompt = twiml.Prompt(say=f"{ws.one_moment()} {ws.phone_retry()}")
-        return twiml.plan_to_twiml(twiml.TurnPlan(prompt=prompt), config=config, step=step - 1)
-    tries = _digits(request.query.get(_OUTAGE_PARAM, "")) or 0
-    if tries >= OUTAGE_REDIRECTS:
-        response.say(ws.phone_outage_goodbye())
-        response.hangup()
-        return str(response)
-    response.say(ws.one_moment())
-    response.pause(length=_OUTAGE_PAUSE_SECONDS)
-    again = URL(public_url(config.public_base_url, request.raw_path)).update_query({_OUTAGE_PARAM: str(tries + 1)})
-    response.redirect(str(again), method="POST")
-    return str(response)
-
-
-__all__ = ["VOICE_LINE", "VoiceLine", "setup_voice"]

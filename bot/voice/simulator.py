@@ -189,32 +189,44 @@ class _Call:
         status = "no-answer"
         child_sid = _sid("CA")
         for number in numbers:
-            if number.get("url"):
-                whisper = await self._post(
-                    number.get("url", ""),
-                    {
-                        **self._params,
-                        "CallSid": child_sid,
-                        "ParentCallSid": self.call_sid,
-                        "Direction": "outbound-dial",
-                        "From": verb.get("callerId", ""),
-                        "To": _text(number),
-                        "CallStatus": "in-progress",
-                    },
-                )
-                for say in ET.fromstring(whisper).iter("Say"):
-                    self._say(f"WHISPER to {_text(number)}: {_text(say)}")
             answer = (await self._ask(f"Does the engineer at {_text(number)} answer? [y/N] ")).strip().lower()
-            if answer.startswith("y"):
-                self._say("(connected to the engineer; the conversation ends when either hangs up)")
-                status = "completed"
+            if not answer.startswith("y"):
+                continue
+            status = "completed"  # the phone picked up: a person, or a voicemail
+            leg = {
+                **self._params,
+                "CallSid": child_sid,
+                "ParentCallSid": self.call_sid,
+                "Direction": "outbound-dial",
+                "From": verb.get("callerId", ""),
+                "To": _text(number),
+                "CallStatus": "in-progress",
+            }
+            if number.get("url") and not await self._whisper(number, leg):
+                self._say("(the engineer's phone hung up without taking the call)")
                 break
+            self._say("(connected to the engineer; the conversation ends when either hangs up)")
+            break
         else:
             self._say("(no answer)")
         action = verb.get("action")
         if action is None:
             return None
         return action, {"DialCallStatus": status, "DialCallSid": child_sid}
+
+    async def _whisper(self, number: ET.Element, leg: dict[str, str]) -> bool:
+        """The engineer's leg runs the whisper; True if they take the call (press 1 when asked)."""
+        document = ET.fromstring(await self._post(number.get("url", ""), leg))
+        for say in document.iter("Say"):
+            self._say(f"WHISPER to {_text(number)}: {_text(say)}")
+        gather = document.find("Gather")
+        if gather is None:
+            return document.find("Hangup") is None
+        key = (await self._ask("Engineer's key (1 takes the call, Enter for none): ")).strip()
+        answer = ET.fromstring(await self._post(gather.get("action", ""), {**leg, "Digits": key}))
+        for say in answer.iter("Say"):
+            self._say(f"WHISPER to {_text(number)}: {_text(say)}")
+        return answer.find("Hangup") is None
 
     async def _record(self, verb: ET.Element, url: str) -> tuple[str, dict[str, str]] | None:
         self._say("(recording after the beep: type your message, Enter to finish)")

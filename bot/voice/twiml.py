@@ -286,9 +286,14 @@ def dial_status_url(config: VoiceConfig, next_attempt: int) -> str:
     return config.url(f"/twilio/dial-status?next={next_attempt}")
 
 
-def whisper_url(config: VoiceConfig, case_number: str) -> str:
-    """Return the public URL of the whisper the engineer hears before being connected."""
-    return config.url(f"/twilio/whisper?case={quote(case_number, safe='')}")
+def whisper_url(config: VoiceConfig, case_number: str, attempt: int) -> str:
+    """Return the public URL of the whisper on-call number `attempt` hears before being connected."""
+    return config.url(f"/twilio/whisper?case={quote(case_number, safe='')}&attempt={attempt}")
+
+
+def whisper_accept_url(config: VoiceConfig, case_number: str, attempt: int) -> str:
+    """Return the public URL of the engineer's answer to the whisper (the key pressed)."""
+    return config.url(f"/twilio/whisper-accept?case={quote(case_number, safe='')}&attempt={attempt}")
 
 
 def voicemail_url(config: VoiceConfig) -> str:
@@ -356,13 +361,37 @@ def _dial(response: VoiceResponse, config: VoiceConfig, case_number: str, *, att
         action=dial_status_url(config, attempt + 1),
         method="POST",
     )
-    dial.number(config.oncall_numbers[attempt], url=whisper_url(config, case_number), method="POST")
+    dial.number(config.oncall_numbers[attempt], url=whisper_url(config, case_number, attempt), method="POST")
 
 
-def whisper_twiml(*, case_number: str, k_number: str, summary: str) -> str:
-    """What the engineer hears before the caller is put through."""
+# Seconds the engineer has to press 1 after the briefing before the call moves on to the next number.
+WHISPER_KEY_SECONDS = 8
+
+
+def whisper_twiml(config: VoiceConfig, *, case_number: str, attempt: int, k_number: str, summary: str) -> str:
+    """What the engineer hears before the caller is put through: the case, then "press 1 to take the call".
+
+    Only a person presses 1: a voicemail or an answering machine hears the briefing, presses nothing and is
+    hung up on, so the caller is never put through to a mailbox and the next number is rung.
+    """
     response = VoiceResponse()
-    response.say(ws.whisper(case_number, k_number, _squash(summary)[:600]))
+    gather = response.gather(
+        num_digits=1,
+        timeout=WHISPER_KEY_SECONDS,
+        action=whisper_accept_url(config, case_number, attempt),
+        method="POST",
+        action_on_empty_result=True,
+    )
+    gather.say(ws.whisper(case_number, k_number, _squash(summary)[:600]))
+    return str(response)
+
+
+def whisper_answer_twiml(*, accepted: bool) -> str:
+    """After the engineer's key: nothing more (Twilio then bridges the caller), or a goodbye and hang up."""
+    response = VoiceResponse()
+    if not accepted:
+        response.say(ws.whisper_declined())
+        response.hangup()
     return str(response)
 
 

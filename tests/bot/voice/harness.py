@@ -18,8 +18,8 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, InputHint
 
 from bot.errors import error_middleware
 from bot.voice.config import VoiceConfig
-from bot.voice.routes import setup_voice
 from bot.voice.signature import SIGNATURE_HEADER, sign
+from bot.voice.webhooks import setup_voice
 from intake.domain import CaseStatus, Channel, Outcome, Severity
 from store.cases import CaseCreate, create_case
 from store.db import SessionMaker

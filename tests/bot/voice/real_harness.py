@@ -148,6 +148,8 @@ class Call:
     caller: str
     last: ET.Element | None = None
     heard: list[str] = field(default_factory=list)  # what each webhook's TwiML said, in order
+    leg: str = ""  # the call SID of the engineer's leg of the last <Dial> picked up
+    briefing: ET.Element | None = None  # the whisper that engineer heard
 
     def _params(self, **extra: str) -> dict[str, str]:
         params = {
@@ -202,8 +204,21 @@ class Call:
         """The engineer of the last <Dial> picks up: Twilio fetches the <Number url> for the whisper."""
         number = self.dial().find("Number")
         assert number is not None and number.get("url"), ET.tostring(self.dial(), encoding="unicode")
-        params = {"AccountSid": ACCOUNT_SID, "CallSid": "CA" + uuid.uuid4().hex, "CallStatus": "in-progress"}
-        return await self.line.post(number.get("url") or "", params)
+        self.leg = "CA" + uuid.uuid4().hex
+        self.briefing = await self.line.post(number.get("url") or "", self._leg_params())
+        return self.briefing
+
+    async def engineer_presses(self, digits: str) -> ET.Element:
+        """After the whisper, the engineer presses `digits` ("" for nothing: a voicemail): Twilio posts the
+        <Gather> action on the engineer's leg."""
+        gather = self.briefing.find("Gather") if self.briefing is not None else None
+        assert gather is not None and gather.get("action"), "no whisper asked the engineer for a key"
+        return await self.line.post(gather.get("action") or "", self._leg_params(Digits=digits))
+
+    def _leg_params(self, **extra: str) -> dict[str, str]:
+        # The engineer's leg: its own call, the caller's call as its parent.
+        leg = {"AccountSid": ACCOUNT_SID, "CallSid": self.leg, "ParentCallSid": self.sid, "CallStatus": "in-progress"}
+        return {**leg, **extra}
 
     async def records(self, recording_url: str, seconds: int) -> ET.Element:
         """The caller leaves a message at the last <Record>: Twilio posts its action."""

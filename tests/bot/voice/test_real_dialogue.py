@@ -118,17 +118,20 @@ async def test_a_sev1_at_night_rings_each_engineer_then_takes_a_voicemail_and_es
     assert connect.find("Gather") is None and connect.find("Hangup") is None
     assert _dialled(call) == [ONCALL[0]]
     assert call.dial().get("callerId") == SUPPORT
-    assert _whisper(call) == (PUBLIC + "/twilio/whisper", {"case": [case.number]})
+    assert _whisper(call) == (PUBLIC + "/twilio/whisper", {"case": [case.number], "attempt": ["0"]})
     assert await night.outbox() == []  # an engineer is being rung: no page yet
 
-    # The engineer who picks up hears the case before the caller is put through.
+    # The first engineer's voicemail picks up: it hears the case, is asked to press 1, presses nothing and is
+    # hung up on; the dial "completed", but nobody took the call, so the next engineer is rung.
     briefing = said(await call.whisper())
     assert reads_out(briefing, case.number) and reads_out(briefing, OWNER)
-    assert "whole system is down" in briefing.lower()
+    assert "whole system is down" in briefing.lower() and "press 1 to take the call" in briefing.lower()
+    assert [c.tag for c in await call.engineer_presses("")] == ["Say", "Hangup"]
 
-    await call.dial_ends("no-answer")
+    await call.dial_ends("completed")
     assert _dialled(call) == [ONCALL[1]]
-    assert _whisper(call)[1] == {"case": [case.number]}
+    assert _whisper(call)[1] == {"case": [case.number], "attempt": ["1"]}
+    assert (await night.case(case.number)).first_response_at is None
     assert (await night.case(case.number)).status is CaseStatus.NEW
     assert await night.outbox() == []
 
@@ -160,9 +163,27 @@ async def test_a_sev1_at_night_rings_each_engineer_then_takes_a_voicemail_and_es
     assert page.payload["k_number"] == OWNER
     attempts = await night.dial_attempts(call.sid)
     assert [(a.attempt, a.number, a.status, a.case_number) for a in attempts] == [
-        (0, ONCALL[0], "no-answer", case.number),
+        (0, ONCALL[0], "not_accepted", case.number),
         (1, ONCALL[1], "no-answer", case.number),
     ]
+
+
+async def test_a_sev1_engineer_who_presses_1_takes_the_call_and_answers_the_case(night: PhoneLine) -> None:
+    call = night.call()
+    await call.answer()
+    await call.keys("123456#")
+    await call.says(OUTAGE, confidence=0.93)
+    await call.keys("1")
+    [case] = await night.cases()
+    await call.whisper()
+    taken = await call.engineer_presses("1")
+    assert list(taken) == []  # nothing more for the engineer: Twilio puts the caller through
+    goodbye = await call.dial_ends("completed")  # the bridged call ended
+    assert goodbye.find("Hangup") is not None and goodbye.find("Dial") is None
+    answered = await night.case(case.number)
+    assert answered.first_response_at is not None and answered.status is CaseStatus.NEW
+    assert [(a.attempt, a.status) for a in await night.dial_attempts(call.sid)] == [(0, "accepted")]
+    assert await night.outbox() == []  # a person took it: nobody is paged
 
 
 # --- 2. Sev3 by day: a web support request, its number read back ---------------------------------------

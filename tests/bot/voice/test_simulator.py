@@ -15,8 +15,8 @@ from aiohttp import web
 
 from bot.cli import run
 from bot.errors import error_middleware
-from bot.voice.routes import setup_voice
 from bot.voice.simulator import SimulatorError, run_call
+from bot.voice.webhooks import setup_voice
 from intake.domain import CaseEventKind, CaseStatus
 from store import cases as case_store
 from store.db import SessionMaker
@@ -41,7 +41,8 @@ def _script(*lines: str) -> tuple[Callable[[str], str], list[str]]:
 
 async def test_a_sev1_call_nobody_answers_ends_in_voicemail(session_maker: SessionMaker) -> None:
     async with voice_server(session_maker) as server:
-        read, prompts = _script("123456#", "1", "n", "no", "The whole system is down since nine.")
+        # The first engineer does not pick up; the second's voicemail does, hears the briefing and presses nothing.
+        read, prompts = _script("123456#", "1", "n", "y", "", "The whole system is down since nine.")
         out: list[str] = []
         result = await run_call(server.url, CALLER, TOKEN, PUBLIC, read, out.append)
         assert result.ended_by == "service"
@@ -49,8 +50,9 @@ async def test_a_sev1_call_nobody_answers_ends_in_voicemail(session_maker: Sessi
         spoken = "\n".join(out)
         assert "BOT: Please key in your account number, then press pound." in spoken
         assert f"dialing on-call from +18005550100: {ONCALL[0]}" in spoken
-        assert f"WHISPER to {ONCALL[0]}:" in spoken and "K 1 2 3 4 5 6" in spoken
-        assert f"WHISPER to {ONCALL[1]}:" in spoken
+        assert f"WHISPER to {ONCALL[0]}:" not in spoken  # a phone that does not pick up hears nothing
+        assert f"WHISPER to {ONCALL[1]}:" in spoken and "K 1 2 3 4 5 6" in spoken and "Press 1" in spoken
+        assert "(the engineer's phone hung up without taking the call)" in spoken
         assert "leave a message" in spoken and out[-1] == "(the call ended)"
         assert [p for p in prompts if p.startswith("Does")] == [
             f"Does the engineer at {ONCALL[0]} answer? [y/N] ",
@@ -68,7 +70,7 @@ async def test_a_sev1_call_nobody_answers_ends_in_voicemail(session_maker: Sessi
 
 async def test_an_engineer_answering_connects_the_caller(session_maker: SessionMaker) -> None:
     async with voice_server(session_maker) as server:
-        read, _ = _script("123456", "yes", "y")
+        read, _ = _script("123456", "yes", "y", "1")  # picks up and presses 1 to take the call
         out: list[str] = []
         result = await run_call(server.url, CALLER, TOKEN, PUBLIC, read, out.append)
         assert result.ended_by == "service"

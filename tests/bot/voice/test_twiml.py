@@ -234,7 +234,7 @@ def test_connect_oncall_dials_first_engineer_with_whisper() -> None:
     assert dial.get("action") == PUBLIC + "/twilio/dial-status?next=1"
     numbers = dial.findall("Number")
     assert [n.text for n in numbers] == [ONCALL[0]]
-    assert numbers[0].get("url") == PUBLIC + "/twilio/whisper?case=2611-0007"
+    assert numbers[0].get("url") == PUBLIC + "/twilio/whisper?case=2611-0007&attempt=0"
 
 
 def test_connect_oncall_without_numbers_goes_straight_to_the_fallback() -> None:
@@ -267,6 +267,16 @@ def test_dial_chain_and_fallback_documents() -> None:
     assert "Case 2 6 1 1, 0 0 0 7 has been escalated" in (voicemail[0].text or "")
     assert voicemail[1].get("action") == PUBLIC + "/twilio/voicemail"
 
-    whisper = ET.fromstring(twiml.whisper_twiml(case_number="2611-0007", k_number="K12", summary="All down"))
-    said = whisper.findtext("Say") or ""
+    whisper = ET.fromstring(
+        twiml.whisper_twiml(config, case_number="2611-0007", attempt=1, k_number="K12", summary="All down")
+    )
+    said = whisper.findtext("Gather/Say") or ""
     assert "2 6 1 1, 0 0 0 7" in said and "K 1 2" in said and "All down" in said
+    assert said.endswith("Press 1 to take the call.")
+    # Only a key takes the call; silence (a voicemail) posts an empty answer, which hangs up on it.
+    gather = whisper.find("Gather")
+    assert gather is not None and gather.get("numDigits") == "1" and gather.get("actionOnEmptyResult") == "true"
+    assert gather.get("action") == PUBLIC + "/twilio/whisper-accept?case=2611-0007&attempt=1"
+    assert [c.tag for c in ET.fromstring(twiml.whisper_answer_twiml(accepted=True))] == []
+    declined = ET.fromstring(twiml.whisper_answer_twiml(accepted=False))
+    assert [c.tag for c in declined] == ["Say", "Hangup"]

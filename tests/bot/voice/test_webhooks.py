@@ -168,7 +168,7 @@ async def test_sev1_rings_on_call_in_order_then_voicemail_page_and_escalation(se
         assert await _call_phase(server, call_sid) == CallPhase.DIALING
 
         whisper = await server.webhook(number.get("url", "").removeprefix(PUBLIC), new_call_sid())
-        said = whisper.findtext("Say") or ""
+        said = whisper.findtext("Gather/Say") or ""
         assert "case " + " ".join(case_number).replace(" - ", ", ") in said
         assert "K 1 2 3 4 5 6" in said and "Service down for everyone" in said
 
@@ -215,9 +215,39 @@ async def test_sev1_rings_on_call_in_order_then_voicemail_page_and_escalation(se
         assert len(server.bot.cases) == 1
 
 
+async def _engineer_presses(server: VoiceServer, first: ET.Element, call_sid: str, digits: str) -> ET.Element:
+    """The engineer of the first <Dial> picks up, hears the whisper and presses `digits` ("" for none)."""
+    number = first.find("Dial/Number")
+    assert number is not None
+    leg = new_call_sid()
+    whisper = await server.webhook(number.get("url", "").removeprefix(PUBLIC), leg, ParentCallSid=call_sid)
+    gather = whisper.find("Gather")
+    assert gather is not None and "Press 1" in (gather.findtext("Say") or "")
+    action = gather.get("action", "").removeprefix(PUBLIC)
+    return await server.webhook(action, leg, ParentCallSid=call_sid, Digits=digits)
+
+
+async def test_a_voicemail_picking_up_is_not_an_answer_the_next_engineer_is_rung(session_maker: SessionMaker) -> None:
+    async with voice_server(session_maker) as server:
+        call_sid, case_number, first = await _start_sev1(server)
+        declined = await _engineer_presses(server, first, call_sid, "")
+        assert [c.tag for c in declined] == ["Say", "Hangup"]  # the voicemail is hung up on
+        # The engineer's phone "completed" the dial, but nobody took the call: the next number rings.
+        second = await server.webhook("/twilio/dial-status?next=1", call_sid, DialCallStatus="completed")
+        assert [n.text for n in second.findall("Dial/Number")] == [ONCALL[1]]
+        assert await _call_phase(server, call_sid) == CallPhase.DIALING
+        async with session_maker() as session:
+            attempts = await list_dial_attempts(session, call_sid=call_sid)
+            case = await case_store.get_case(session, number=case_number)
+        assert [(a.attempt, a.status) for a in attempts] == [(0, "not_accepted")]
+        assert case is not None and case.first_response_at is None
+
+
 async def test_an_engineer_answering_connects_and_counts_as_first_response(session_maker: SessionMaker) -> None:
     async with voice_server(session_maker) as server:
-        call_sid, case_number, _ = await _start_sev1(server)
+        call_sid, case_number, first = await _start_sev1(server)
+        taken = await _engineer_presses(server, first, call_sid, "1")
+        assert list(taken) == []  # nothing more for the engineer: Twilio puts the caller through
         done = await server.webhook(
             "/twilio/dial-status?next=1", call_sid, DialCallStatus="completed", DialCallDuration="300"
         )
