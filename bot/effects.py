@@ -211,7 +211,7 @@ class EffectRunner:
 
 
 def transcript_lines(
-    event: convo.Start | convo.UserTurn | convo.HangUp, prompts: Sequence[Prompt]
+    event: convo.Start | convo.UserTurn | convo.HangUp | convo.Resume, prompts: Sequence[Prompt]
 ) -> list[tuple[str, str]]:
     """The turn's transcript: the customer's words (or what stood for them) and the bot's answers."""
     lines: list[tuple[str, str]] = []

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Protocol
@@ -19,23 +18,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.channels import Channels
 from bot.keys import CHANNELS, CLOCK, JOBS, POLICY, SESSION_MAKER, SETTINGS
 from bot.periodic import Periodic
-from bot.rendering import message_activity, prompt_activity
-from bot.turn_state import (
-    DIALOGUE,
-    LAST_TURN,
-    ConversationRecord,
-    TranscriptLines,
-    load_record,
-    save_record,
-    storage_key,
-)
-from intake import wording as w
+from bot.rendering import message_activity
+from bot.turn_state import LAST_TURN, ConversationRecord, TranscriptLines, save_record
 from intake import wording_service as ws
 from intake.clock import Clock
-from intake.dialogue_state import Phase, State
 from intake.numbers_times import due
 from intake.policy import Policy
-from intake.prompts import Prompt
 from store import agents as agent_store
 from store import cases as case_store
 from store import handoffs as handoff_store
@@ -50,7 +38,11 @@ log = logging.getLogger(__name__)
 # How often this process looks for handoffs that waited too long (every process sweeps; claims are atomic).
 SWEEP_INTERVAL_SECONDS = 1.0
 
-Resume = Callable[[State], tuple[State, Prompt]]
+
+class Dialogue(Protocol):
+    """Where a chat carries on once it is the bot's again (IntakeBot.resume)."""
+
+    async def resume(self, turn_context: TurnContext, *, lead: Sequence[Activity], at: datetime) -> None: ...
 
 
 class EndHandoff(Protocol):
@@ -100,6 +92,11 @@ class HandoffService:
         self.timeout = timeout
         # In-process wake-up of the console feed; other processes' changes reach it through its poll.
         self.changed = asyncio.Event()
+        self._dialogue: Dialogue | None = None
+
+    def resume_through(self, dialogue: Dialogue) -> None:
+        """Have `dialogue` carry on the chats that come back from the queue (the bot that relays them)."""
+        self._dialogue = dialogue
 
     def notify(self) -> None:
         """Wake this process's console feed: a handoff changed."""
@@ -205,7 +202,7 @@ class HandoffService:
         message = ws.handed_back()
         handoff = await self._end(handoff_id, agent, at, handoff_store.hand_back, message)
         log.info("handoff %s handed back to the bot by agent %s", handoff_id, agent.id)
-        await self._resume(handoff, [message], lambda state: resume_dialogue(state, self._policy), at)
+        await self._resume(handoff, [message], at)
 
     async def close(self, handoff_id: int, agent: AgentPublic, at: datetime) -> None:
         """End the live chat; the customer's next message starts a new conversation with the bot."""
@@ -256,7 +253,7 @@ class HandoffService:
                 await self._log_line(session, handoff, "bot", told[handoff.id], now)
         for handoff in expired:
             log.info("handoff %s timed out unclaimed; case %s is a web request", handoff.id, handoff.case_number)
-            await self._resume(handoff, [told[handoff.id]], lambda state: resume_dialogue(state, self._policy), now)
+            await self._resume(handoff, [told[handoff.id]], now)
         if expired:
             self.notify()
         return len(expired)
@@ -295,32 +292,19 @@ class HandoffService:
         with contextlib.suppress(DeliveryError):
             await self._deliver(handoff, activities)
 
-    async def _resume(self, handoff: HandoffPublic, lead: Sequence[str], resume: Resume, at: datetime) -> None:
-        """Tell the customer `lead`, put the dialogue where it continues and ask its next question."""
+    async def _resume(self, handoff: HandoffPublic, lead: Sequence[str], at: datetime) -> None:
+        """Tell the customer `lead` (already in the transcript), then let the dialogue ask what comes next."""
+        notices = [message_activity(text) for text in lead]
+        dialogue = self._dialogue
 
         async def carry_on(turn_context: TurnContext) -> None:
-            record = await load_record(self._jobs, storage_key(turn_context.activity))
-            stored = record.get(DIALOGUE)
-            state, prompt = resume(State.from_dict(stored) if isinstance(stored, dict) else State())
-            record.set(DIALOGUE, state.to_dict())
-            transcript = TranscriptLines(
-                conversation_id=handoff.conversation_id, channel=handoff.channel, at=at, lines=[("bot", prompt.text)]
-            )
-            await save_record(self._jobs, record, now=at, transcript=transcript)
-            await turn_context.send_activities([*(message_activity(text) for text in lead), prompt_activity(prompt)])
+            if dialogue is None:  # no bot relays for this service: the notice is all there is to say
+                await turn_context.send_activities(notices)
+            else:
+                await dialogue.resume(turn_context, lead=notices, at=at)
 
         with contextlib.suppress(DeliveryError):
             await self._continue(handoff, carry_on)
-
-
-def resume_dialogue(state: State, policy: Policy) -> tuple[State, Prompt]:
-    """Where the dialogue picks up after a handoff: the account, the problem, or anything else."""
-    if not state.k_number:
-        asked = replace(state, phase=Phase.ASK_ACCOUNT, silences=0)
-        return asked, w.ask_account(policy, phone=False, have_problem=state.described)
-    if not state.last_case:
-        return replace(state, phase=Phase.ASK_PROBLEM, silences=0), w.ask_problem(phone=False)
-    return replace(state, phase=Phase.ANYTHING_ELSE, silences=0), w.anything_else(phone=False)
 
 
 HANDOFF = web.AppKey("handoff", HandoffService)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from botbuilder.core import ActivityHandler, TurnContext
@@ -33,7 +34,7 @@ from bot.turn_state import (
 from intake import conversation as convo
 from intake.catalog import DEFAULT_LOCALE
 from intake.clock import Clock
-from intake.dialogue_events import Context, HangUp, Start, Step, UserTurn
+from intake.dialogue_events import Context, HangUp, Resume, Start, Step, UserTurn
 from intake.dialogue_state import State
 from intake.domain import Channel
 from intake.policy import Policy
@@ -82,16 +83,21 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
         self._handoff = handoff
         self._clock = clock
         self._agents_online = agents_online
-        # One turn at a time per conversation in this process (a resend racing its original, a fast typist);
-        # entries vanish with their last user. Across processes the eTag decides (see on_turn).
+        # One turn at a time per conversation in this process (a resend racing its original, a fast typist, a
+        # hand-back); entries vanish with their last user. Across processes the eTag decides (see on_turn).
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        if handoff is not None:
+            handoff.resume_through(self)  # a chat back from the live-agent queue carries on in this dialogue
 
-    async def on_turn(self, turn_context: TurnContext) -> None:
-        key = storage_key(turn_context.activity)
+    def _lock(self, key: str) -> asyncio.Lock:
         lock = self._locks.get(key)
         if lock is None:
             lock = self._locks[key] = asyncio.Lock()
-        async with lock:
+        return lock
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        key = storage_key(turn_context.activity)
+        async with self._lock(key):
             try:
                 await self._turn(turn_context, key)
             except DBAPIError as exc:
@@ -133,6 +139,21 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
         if record.changed:
             await save_record(self._jobs, record, now=self._clock())
 
+    async def resume(self, turn_context: TurnContext, *, lead: Sequence[Activity], at: datetime) -> None:
+        """The chat is the bot's again (handed back, or nobody took it): say `lead`, then what the dialogue asks.
+
+        Outside any customer activity (the handoff service continues the conversation): the dialogue takes
+        a Resume event and its prompts are kept and sent like any turn's.
+        """
+        key = storage_key(turn_context.activity)
+        async with self._lock(key):
+            record = await load_record(self._jobs, key)
+            turn_context.turn_state[RECORD] = record
+            ctx = await self._context(turn_context)
+            event = Resume(at=at)
+            step = convo.step(ctx, self._state(ctx, record, at), event)
+            await self._run(turn_context, ctx, step, event, lead=lead)
+
     # -- activity -> dialogue event ---------------------------------------------------------------
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
@@ -163,15 +184,19 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
 
     async def _dispatch(self, turn_context: TurnContext, event: UserTurn | HangUp) -> None:
         ctx = await self._context(turn_context)
-        stored = _record(turn_context).get(DIALOGUE)
-        if stored is None:
-            if isinstance(event, HangUp):
-                return  # hung up before the greeting: nothing was said, nothing to keep
-            # The customer spoke first (no conversationUpdate): start silently, then take this turn.
-            state = convo.start(ctx, Start(at=event.at)).state
-        else:
-            state = State.from_dict(stored)
+        record = _record(turn_context)
+        if record.get(DIALOGUE) is None and isinstance(event, HangUp):
+            return  # hung up before the greeting: nothing was said, nothing to keep
+        state = self._state(ctx, record, event.at)
         await self._run(turn_context, ctx, convo.step(ctx, state, event), event)
+
+    @staticmethod
+    def _state(ctx: Context, record: ConversationRecord, at: datetime) -> State:
+        stored = record.get(DIALOGUE)
+        if stored is None:
+            # No dialogue yet (the customer spoke first, without a conversationUpdate): start it silently.
+            return convo.start(ctx, Start(at=at)).state
+        return State.from_dict(stored)
 
     # -- the dialogue loop -------------------------------------------------------------------------
 
@@ -180,11 +205,12 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
         turn_context: TurnContext,
         ctx: Context,
         step: Step,
-        event: Start | UserTurn | HangUp,
+        event: Start | UserTurn | HangUp | Resume,
+        lead: Sequence[Activity] = (),
     ) -> None:
         record = _record(turn_context)
         sent: list[Prompt] = list(step.prompts)
-        activities = [prompt_activity(p) for p in step.prompts]
+        activities = [*lead, *(prompt_activity(p) for p in step.prompts)]
         # Effects with results feed back into the machine until it has nothing more to ask of us.
         for _ in range(MAX_EFFECT_ROUNDS):
             followups: list[Activity] = []
@@ -211,7 +237,7 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
             )
         activity = turn_context.activity
         record.set(DIALOGUE, step.state.to_dict())
-        if activity.id:
+        if activity.id and not isinstance(event, Resume):  # a resume answers no activity of the customer's
             # Remembered so that a redelivery gets the same answer.
             record.set(LAST_TURN, {"id": activity.id, "replies": [to_json(a) for a in activities]})
         transcript = TranscriptLines(

@@ -21,6 +21,7 @@ from intake.dialogue_events import (
     Event,
     HangUp,
     NoteAttachment,
+    Resume,
     Start,
     Step,
     UserTurn,
@@ -51,10 +52,12 @@ def start(ctx: Context, event: Start) -> Step:
 
 
 def step(ctx: Context, state: State, event: Event) -> Step:
-    """Advance the dialogue by one customer turn, hang-up or effect result."""
+    """Advance the dialogue by one customer turn, hang-up, effect result or return from a live agent."""
     require_aware(event.at)
     if isinstance(event, HangUp):
         return moved(state.phase, _hang_up(ctx, state, event.at), by=Anywhere.LEAVING)
+    if isinstance(event, Resume):
+        return moved(state.phase, _resume(ctx, state), by=Anywhere.RESUME)
     if isinstance(event, CaseCreated):
         return moved(state.phase, case_created(ctx, state, event))
     if isinstance(event, CaseLookup):
@@ -152,6 +155,16 @@ def _hang_up(ctx: Context, state: State, at: datetime) -> Step:
     else:
         effects = incomplete_case(ctx, state, at)
     return Step((), replace(state, phase=Phase.DONE), effects, done=True)
+
+
+def _resume(ctx: Context, state: State) -> Step:
+    """Back from a live agent: ask for what the dialogue still lacks, the account or the problem, else anything more."""
+    if not state.k_number:
+        asked = replace(state, phase=Phase.ASK_ACCOUNT, silences=0)
+        return Step((w.ask_account(ctx.policy, ctx.phone, have_problem=state.described, locale=ctx.locale),), asked)
+    if not state.last_case:
+        return Step((w.ask_problem(ctx.phone, ctx.locale),), replace(state, phase=Phase.ASK_PROBLEM, silences=0))
+    return Step((w.anything_else(ctx.phone, ctx.locale),), replace(state, phase=Phase.ANYTHING_ELSE, silences=0))
 
 
 def _take_attachments(

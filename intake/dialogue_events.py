@@ -25,6 +25,7 @@ __all__ = [
     "LookupCase",
     "NoteAttachment",
     "RequestHandoff",
+    "Resume",
     "Start",
     "Step",
     "UserTurn",
@@ -106,7 +107,14 @@ class CaseLookup:
     retry_after: timedelta | None = None
 
 
-Event = UserTurn | HangUp | CaseCreated | CaseLookup
+@dataclass(frozen=True)
+class Resume:
+    """The chat is the bot's again after RequestHandoff: the agent handed it back, or nobody took it in time."""
+
+    at: datetime
+
+
+Event = UserTurn | HangUp | CaseCreated | CaseLookup | Resume
 
 # ---------------------------------------------------------------- effects
 

@@ -65,12 +65,15 @@ START: Mapping[Phase, str] = {Phase.ASK_ACCOUNT: "", Phase.CONFIRM_ACCOUNT: "cal
 
 
 class Anywhere(StrEnum):
-    """Moves heard in every phase the customer speaks in (their labels in the diagram)."""
+    """Moves made from any phase (their labels in the diagram): what the customer may say at any point, and
+    the chat coming back from a live agent (a handoff leaves the dialogue done, but a conversation is
+    resumed wherever it stands)."""
 
     START_OVER = "start over"
     STATUS = "a case's status"
     PERSON = "a person (chat)"
     LEAVING = "goodbye, cancel, silence, hang-up"
+    RESUME = "back from a live agent"
 
 
 ANYWHERE: Mapping[Anywhere, frozenset[Phase]] = {
@@ -78,6 +81,8 @@ ANYWHERE: Mapping[Anywhere, frozenset[Phase]] = {
     Anywhere.STATUS: _STATUS,
     Anywhere.PERSON: frozenset({Phase.FILING, Phase.DONE}),  # the case filed first, or an agent at once
     Anywhere.LEAVING: frozenset({Phase.DONE}),
+    # What the dialogue still lacks: the account, the problem, or else anything more.
+    Anywhere.RESUME: frozenset({Phase.ASK_ACCOUNT, Phase.ASK_PROBLEM, Phase.ANYTHING_ELSE}),
 }
 
 

@@ -26,6 +26,7 @@ from intake.dialogue_events import (
     LookupCase,
     NoteAttachment,
     RequestHandoff,
+    Resume,
     Start,
     Step,
     UserTurn,
@@ -37,6 +38,7 @@ from intake.limits import TextLimits
 from intake.policy import Policy
 from intake.prompts import Expect, Prompt
 from intake.severity_policy import assess
+from intake.wording import anything_else, ask_problem
 
 NY = ZoneInfo("America/New_York")
 TUESDAY = datetime(2026, 11, 24, 10, 0, tzinfo=NY)  # live chat open
@@ -967,6 +969,58 @@ def test_person_in_chat_hours_after_a_problem_files_the_case_first() -> None:
     talk.created()
     assert "I've filed case 2611-0042" in talk.text and "live agent" in talk.text
     assert talk.last.effects == (RequestHandoff("customer_request", CASE, TUESDAY),) and talk.last.done
+
+
+def test_back_from_a_live_agent_before_any_account_asks_for_it() -> None:
+    talk = Talk()
+    talk.begin()
+    talk.say("I want to talk to a person")
+    assert talk.phase() is Phase.DONE and talk.last.done
+    talk.send(Resume(TUESDAY))
+    assert talk.text == "What's your account number? It's your K#, for example K123456."
+    assert talk.phase() is Phase.ASK_ACCOUNT and not talk.last.done and not talk.last.effects
+    talk.say("K123456")
+    assert talk.phase() is Phase.ASK_PROBLEM
+
+
+def test_back_from_a_live_agent_with_a_problem_told_but_no_account() -> None:
+    talk = Talk()
+    talk.begin()
+    talk.say(SLOW)
+    talk.say("agent")  # no K# yet: an agent at once, no case
+    assert talk.last.effects == (RequestHandoff("customer_request", None, TUESDAY),)
+    talk.send(Resume(TUESDAY))
+    assert talk.text.startswith("Thanks, I've got the problem. What's your account number?")
+    assert talk.phase() is Phase.ASK_ACCOUNT and talk.state.told.problem == (SLOW,)
+
+
+def test_back_from_a_live_agent_with_an_account_and_no_case_asks_for_the_problem() -> None:
+    talk = _known(Talk())
+    talk.say("agent")
+    talk.send(Resume(TUESDAY))
+    assert talk.asks == ask_problem(phone=False) and talk.phase() is Phase.ASK_PROBLEM
+
+
+def test_back_from_a_live_agent_after_a_case_asks_if_there_is_anything_else() -> None:
+    talk = _known(Talk())
+    talk.say(SLOW)
+    talk.say("agent")
+    talk.created()
+    silent = replace(talk.state, silences=1)  # a silence before the handoff is forgotten
+    talk.last = replace(talk.last, state=silent)
+    talk.send(Resume(TUESDAY))
+    assert talk.asks == anything_else(phone=False)
+    assert talk.phase() is Phase.ANYTHING_ELSE and talk.state.silences == 0 and talk.state.last_case == CASE
+    talk.say("That's all")
+    assert talk.phase() is Phase.DONE
+
+
+@pytest.mark.parametrize("phase", list(Phase))
+def test_a_chat_back_from_a_live_agent_resumes_from_any_phase(phase: Phase) -> None:
+    # A handoff leaves the dialogue done, but a race (a message the bot took as the agent handed back) may
+    # have moved it: the table lets Resume lead from anywhere to what is still missing.
+    resumed = step(Talk().ctx, State(phase=phase, k_number="K123456"), Resume(TUESDAY))
+    assert resumed.state.phase is Phase.ASK_PROBLEM
 
 
 @pytest.mark.parametrize("at", [SATURDAY, TUESDAY_EVENING])

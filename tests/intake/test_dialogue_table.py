@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 
 from intake import dialogue_table
-from intake.dialogue_events import CaseCreated, CaseLookup, Step
+from intake.conversation import step
+from intake.dialogue_events import CaseCreated, CaseLookup, Resume, Step
 from intake.dialogue_questions import PROMPTS
 from intake.dialogue_state import FollowUp, Phase, State
-from intake.dialogue_table import ANYWHERE, START, TABLE, UndeclaredMove, diagram, moved
+from intake.dialogue_table import ANYWHERE, START, TABLE, Anywhere, UndeclaredMove, diagram, moved
 from intake.wording import anything_else
-from tests.intake.test_conversation import SLOW, Talk, _known, _to_confirmation
+from tests.intake.test_conversation import SLOW, TUESDAY, Talk, _known, _to_confirmation
 
 ARCHITECTURE = Path(__file__).parents[2] / "docs" / "ARCHITECTURE.md"
 
@@ -68,3 +69,15 @@ def test_the_diagram_shows_every_phase_and_is_the_one_in_the_architecture_notes(
     assert f"```mermaid\n{drawn}```" in ARCHITECTURE.read_text(encoding="utf-8"), (
         "docs/ARCHITECTURE.md shows an old diagram: paste `python -m intake.dialogue_table` output"
     )
+
+
+def test_a_chat_back_from_a_live_agent_moves_as_the_table_says(monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx = Talk().ctx
+    handed_off = State(phase=Phase.DONE, k_number="K123456", last_case="2611-0042")
+    assert step(ctx, handed_off, Resume(TUESDAY)).state.phase is Phase.ANYTHING_ELSE
+    assert "    anywhere --> anything_else: back from a live agent\n" in diagram()
+    # Without the move in the table, resuming is refused: the handoff service has no way round the table.
+    narrower = {**ANYWHERE, Anywhere.RESUME: frozenset({Phase.ASK_ACCOUNT, Phase.ASK_PROBLEM})}
+    monkeypatch.setattr(dialogue_table, "ANYWHERE", narrower)
+    with pytest.raises(UndeclaredMove, match="done -> anything_else"):
+        step(ctx, handed_off, Resume(TUESDAY))
