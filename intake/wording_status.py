@@ -22,6 +22,7 @@ _STATUS_WORDS = {
     CaseStatus.NEW: N_("new, waiting for an engineer"),
     CaseStatus.INCOMPLETE: N_("incomplete: we are missing some details"),
     CaseStatus.IN_PROGRESS: N_("in progress with an engineer"),
+    CaseStatus.PENDING_CUSTOMER: N_("waiting for your reply"),  # the engineer asked you something
     CaseStatus.ESCALATED: N_("escalated to senior staff"),
     CaseStatus.RESOLVED: N_("resolved"),
     CaseStatus.CLOSED: N_("closed"),

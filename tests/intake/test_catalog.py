@@ -1,9 +1,13 @@
-"""Customer-facing words by message id and locale: the catalogs match the sources, English is the fallback."""
+"""Customer-facing words by message id and locale: the catalogs match the sources, English is the fallback.
+
+The dialogue's own words in the conversation's locale: tests/intake/test_wording_locale.py.
+"""
 
 from __future__ import annotations
 
 import re
 import string
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -23,7 +27,7 @@ MESSAGES = {value for name, value in vars(ws).items() if name.isupper() and isin
 
 
 def _used_ids() -> set[str]:
-    """Every message id the sources mark, found as `pybabel extract -F babel.cfg` finds them (a plural: its singular)."""
+    """Every message id the sources mark, as `pybabel extract -F babel.cfg` finds them (a plural: its singular)."""
     with (ROOT / "babel.cfg").open(encoding="utf-8") as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
     found = (message for _, _, message, *_ in extract_from_dir(ROOT, method_map, options_map) if message)
@@ -86,12 +90,18 @@ def test_the_english_wording_is_what_the_service_said_before_the_catalog() -> No
         "problem after the tone, then hang up or press pound."
     )
     assert ws.whisper("2611-0007", "K12", "All down") == (
-        "Support line, severity 1 case 2 6 1 1, 0 0 0 7. Account K 1 2. Problem: All down. "
-        "Connecting you to the caller now."
+        "Support line, severity 1 case 2 6 1 1, 0 0 0 7. Account K 1 2. Problem: All down. Press 1 to take the call."
     )
+    assert ws.whisper_declined() == "No key was pressed. The next engineer is being called. Goodbye."
 
 
-def _write_catalog(root: Path, locale: str, entries: dict[str, str], fuzzy: frozenset[str] = frozenset()) -> None:
+def write_catalog(
+    root: Path,
+    locale: str,
+    entries: Mapping[str | tuple[str, str], str | tuple[str, ...]],
+    fuzzy: frozenset[str] = frozenset(),
+) -> None:
+    """A catalog in `root` as `scripts/messages` and a translator leave one (a plural: (singular, plural) -> forms)."""
     catalog = Catalog(locale=locale, domain="messages")
     for message, translated in entries.items():
         catalog.add(message, translated, flags=("fuzzy",) if message in fuzzy else ())
@@ -102,7 +112,7 @@ def _write_catalog(root: Path, locale: str, entries: dict[str, str], fuzzy: froz
 
 
 def test_a_translation_is_used_for_its_locale_and_its_regions_with_english_for_the_rest(tmp_path: Path) -> None:
-    _write_catalog(
+    write_catalog(
         tmp_path,
         "fr",
         {
@@ -137,3 +147,12 @@ def test_no_customer_sentence_is_left_in_the_service_modules_the_catalog_replace
     for path in sorted((ROOT / "bot").rglob("*.py")):
         found = pattern.search(path.read_text(encoding="utf-8"))
         assert found is None, (path.relative_to(ROOT).as_posix(), found.group(0) if found else "")
+
+
+def test_a_count_takes_the_plural_form_of_the_catalog_s_language(tmp_path: Path) -> None:
+    minutes = ("about {n} minute", "about {n} minutes")
+    write_catalog(tmp_path, "pl", {minutes: ("za {n} minutę", "za {n} minuty", "za {n} minut")})
+    catalogs = Catalogs(tmp_path)
+    said = {n: catalogs.ngettext(*minutes, n, "pl").format(n=n) for n in (1, 3, 5, 12, 22)}
+    assert said == {1: "za 1 minutę", 3: "za 3 minuty", 5: "za 5 minut", 12: "za 12 minut", 22: "za 22 minuty"}
+    assert [catalogs.ngettext(*minutes, n, "en").format(n=n) for n in (1, 2)] == ["about 1 minute", "about 2 minutes"]
