@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from gettext import GNUTranslations, NullTranslations
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -116,6 +116,7 @@ class Catalogs:
         return _Catalog(entries, GNUTranslations(compiled))
 
 
+@lru_cache(maxsize=256)  # every sentence of a turn is looked up in the same few locales; parsing one takes 3 us
 def candidates(locale: str | None) -> tuple[str, ...]:
     """Catalog names to try for a Bot Framework or HTTP locale: `en-US` -> (`en_US`, `en`); junk -> ()."""
     if not locale:
