@@ -13,6 +13,7 @@ from datetime import datetime
 
 from intake import understanding
 from intake import wording as w
+from intake import wording_conversation as wc
 from intake.dialogue_events import (
     CaseCreated,
     CaseLookup,
@@ -96,17 +97,17 @@ def _command(ctx: Context, state: State, turn: UserTurn) -> Step | None:
     cmd = understanding.command_in(turn.text) if turn.text else None
     if cmd is Command.START_OVER:
         fresh = state.started_over()
-        return moved(state.phase, Step((w.start_over(ctx.locale), pending(ctx, fresh)), fresh), by=Anywhere.START_OVER)
+        return moved(state.phase, Step((wc.start_over(ctx.locale), pending(ctx, fresh)), fresh), by=Anywhere.START_OVER)
     if cmd is Command.BYE and pending(ctx, state).expects is Expect.YES_NO:
         cmd = None  # "no thanks" to a yes/no question is a no, not a goodbye
     if cmd is Command.CANCEL or (cmd is Command.BYE and state.described):
-        return moved(state.phase, end(state, w.cancelled(state.last_case, ctx.phone, ctx.locale)), by=Anywhere.LEAVING)
+        return moved(state.phase, end(state, wc.cancelled(state.last_case, ctx.phone, ctx.locale)), by=Anywhere.LEAVING)
     if cmd is Command.BYE:
-        return moved(state.phase, end(state, w.goodbye(ctx.locale)), by=Anywhere.LEAVING)
+        return moved(state.phase, end(state, wc.goodbye(ctx.locale)), by=Anywhere.LEAVING)
     if cmd is Command.HELP and state.phase is Phase.ASK_PROBLEM and "!" in turn.text:
         cmd = None  # "help!!" asked for the problem is a cry for help: the problem, so the guided questions follow
     if cmd is Command.HELP:
-        return Step((w.help_text(ctx.policy, ctx.phone, ctx.locale), pending(ctx, state)), state)
+        return Step((wc.help_text(ctx.policy, ctx.phone, ctx.locale), pending(ctx, state)), state)
     if cmd is Command.AGENT:
         return moved(state.phase, _agent_requested(ctx, state, turn.at), by=Anywhere.PERSON)
     if state.phase not in (Phase.STATUS_ACCOUNT, Phase.STATUS_NUMBER) and understanding.asks_status(turn.text):
@@ -116,10 +117,10 @@ def _command(ctx: Context, state: State, turn: UserTurn) -> Step | None:
 
 def _agent_requested(ctx: Context, state: State, at: datetime) -> Step:
     if ctx.phone:
-        return Step((w.phone_person(ctx.locale), pending(ctx, state)), state)
+        return Step((wc.phone_person(ctx.locale), pending(ctx, state)), state)
     chat_open = ctx.policy.chat.is_open(at)
     if not (chat_open and ctx.agents_online > 0):
-        return Step((w.agent_unavailable(ctx.policy, at, chat_open, ctx.locale), pending(ctx, state)), state)
+        return Step((wc.agent_unavailable(ctx.policy, at, chat_open, ctx.locale), pending(ctx, state)), state)
     if state.described and state.k_number:
         # The agent should start from a recorded case, not from a transcript to retype.
         assessment = replace(state.assessment, severity=int(severity(state)))
@@ -142,9 +143,9 @@ def _still_working(ctx: Context, state: State, at: datetime) -> Step:
 
 def _silence(ctx: Context, state: State, at: datetime) -> Step:
     if state.silences == 0:
-        return Step((w.didnt_hear(ctx.locale), pending(ctx, state)), replace(state, silences=1))
+        return Step((wc.didnt_hear(ctx.locale), pending(ctx, state)), replace(state, silences=1))
     done = replace(state, phase=Phase.DONE, silences=state.silences + 1)
-    return Step((w.no_input_goodbye(ctx.policy, ctx.locale),), done, incomplete_case(ctx, state, at), done=True)
+    return Step((wc.no_input_goodbye(ctx.policy, ctx.locale),), done, incomplete_case(ctx, state, at), done=True)
 
 
 def _hang_up(ctx: Context, state: State, at: datetime) -> Step:
@@ -175,9 +176,9 @@ def _take_attachments(
         return (), state, ()
     if state.last_case and not state.described and state.phase is not Phase.FILING:
         return (
-            (w.attached(names, state.last_case, ctx.locale),),
+            (wc.attached(names, state.last_case, ctx.locale),),
             state,
             (NoteAttachment(tuple(names), state.last_case, at),),
         )
     filing = replace(state.filing, attachments=(*state.filing.attachments, *names))
-    return (w.attached(names, None, ctx.locale),), replace(state, filing=filing), ()
+    return (wc.attached(names, None, ctx.locale),), replace(state, filing=filing), ()

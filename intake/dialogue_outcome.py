@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from intake import understanding
 from intake import wording as w
+from intake import wording_conversation as wc
 from intake.dialogue_events import CaseCreated, ConnectOnCall, Context, Effect, NoteAttachment, Step, UserTurn
 from intake.dialogue_filing import hand_off, summary
 from intake.dialogue_intake import assess
@@ -85,7 +86,7 @@ def on_anything_else(ctx: Context, state: State, turn: UserTurn) -> Step:
     if wanted is FollowUp.STATUS:
         return status_next(ctx, replace(state, status=StatusCheck()), turn.at)
     if wanted is FollowUp.DONE:
-        return end(state, w.goodbye(ctx.locale))
+        return end(state, wc.goodbye(ctx.locale))
     if understanding.has_substance(turn.text):
         return _new_problem(ctx, state, turn)
     return retry(ctx, state)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 
 from intake import understanding
 from intake import wording as w
+from intake import wording_conversation as wc
 from intake.dialogue_events import Context, Step, UserTurn
 from intake.dialogue_state import Phase, State
 from intake.dialogue_triage import current_question, guided_prompt, severity
@@ -41,7 +42,7 @@ PROMPTS: dict[Phase, Callable[[Context, State], Prompt]] = {
     Phase.STATUS_ACCOUNT: lambda ctx, state: status_ask_account(ctx.policy, ctx.phone, ctx.locale),
     Phase.STATUS_NUMBER: lambda ctx, state: status_ask_number(ctx.phone, ctx.locale),
     Phase.LOOKING_UP: lambda ctx, state: looking_up(state.status.lookup or "", ctx.phone, ctx.locale),
-    Phase.DONE: lambda ctx, state: w.goodbye(ctx.locale),
+    Phase.DONE: lambda ctx, state: wc.goodbye(ctx.locale),
 }
 
 

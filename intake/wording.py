@@ -1,4 +1,4 @@
-"""What the bot says while taking a case: greeting, K#, problem, severity, the outcome, help and goodbyes.
+"""What the bot says while taking a case: greeting, K#, problem, severity and the outcome.
 
 Each sentence is a message id (its English text, marked with `N_`) looked up in the conversation's locale
 through intake/catalog.py; placeholders are `{name}`s, filled after the lookup so a translation may move them.
@@ -31,7 +31,8 @@ def severity_label(severity: Severity, locale: str | None = None) -> str:
     return gettext(SEVERITY_LABELS[severity], locale)
 
 
-def _join(*sentences: str) -> str:
+def join_sentences(*sentences: str) -> str:
+    """Sentences joined by one space, the empty ones left out."""
     return " ".join(s for s in sentences if s)
 
 
@@ -110,9 +111,9 @@ def ask_account(policy: Policy, phone: bool, have_problem: bool = False, locale:
     fmt, prefix = policy.account, policy.account.prefix.upper()
     lead = gettext(GOT_THE_PROBLEM, locale) if have_problem else ""
     if phone:
-        text = _join(lead, gettext(KEY_IN_ACCOUNT, locale).format(prefix=prefix))
+        text = join_sentences(lead, gettext(KEY_IN_ACCOUNT, locale).format(prefix=prefix))
         return Prompt(text, text, Expect.DIGITS, hints=(prefix,), max_digits=fmt.max_digits)
-    text = _join(lead, gettext(ASK_ACCOUNT, locale).format(example=fmt.example))
+    text = join_sentences(lead, gettext(ASK_ACCOUNT, locale).format(example=fmt.example))
     return Prompt(text, gettext(ASK_ACCOUNT_SPEAK, locale), Expect.TEXT, hints=(prefix,))
 
 
@@ -212,7 +213,7 @@ def guided(
     """One of triage's guided questions (message ids: intake/guided_questions.py), its answers as choices."""
     lead = gettext(FEW_QUESTIONS, locale) if first else ""
     listed = [Choice(value, gettext(label, locale)) for value, label in choices]
-    text, speak = _join(lead, gettext(text, locale)), _join(lead, gettext(speak, locale))
+    text, speak = join_sentences(lead, gettext(text, locale)), join_sentences(lead, gettext(speak, locale))
     return with_choices(text, speak, Expect.CHOICE, listed, phone, locale=locale)
 
 
@@ -241,8 +242,8 @@ def confirm_severity(policy: Policy, proposed: Severity, phone: bool, locale: st
     n, label, right = int(proposed), severity_label(proposed, locale), gettext(IS_THAT_RIGHT, locale)
     # The policy's own definitions are message ids (intake/policy.py); a definition configured otherwise is said as is.
     means = gettext(SEVERITY_MEANS, locale).format(n=n, definition=gettext(policy.definitions[proposed], locale))
-    text = _join(gettext(LOOKS_LIKE, locale).format(n=n, label=label), means, right)
-    speak = _join(gettext(SOUNDS_LIKE, locale).format(n=n, label=label), right)
+    text = join_sentences(gettext(LOOKS_LIKE, locale).format(n=n, label=label), means, right)
+    speak = join_sentences(gettext(SOUNDS_LIKE, locale).format(n=n, label=label), right)
     hints = ("yes", "no", "severity one", "severity two", "severity three", "severity four")
     choices, keys = severity_choices(proposed, True, locale), severity_keys(proposed, True)
     return with_choices(text, speak, Expect.CHOICE, choices, phone, hints, keys, locale)
@@ -356,7 +357,7 @@ def sev1_connect(number: str, locale: str | None = None) -> Prompt:
 def live_agent_joining(number: str | None, locale: str | None = None) -> Prompt:
     """A live agent takes over the chat."""
     about = gettext(AGENT_HAS_CASE, locale).format(case=number) if number else ""
-    return say(_join(gettext(AGENT_JOINING, locale), about), gettext(AGENT_JOINING_SPEAK, locale))
+    return say(join_sentences(gettext(AGENT_JOINING, locale), about), gettext(AGENT_JOINING_SPEAK, locale))
 
 
 def offer_agent(locale: str | None = None) -> Prompt:
@@ -380,125 +381,3 @@ def anything_else(phone: bool, locale: str | None = None) -> Prompt:
         ("another problem", "case status", "no", "bye"),
         locale=locale,
     )
-
-
-# ---------------------------------------------------------------- commands
-
-HELP_CHAT = N_(
-    "I can file a support case (tell me your K# and the problem), check the status of a case, "
-    "or connect you with a live agent."
-)
-HELP_PHONE = N_(
-    "I can file a support case (tell me your K# and the problem), check the status of a case, "
-    "or reach an engineer for a Severity 1 outage."
-)
-# Translators: the words in quotes are what the dialogue understands (intake/understanding.py, English for now).
-HELP_COMMANDS = N_('You can also say "start over" or "cancel".')
-# Translators: {hours} are the chat's hours ("Monday-Friday 8:00 AM-5:00 PM Eastern").
-AGENTS_AVAILABLE = N_("Live chat agents are available {hours}.")
-SEV1_CALL = N_("For a Severity 1 outage call {phone}, 24 hours a day.")
-HELP_SPEAK = N_(
-    "I can file a support case, check a case status, or help you reach a person. "
-    "You can also say start over, or cancel."
-)
-AGENTS_BUSY = N_("All our live agents are busy right now.")
-CHAT_CLOSED_OPENS = N_("Live chat is closed right now; it opens {when}.")
-IF_DOWN_CALL = N_("If your service is down (Severity 1), please call {phone}, 24 hours a day.")
-IF_DOWN_CALL_SPEAK = N_("If your service is down, please call {phone}.")
-WE_GO_ON = N_("Otherwise I can take your request now and an engineer will follow up.")
-PHONE_PERSON = N_(
-    "The engineers on this line handle Severity 1 outages. If your service is down, tell me and "
-    "I'll connect you right away; otherwise I'll file your request and an engineer will follow up."
-)
-START_OVER = N_("Okay, let's start over.")
-CANCELLED = N_("No problem, I've cancelled that and nothing was recorded.")
-CANCELLED_SPEAK = N_("No problem, I've cancelled that.")
-CASE_STAYS_OPEN = N_("Case {case} stays open.")
-BYE = N_("Goodbye!")
-BYE_SPEAK = N_("Goodbye.")
-GOODBYE = N_("Thank you for contacting us. Goodbye!")
-GOODBYE_SPEAK = N_("Thank you for calling. Goodbye.")
-DIDNT_HEAR = N_("Sorry, I didn't hear anything.")
-NO_INPUT_GOODBYE = N_(
-    "I still can't hear you, so I'll end this call. You can reach us on the web at {url}, "
-    "with live chat {hours}, or call back any time. Goodbye."
-)
-NO_INPUT_GOODBYE_SPEAK = N_(
-    "I still can't hear you, so I'll end this call. You can reach us on our website, with live chat "
-    "{hours}, or call back any time. Goodbye."
-)
-# Translators: {files} are the names of the files sent, listed with the next message.
-ATTACHED_TO_CASE = N_("Thanks, I've attached {files} to case {case}.")
-ATTACHED = N_("Thanks, I've attached {files} to your case.")
-LIST_AND = N_("{items} and {last}")
-
-
-def help_text(policy: Policy, phone: bool, locale: str | None = None) -> Prompt:
-    """What the bot can do, the chat hours and the phone line."""
-    line = phone_text(policy.support_phone)
-    text = _join(
-        gettext(HELP_PHONE if phone else HELP_CHAT, locale),
-        gettext(HELP_COMMANDS, locale),
-        gettext(AGENTS_AVAILABLE, locale).format(hours=policy.chat.describe()),
-        gettext(SEV1_CALL, locale).format(phone=line),
-    )
-    return say(text, gettext(HELP_SPEAK, locale))
-
-
-def agent_unavailable(policy: Policy, now: datetime, chat_open: bool, locale: str | None = None) -> Prompt:
-    """Chat, no agent possible: closed or busy, when it opens, Sev1 to the phone; we go on."""
-    line = phone_text(policy.support_phone)
-    if chat_open:
-        why = gettext(AGENTS_BUSY, locale)
-    else:
-        why = gettext(CHAT_CLOSED_OPENS, locale).format(when=chat_opens(policy, now, locale))
-    text = _join(why, gettext(IF_DOWN_CALL, locale).format(phone=line), gettext(WE_GO_ON, locale))
-    return say(text, _join(why, gettext(IF_DOWN_CALL_SPEAK, locale).format(phone=spell(line))))
-
-
-def phone_person(locale: str | None = None) -> Prompt:
-    """Phone: the line's engineers are for Sev1 outages; we go on."""
-    return say(gettext(PHONE_PERSON, locale))
-
-
-def start_over(locale: str | None = None) -> Prompt:
-    """Acknowledge a reset."""
-    return say(gettext(START_OVER, locale))
-
-
-def cancelled(last_case: str | None, phone: bool, locale: str | None = None) -> Prompt:
-    """End on request; nothing of this intake is recorded."""
-    stays = gettext(CASE_STAYS_OPEN, locale)
-    kept = stays.format(case=last_case) if last_case else ""
-    kept_speak = stays.format(case=case_words(last_case, phone)) if last_case else ""
-    return say(
-        _join(gettext(CANCELLED, locale), kept, gettext(BYE, locale)),
-        _join(gettext(CANCELLED_SPEAK, locale), kept_speak, gettext(BYE_SPEAK, locale)),
-    )
-
-
-def goodbye(locale: str | None = None) -> Prompt:
-    """The customer is done."""
-    return say(gettext(GOODBYE, locale), gettext(GOODBYE_SPEAK, locale))
-
-
-def didnt_hear(locale: str | None = None) -> Prompt:
-    """Phone silence, first time."""
-    return say(gettext(DIDNT_HEAR, locale))
-
-
-def no_input_goodbye(policy: Policy, locale: str | None = None) -> Prompt:
-    """Phone silence twice: where else to reach us, then goodbye."""
-    text = gettext(NO_INPUT_GOODBYE, locale).format(url=policy.web_url, hours=policy.chat.describe())
-    hours = policy.chat.describe().replace("-", " to ")  # "Monday to Friday 8:00 AM to 5:00 PM" reads aloud
-    return say(text, gettext(NO_INPUT_GOODBYE_SPEAK, locale).format(hours=hours))
-
-
-def attached(names: Sequence[str], case_number: str | None, locale: str | None = None) -> Prompt:
-    """Acknowledge files the customer sent."""
-    files = names[0] if len(names) == 1 else ""
-    if len(names) > 1:
-        files = gettext(LIST_AND, locale).format(items=", ".join(names[:-1]), last=names[-1])
-    if case_number:
-        return say(gettext(ATTACHED_TO_CASE, locale).format(files=files, case=case_number))
-    return say(gettext(ATTACHED, locale).format(files=files))

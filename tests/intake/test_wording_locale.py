@@ -26,6 +26,7 @@ from intake import catalog as catalog_module
 from intake import conversation as convo
 from intake import numbers_times, prompts
 from intake import wording as w
+from intake import wording_conversation as wc
 from intake import wording_status as ws_
 from intake.catalog import DEFAULT_LOCALE, Catalogs, Translated
 from intake.dialogue_events import (
@@ -57,6 +58,7 @@ CASE = "2611-0042"
 # The dialogue's modules whose every sentence is a message id (the service's: the tests above).
 DIALOGUE_MODULES = (
     "intake/wording.py",
+    "intake/wording_conversation.py",
     "intake/wording_status.py",
     "intake/prompts.py",
     "intake/numbers_times.py",
@@ -154,8 +156,8 @@ def _everything_said(locale: str) -> Iterator[Prompt | str]:
         yield w.filed(CASE, Severity.SEV3, at + timedelta(hours=2), at + 9 * day, at, p, phone, locale)
         yield w.filed(CASE, Severity.SEV4, at + 400 * day, None, at, p, phone, locale)
         yield w.anything_else(phone, locale)
-        yield w.help_text(p, phone, locale)
-        yield w.cancelled(CASE, phone, locale)
+        yield wc.help_text(p, phone, locale)
+        yield wc.cancelled(CASE, phone, locale)
         yield prompts.again(w.offer_agent(locale), locale)
         yield ws_.status_ask_account(p, phone, locale)
         yield ws_.status_ask_number(phone, locale)
@@ -178,15 +180,15 @@ def _everything_said(locale: str) -> Iterator[Prompt | str]:
     yield w.sev1_redirect(p, CASE, locale)
     yield w.sev1_connect(CASE, locale)
     yield w.live_agent_joining(CASE, locale)
-    yield w.agent_unavailable(p, at, True, locale)
-    yield w.agent_unavailable(p, EVENING, False, locale)
-    yield w.phone_person(locale)
-    yield w.start_over(locale)
-    yield w.goodbye(locale)
-    yield w.didnt_hear(locale)
-    yield w.no_input_goodbye(p, locale)
-    yield w.attached(["写真"], CASE, locale)
-    yield w.attached(["一", "二", "三"], None, locale)
+    yield wc.agent_unavailable(p, at, True, locale)
+    yield wc.agent_unavailable(p, EVENING, False, locale)
+    yield wc.phone_person(locale)
+    yield wc.start_over(locale)
+    yield wc.goodbye(locale)
+    yield wc.didnt_hear(locale)
+    yield wc.no_input_goodbye(p, locale)
+    yield wc.attached(["写真"], CASE, locale)
+    yield wc.attached(["一", "二", "三"], None, locale)
     yield prompts.press_keys([Choice("one", "一", "1")], locale)
     for hours in (-30, -1, 30, 100, 24 * 20, 24 * 400):
         yield numbers_times.due(at + timedelta(hours=hours), at, NY, locale)
@@ -295,7 +297,7 @@ SPEAKING = {
         and function.__module__ == module.__name__
         and "locale" in inspect.signature(function).parameters
     }
-    for module in (w, ws_, prompts, numbers_times)
+    for module in (w, wc, ws_, prompts, numbers_times)
 }
 
 
