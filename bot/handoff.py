@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Protocol
@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.channels import Channels
 from bot.keys import CHANNELS, CLOCK, JOBS, POLICY, SESSION_MAKER, SETTINGS
-from bot.periodic import Periodic
+from bot.periodic import Periodic, run_with_app
 from bot.rendering import message_activity
 from bot.turn_state import LAST_TURN, ConversationRecord, TranscriptLines, save_record
 from intake import wording_service as ws
@@ -323,13 +323,5 @@ def setup_handoff(app: web.Application) -> HandoffService:
     )
     app[HANDOFF] = service
     # Every process sweeps (claims are atomic); a failed round is logged and the next one retries.
-    sweeper = Periodic("handoff timeout sweep", SWEEP_INTERVAL_SECONDS, service.expire_due)
-
-    async def sweeping(app: web.Application) -> AsyncIterator[None]:
-        # cleanup_ctx, appended after the database's: the sweeper stops (after its round) before the engine goes.
-        sweeper.start()
-        yield
-        await sweeper.stop()
-
-    app.cleanup_ctx.append(sweeping)
+    run_with_app(app, Periodic("handoff timeout sweep", SWEEP_INTERVAL_SECONDS, service.expire_due))
     return service
