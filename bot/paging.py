@@ -6,6 +6,7 @@ page is every channel's, so it lives here and the chat's effects need not load t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,12 +21,23 @@ PAGE_KIND = "sms_page"
 
 
 def page_item(
-    *, idempotency_key: str, k_number: str, summary: str, channel: str, reason: str | None = None
+    *,
+    idempotency_key: str,
+    k_number: str,
+    summary: str,
+    channel: str,
+    reason: str | None = None,
+    to: Sequence[str] = (),
 ) -> NewOutboxItem:
-    """Return the outbox item paging on-call for a case (one per case, whatever channel queues it)."""
+    """Return the outbox item paging on-call for a case (one per case, whatever channel queues it).
+
+    `to`: the numbers to text instead of the on-call's (an escalation to the backup on-call).
+    """
     payload: dict[str, Any] = {"k_number": k_number, "summary": summary, "channel": channel}
     if reason:
         payload["reason"] = reason
+    if to:
+        payload["to"] = list(to)
     return NewOutboxItem(kind=PAGE_KIND, dedupe_key=f"{idempotency_key}:page", payload=payload)
 
 

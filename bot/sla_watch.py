@@ -18,16 +18,17 @@ from functools import partial
 from aiohttp import web
 from sqlalchemy.engine import Connection
 
-from bot.paging import PAGE_KIND
+from bot.paging import page_item
 from bot.periodic import Periodic, run_with_app
 from bot.sla import case_clocks
 from intake.domain import CaseEventKind, Severity
 from intake.policy import Policy
 from intake.sla import WARN_SHARE, Alert, ClockName, Threshold, due_alerts, next_check
+from store.cases import history_of
 from store.jobs import Jobs
 from store.models import CasePublic
 from store.outbox import NewOutboxItem
-from store.sla import claim_alert, due_cases, events_of, record_alert, set_next_look
+from store.sla import claim_alert, due_cases, record_alert, set_next_look
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +70,7 @@ class SlaWatch:
         cases = due_cases(conn, now=now, limit=self.batch)
         fired = 0
         for case in cases:
-            assert case.id is not None
-            readings = case_clocks(self.policy, case, events_of(conn, case_id=case.id), now)
+            readings = case_clocks(self.policy, case, history_of(conn, case_id=case.id), now)
             for alert in due_alerts(readings, self.warn_share):
                 if claim_alert(
                     conn,
@@ -98,17 +98,17 @@ class SlaWatch:
         )
         if sev1_unanswered and self.backup_numbers:
             # Nobody answered a Sev1 in time: the backup on-call numbers are paged, once per run of the clock.
-            payload = {
-                "k_number": case.k_number,
-                "summary": case.summary,
-                "channel": case.channel.value,
-                "reason": "Sev1 response target missed: escalated to the backup on-call",
-                "to": list(self.backup_numbers),
-            }
-            key = f"case:{case.number}:sla:{alert.clock.value}:{alert.interval.isoformat()}"
-            items = (NewOutboxItem(kind=PAGE_KIND, dedupe_key=key, payload=payload),)
+            page = page_item(
+                idempotency_key=f"case:{case.number}:sla:{alert.clock.value}:{alert.interval.isoformat()}",
+                k_number=case.k_number,
+                summary=case.summary,
+                channel=case.channel.value,
+                reason="Sev1 response target missed: escalated to the backup on-call",
+                to=self.backup_numbers,
+            )
+            items = (page,)
             detail["paged"] = len(self.backup_numbers)
-        record_alert(conn, case_id=case.id or 0, kind=_KIND[alert.threshold], detail=detail, now=now, items=items)
+        record_alert(conn, case_id=case.id, kind=_KIND[alert.threshold], detail=detail, now=now, items=items)
         # The case number and clock only: no K#, summary or phone number in the log.
         log.info("case %s: SLA %s %s", case.number, alert.clock.value, alert.threshold.value)
 
