@@ -167,20 +167,30 @@ def _create(conn: Connection, *, case: CaseCreate) -> CasePublic:
     row = {**values, "number": format_case_number(created_at, seq), "account_id": account_id, "sla_next_at": created_at}
     ((case_id,),) = fetch(conn, _INSERT_CASE, row)
     detail = {k: values[k] for k in ("severity", "channel", "outcome", "status")}
-    history = [_event_row(case_id, created_at, actor, CaseEventKind.CREATED.value, detail)]
+    history = [event_row(case_id, created_at, actor, CaseEventKind.CREATED.value, detail)]
     history += [
-        _event_row(case_id, e.at or created_at, e.actor, CaseEventKind(e.kind).value, e.detail) for e in case.events
+        event_row(case_id, e.at or created_at, e.actor, CaseEventKind(e.kind).value, e.detail) for e in case.events
     ]
-    for item in case.outbox:
-        conn.execute(_OUTBOX.insert(), outbox_row(item, case_id=case_id, now=created_at).model_dump(exclude={"id"}))
-        detail = {"kind": item.kind, "dedupe_key": item.dedupe_key}
-        kind = outbox_event_kind(item.kind, "queued")
-        history.append(_event_row(case_id, created_at, actor, kind, detail))
+    history += queue_for_case(conn, case_id=case_id, items=case.outbox, now=created_at, actor=actor)
     run_many(conn, _INSERT_EVENT, history)
     return CasePublic.model_validate({**row, "id": case_id})
 
 
-def _event_row(case_id: int, at: datetime, actor: str, kind: str, detail: Mapping[str, Any]) -> dict[str, Any]:
+def queue_for_case(
+    conn: Connection, *, case_id: int, items: Sequence[NewOutboxItem], now: datetime, actor: str
+) -> list[dict[str, Any]]:
+    """Queue a case's outbox items (in the caller's transaction, a store job's part) and return the history
+    rows that say so, for the caller to insert with its own."""
+    history = []
+    for item in items:
+        conn.execute(_OUTBOX.insert(), outbox_row(item, case_id=case_id, now=now).model_dump(exclude={"id"}))
+        detail = {"kind": item.kind, "dedupe_key": item.dedupe_key}
+        history.append(event_row(case_id, now, actor, outbox_event_kind(item.kind, "queued"), detail))
+    return history
+
+
+def event_row(case_id: int, at: datetime, actor: str, kind: str, detail: Mapping[str, Any]) -> dict[str, Any]:
+    """A case_events row for a store job's insert."""
     return {"case_id": case_id, "at": at, "actor": actor, "kind": kind, "detail": dict(detail)}
 
 
@@ -278,6 +288,14 @@ async def list_events(session: AsyncSession, *, number: str) -> list[CaseEventPu
     case = await _require_case(session, number)
     query = select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(col(CaseEvent.id))
     return [CaseEventPublic.model_validate(e) for e in (await session.exec(query)).all()]
+
+
+_EVENTS_OF = sa_select(_EVENTS).where(_EVENTS.c.case_id == bindparam("case_id")).order_by(_EVENTS.c.id)
+
+
+def history_of(conn: Connection, *, case_id: int) -> list[CaseEventPublic]:
+    """A case's history, oldest first (a job: list_events is the same for an async session)."""
+    return [CaseEventPublic.model_validate(dict(r._mapping)) for r in conn.execute(_EVENTS_OF, {"case_id": case_id})]
 
 
 def latest_event(conn: Connection, *, number: str, kind: CaseEventKind | None = None) -> CaseEventPublic | None:

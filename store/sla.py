@@ -12,19 +12,20 @@ from datetime import datetime
 from sqlalchemy import bindparam, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.schema import Table
 
 from intake.domain import CaseEventKind, CaseStatus, require_aware
-from store.models import Case, CaseEvent, CaseEventPublic, CasePublic, Outbox, SlaAlert
-from store.outbox import NewOutboxItem, outbox_event_kind, outbox_row
+from store.cases import event_row, queue_for_case
+from store.db import insert_for
+from store.models import Case, CaseEvent, CasePublic, SlaAlert
+from store.outbox import NewOutboxItem
 
-__all__ = ["claim_alert", "due_cases", "events_of", "record_alert", "set_next_look"]
+__all__ = ["claim_alert", "due_cases", "record_alert", "set_next_look"]
 
 _CASES: Table = Case.__table__  # type: ignore[attr-defined]
 _EVENTS: Table = CaseEvent.__table__  # type: ignore[attr-defined]
 _ALERTS: Table = SlaAlert.__table__  # type: ignore[attr-defined]
-_OUTBOX: Table = Outbox.__table__  # type: ignore[attr-defined]
+_ACTOR = "sla"  # who the watch's entries in a case's history are by
 # Resolved cases are watched too: a reopening sets their next look again, and nothing is due while frozen.
 _UNWATCHED = (CaseStatus.CLOSED.value,)
 
@@ -46,29 +47,18 @@ def due_cases(conn: Connection, *, now: datetime, limit: int) -> list[CasePublic
     return [CasePublic.model_validate(dict(row._mapping)) for row in conn.execute(query)]
 
 
-_EVENTS_OF = sa_select(_EVENTS).where(_EVENTS.c.case_id == bindparam("case_id")).order_by(_EVENTS.c.id)
-
-
-def events_of(conn: Connection, *, case_id: int) -> list[CaseEventPublic]:
-    """A case's history, oldest first."""
-    return [
-        CaseEventPublic.model_validate(dict(row._mapping)) for row in conn.execute(_EVENTS_OF, {"case_id": case_id})
-    ]
-
-
 def claim_alert(
     conn: Connection, *, case_id: int, clock: str, threshold: str, run_start: datetime, now: datetime
 ) -> bool:
     """Record that an alert fired; False if it had fired already (by this process or another)."""
-    row = {"case_id": case_id, "clock": clock, "threshold": threshold, "run_start": run_start, "fired_at": now}
-    savepoint = conn.begin_nested()
-    try:
-        conn.execute(_ALERTS.insert(), row)
-    except IntegrityError:
-        savepoint.rollback()
-        return False
-    savepoint.commit()
-    return True
+    # The unique (case, clock, threshold, run) key: a second claim, here or in another process, inserts nothing.
+    claim = (
+        insert_for(conn.dialect.name, SlaAlert)
+        .values(case_id=case_id, clock=clock, threshold=threshold, run_start=run_start, fired_at=now)
+        .on_conflict_do_nothing(index_elements=["case_id", "clock", "threshold", "run_start"])
+        .returning(_ALERTS.c.id)
+    )
+    return conn.execute(claim).first() is not None
 
 
 _SET_NEXT = update(_CASES).where(_CASES.c.id == bindparam("case_id")).values(sla_next_at=bindparam("next_at"))
@@ -92,17 +82,6 @@ def record_alert(
 
     The event does not move the case's next look (unlike the service's other events): the watch sets it.
     """
-    history = [{"case_id": case_id, "at": now, "actor": "sla", "kind": CaseEventKind(kind).value, "detail": detail}]
-    for item in items:
-        conn.execute(_OUTBOX.insert(), outbox_row(item, case_id=case_id, now=now).model_dump(exclude={"id"}))
-        queued = {"kind": item.kind, "dedupe_key": item.dedupe_key}
-        history.append(
-            {
-                "case_id": case_id,
-                "at": now,
-                "actor": "sla",
-                "kind": outbox_event_kind(item.kind, "queued"),
-                "detail": queued,
-            }
-        )
+    history = [event_row(case_id, now, _ACTOR, CaseEventKind(kind).value, detail)]
+    history += queue_for_case(conn, case_id=case_id, items=items, now=now, actor=_ACTOR)
     conn.execute(_EVENTS.insert(), history)
