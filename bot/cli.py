@@ -314,7 +314,7 @@ def _triage_eval(args: argparse.Namespace, *, out: TextIO) -> int:
 
 
 def _triage_eval_dialogue(args: argparse.Namespace, *, out: TextIO) -> int:
-    from intake.dialogue_eval import DialogueCase, evaluate_dialogue
+    from intake.dialogue_eval import DialogueCase, play, report_of
 
     lines = select(read_lines([Path(args.eval_dialogue)]), args.split)
     if not lines:
@@ -328,11 +328,11 @@ def _triage_eval_dialogue(args: argparse.Namespace, *, out: TextIO) -> int:
         )
         for line in lines
     ]
-    report = evaluate_dialogue(cases)
+    played = [(case, play(case)) for case in cases]
+    report = report_of(played)
     # A line without factor labels (the original dev and extra sets) leaves the simulated customer answering
     # "I'm not sure" to every question; the lines with labels are the dialogue as the issue defines it.
-    labelled = [case for case in cases if case.factors]
-    answered = evaluate_dialogue(labelled)
+    answered = report_of((case, result) for case, result in played if case.factors)
     if args.json:
         body = {"split": args.split, **report.to_dict(), "with_factor_labels": answered.to_dict()}
         print(json.dumps(body, indent=2), file=out)

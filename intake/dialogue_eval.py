@@ -14,7 +14,7 @@ from intake.domain import Channel
 from intake.guided_questions import QUESTIONS, Question
 from intake.policy import Policy
 
-__all__ = ["DialogueCase", "DialogueReport", "Played", "evaluate_dialogue", "play"]
+__all__ = ["DialogueCase", "DialogueReport", "Played", "play", "report_of"]
 
 K_NUMBER = "K123456"
 # A Tuesday morning: chat is open, so no outcome depends on the hour.
@@ -132,11 +132,10 @@ class DialogueReport:
         )
 
 
-def evaluate_dialogue(cases: Iterable[DialogueCase], policy: Policy | None = None) -> DialogueReport:
-    """Play every case and count."""
+def report_of(results: Iterable[tuple[DialogueCase, Played]]) -> DialogueReport:
+    """Count conversations already played (so one playing can be counted over several subsets)."""
     total = exact = sev1 = caught = far = dead = asked = sev1_asked = 0
-    for case in cases:
-        played = play(case, policy)
+    for case, played in results:
         total += 1
         asked += played.questions
         if case.severity == 1:
