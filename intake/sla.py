@@ -183,6 +183,12 @@ class _Replay:
         clock.done = state
         clock.held = self._goal(clock)
 
+    def _settle(self, clock: _Clock, at: datetime) -> None:
+        # Stop a clock for good (until a reopening), met or breached against its target.
+        self._count(clock, at)
+        goal = self._goal(clock)
+        self._stop(clock, at, ClockState.BREACHED if goal is not None and clock.counted > goal else ClockState.MET)
+
     def _pause(self, clock: _Clock, at: datetime, reason: str) -> None:
         if clock.since is not None:
             self._count(clock, at)
@@ -196,8 +202,7 @@ class _Replay:
 
     def _responded(self, at: datetime) -> None:
         if self.response.done is None and self.response.since is not None:
-            self._count(self.response, at)
-            self._stop(self.response, at, self._verdict(self.response, self.target.response))
+            self._settle(self.response, at)
         # Each word to the customer restarts the update interval.
         update = self.update
         update.counted, update.interval = timedelta(0), at
@@ -208,9 +213,6 @@ class _Replay:
         update.since = None  # news sent while waiting for the customer: the new interval starts paused
         if not (update.pauses and update.pauses[-1].end is None):
             update.pauses.append(Pause(at, None, "waiting for the customer"))
-
-    def _verdict(self, clock: _Clock, target: timedelta | None) -> ClockState:
-        return ClockState.BREACHED if target is not None and clock.counted > target else ClockState.MET
 
     def apply(self, event: SlaEvent) -> None:
         at = event.at
@@ -232,14 +234,13 @@ class _Replay:
             return
         if new is CaseStatus.CLOSED:
             for clock in (self.response, self.update, self.fix):
-                if clock.done in (None, ClockState.FROZEN):
-                    if clock.done is None:
-                        self._stop(clock, at, None)
-                    clock.done = ClockState.ENDED
+                if clock.done is None:
+                    self._stop(clock, at, ClockState.ENDED)
+                elif clock.done is ClockState.FROZEN:
+                    clock.done = ClockState.ENDED  # stopped when the case was resolved
             return
         if new is CaseStatus.RESOLVED:
-            self._count(self.fix, at)
-            self._stop(self.fix, at, self._verdict(self.fix, self.target.fix))
+            self._settle(self.fix, at)
             for clock in (self.response, self.update):
                 if clock.done is None:
                     self._stop(clock, at, ClockState.FROZEN)
