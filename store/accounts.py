@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Executable, Table, bindparam
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Connection
@@ -24,9 +26,12 @@ from store.clock import utc_now
 from store.db import SessionMaker, insert_for, upsert
 from store.errors import CsvImportError, CsvProblem
 from store.jobs import fetch, run
-from store.models import Account, AccountPhone, AccountPublic
+from store.models import Account, AccountPhone, AccountPublic, NotifyBy
 
-CSV_HEADER = ("k_number", "name", "phones")
+# The columns an import file may have, in this order: the first three are required (older files have just
+# those), the rest optional; what a file leaves out is kept as it is on known accounts.
+CSV_HEADER = ("k_number", "name", "phones", "emails", "timezone", "notify")
+_REQUIRED = 3
 
 # POLICY.md's K# (a K and 4 to 10 digits); the CLI passes the deployment's policy.
 POLICY_K_NUMBER = AccountFormat()
@@ -58,7 +63,16 @@ def _add_account(dialect: str) -> Executable:
     at = bindparam("at", type_=_ACCOUNTS.c.created_at.type)
     return (
         insert_for(dialect, Account)
-        .values(k_number=bindparam("k_number"), name="", notes="", created_at=at, updated_at=at)
+        .values(
+            k_number=bindparam("k_number"),
+            name="",
+            notes="",
+            emails=[],
+            timezone="",
+            notify_by=NotifyBy.EMAIL.value,
+            created_at=at,
+            updated_at=at,
+        )
         .on_conflict_do_nothing(index_elements=["k_number"])
     )
 
@@ -99,6 +113,8 @@ class _Row:
     k_number: str
     name: str
     phones: tuple[str, ...]
+    # Only the optional columns the file has (emails, timezone, notify_by), as stored.
+    contacts: dict[str, object]
 
 
 async def import_accounts_csv(
@@ -109,10 +125,11 @@ async def import_accounts_csv(
     region: str = "US",
     now: datetime | None = None,
 ) -> int:
-    """Import `k_number,name,phones` rows (a Path is read, a str is the CSV text); return the row count.
+    """Import `k_number,name,phones[,emails[,timezone[,notify]]]` rows (a Path is read, a str is the CSV
+    text); return the row count.
 
-    Every bad row is reported in one CsvImportError and nothing is written; known K#s are updated
-    (name and phones replaced, notes kept).
+    Every bad row is reported in one CsvImportError and nothing is written; known K#s are updated (name,
+    phones and the columns the file has replaced; notes and the columns it lacks kept).
     """
     rows = _parse(await asyncio.to_thread(_read, source), account_format=account_format, region=region)
     at = utc_now() if now is None else require_aware(now, "now")
@@ -121,14 +138,26 @@ async def import_accounts_csv(
             account_id = (
                 await session.exec(
                     upsert(session, Account)
-                    .values(k_number=row.k_number, name=row.name, notes="", created_at=at, updated_at=at)
-                    .on_conflict_do_update(index_elements=["k_number"], set_={"name": row.name, "updated_at": at})
+                    .values(
+                        k_number=row.k_number,
+                        name=row.name,
+                        notes="",
+                        **{**_NEW_CONTACTS, **row.contacts},
+                        created_at=at,
+                        updated_at=at,
+                    )
+                    .on_conflict_do_update(
+                        index_elements=["k_number"], set_={"name": row.name, **row.contacts, "updated_at": at}
+                    )
                     .returning(col(Account.id))
                 )
             ).scalar_one()
             await session.exec(delete(AccountPhone).where(col(AccountPhone.account_id) == account_id))
             session.add_all(AccountPhone(account_id=account_id, e164=phone) for phone in row.phones)
     return len(rows)
+
+
+_NEW_CONTACTS: dict[str, object] = {"emails": [], "timezone": "", "notify_by": NotifyBy.EMAIL.value}
 
 
 def _read(source: str | Path) -> str:
@@ -140,8 +169,10 @@ def _read(source: str | Path) -> str:
 def _parse(text: str, *, account_format: AccountFormat, region: str) -> list[_Row]:
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
-    if header is None or tuple(h.strip().lower() for h in header) != CSV_HEADER:
-        raise CsvImportError([CsvProblem(1, f"header must be {','.join(CSV_HEADER)!r}, got {header!r}")])
+    columns = () if header is None else tuple(h.strip().lower() for h in header)
+    if len(columns) < _REQUIRED or columns != CSV_HEADER[: len(columns)]:
+        expected = f"{','.join(CSV_HEADER[:_REQUIRED])}[,{',['.join(CSV_HEADER[_REQUIRED:])}{']' * 3}"
+        raise CsvImportError([CsvProblem(1, f"header must be {expected!r}, got {header!r}")])
     rows: list[_Row] = []
     problems: list[CsvProblem] = []
     first_line: dict[str, int] = {}
@@ -151,7 +182,7 @@ def _parse(text: str, *, account_format: AccountFormat, region: str) -> list[_Ro
         line, previous_end = previous_end + 1, reader.line_num
         if not any(f.strip() for f in fields):
             continue
-        row, reasons = _parse_row(line, fields, account_format=account_format, region=region)
+        row, reasons = _parse_row(line, fields, columns=len(columns), account_format=account_format, region=region)
         if row is not None and row.k_number in first_line:
             reasons.append(f"duplicate K# {row.k_number} (first on line {first_line[row.k_number]})")
         elif row is not None:
@@ -167,12 +198,13 @@ def _parse(text: str, *, account_format: AccountFormat, region: str) -> list[_Ro
 
 
 def _parse_row(
-    line: int, fields: list[str], *, account_format: AccountFormat, region: str
+    line: int, fields: list[str], *, columns: int, account_format: AccountFormat, region: str
 ) -> tuple[_Row | None, list[str]]:
-    if len(fields) != len(CSV_HEADER):
-        return None, [f"expected {len(CSV_HEADER)} fields, got {len(fields)}"]
-    raw_k, raw_name, raw_phones = (f.strip() for f in fields)
+    if len(fields) != columns:
+        return None, [f"expected {columns} fields, got {len(fields)}"]
+    raw_k, raw_name, raw_phones, *optional = (f.strip() for f in fields)
     reasons: list[str] = []
+    contacts = _contacts(dict(zip(CSV_HEADER[_REQUIRED:], optional, strict=False)), reasons)
     k_number = account_format.normalise(raw_k)
     if k_number is None:
         reasons.append(f"bad K# {raw_k!r} (expected {account_format.pattern.pattern})")
@@ -189,5 +221,42 @@ def _parse_row(
             continue
         if phone not in phones:
             phones.append(phone)
-    row = None if k_number is None else _Row(line, k_number, raw_name, tuple(phones))
+    row = None if k_number is None else _Row(line, k_number, raw_name, tuple(phones), contacts)
     return row, reasons
+
+
+def _contacts(raw: dict[str, str], reasons: list[str]) -> dict[str, object]:
+    """The optional columns a row has, checked and as stored; a bad value adds a reason."""
+    contacts: dict[str, object] = {}
+    if "emails" in raw:
+        emails: list[str] = []
+        for address in (a.strip() for a in raw["emails"].split(";")):
+            if not address:
+                continue
+            try:
+                normal = validate_email(address, check_deliverability=False).normalized
+            except EmailNotValidError:
+                reasons.append(f"bad email address {address!r}")
+                continue
+            if normal not in emails:
+                emails.append(normal)
+        contacts["emails"] = emails
+    if "timezone" in raw:
+        zone = raw["timezone"]
+        if zone and not _known_zone(zone):
+            reasons.append(f"unknown time zone {zone!r} (an IANA name such as America/Chicago)")
+        contacts["timezone"] = zone
+    if "notify" in raw:
+        notify = raw["notify"].lower() or NotifyBy.EMAIL.value
+        if notify not in {n.value for n in NotifyBy}:
+            reasons.append(f"notify must be email or sms, got {raw['notify']!r}")
+        contacts["notify_by"] = notify
+    return contacts
+
+
+def _known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True

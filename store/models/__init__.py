@@ -16,7 +16,7 @@ Importing this package registers every table on `SQLModel.metadata` (what migrat
 
 from __future__ import annotations
 
-from store.models.accounts import Account, AccountBase, AccountPhone, AccountPublic
+from store.models.accounts import Account, AccountBase, AccountPhone, AccountPublic, NotifyBy
 from store.models.agents import (
     OPEN_STATUSES,
     Agent,
@@ -74,6 +74,7 @@ __all__ = [
     "HandoffBase",
     "HandoffPublic",
     "HandoffStatus",
+    "NotifyBy",
     "Outbox",
     "OutboxItem",
     "OutboxStatus",

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from store.models.base import instant_field, text_field
+
+
+class NotifyBy(StrEnum):
+    """How an account's contacts hear about their cases."""
+
+    EMAIL = "email"
+    SMS = "sms"  # texts to the account's phone numbers
 
 
 class AccountBase(SQLModel):
@@ -16,6 +24,13 @@ class AccountBase(SQLModel):
     k_number: str = Field(max_length=32, unique=True, index=True)
     name: str = ""
     notes: str = text_field()
+    # Contact addresses for notices about the account's cases (confirmation, updates, resolution, ...).
+    emails: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # IANA zone the contacts read times in; empty: the desk's (CHAT_TIMEZONE).
+    timezone: str = Field(default="", max_length=64)
+    notify_by: str = Field(default=NotifyBy.EMAIL.value, max_length=8)
+    # The contacts asked for essential notices only (Sev1 news, confirmation, resolution, maintenance).
+    unsubscribed_at: datetime | None = instant_field(nullable=True)
 
 
 class Account(AccountBase, table=True):

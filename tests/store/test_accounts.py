@@ -150,3 +150,59 @@ async def test_find_account_by_phone(session_maker: SessionMaker) -> None:
         assert await find_account_by_phone(session, e164="+12025550143") is None  # ambiguous
         assert await find_account_by_phone(session, e164="+13125550100") is None  # unknown
         assert await find_account_by_phone(session, e164="anonymous") is None
+
+
+CONTACTS = """k_number,name,phones,emails,timezone,notify
+K123456,North Clinic,617 253 1000,pacs-admin@north.example; IT@North.example,America/Chicago,
+K2345,South Imaging,,,,sms
+"""
+
+
+async def test_contacts_timezone_and_preference_are_imported(session_maker: SessionMaker) -> None:
+    assert await import_accounts_csv(session_maker, CONTACTS, now=T0) == 2
+    async with session_maker() as session:
+        north = await get_account(session, k_number="K123456")
+        south = await get_account(session, k_number="K2345")
+    assert north is not None and south is not None
+    assert north.emails == ["pacs-admin@north.example", "IT@north.example"]  # the domain is case-blind
+    assert north.timezone == "America/Chicago"
+    assert north.notify_by == "email"  # an empty preference is email
+    assert south.emails == [] and south.timezone == "" and south.notify_by == "sms"
+
+
+async def test_a_file_without_the_contact_columns_keeps_them(session_maker: SessionMaker) -> None:
+    # Existing three-column files keep working, and re-importing one does not wipe what a fuller file set.
+    await import_accounts_csv(session_maker, CONTACTS, now=T0)
+    await import_accounts_csv(session_maker, "k_number,name,phones\nK123456,North Clinic Inc,617 253 1000\n")
+    await import_accounts_csv(session_maker, "k_number,name,phones,emails\nK2345,South,,ops@south.example\n")
+    async with session_maker() as session:
+        north = await get_account(session, k_number="K123456")
+        south = await get_account(session, k_number="K2345")
+    assert north is not None and south is not None
+    assert north.name == "North Clinic Inc"
+    assert north.emails == ["pacs-admin@north.example", "IT@north.example"]
+    assert north.timezone == "America/Chicago"
+    assert south.emails == ["ops@south.example"] and south.notify_by == "sms"
+
+
+async def test_bad_contacts_are_reported_and_nothing_is_written(session_maker: SessionMaker) -> None:
+    bad = (
+        "k_number,name,phones,emails,timezone,notify\n"
+        "K123456,North,,not-an-address,Mars/Olympus,fax\n"
+        "K2345,South,,ok@south.example,America/New_York,email\n"
+    )
+    with pytest.raises(CsvImportError) as caught:
+        await import_accounts_csv(session_maker, bad, now=T0)
+    (problem,) = caught.value.problems
+    assert problem.line == 2
+    assert "bad email address 'not-an-address'" in problem.message
+    assert "unknown time zone 'Mars/Olympus'" in problem.message
+    assert "notify must be email or sms" in problem.message
+    async with session_maker() as session:
+        assert await get_account(session, k_number="K2345") is None
+
+
+async def test_a_header_out_of_order_is_refused(session_maker: SessionMaker) -> None:
+    with pytest.raises(CsvImportError) as caught:
+        await import_accounts_csv(session_maker, "k_number,name,phones,timezone\nK123456,North,,UTC\n")
+    assert "header must be 'k_number,name,phones[,emails[,timezone[,notify]]]'" in caught.value.problems[0].message
