@@ -52,6 +52,7 @@ class CaseEventKind(StrEnum):
     SEVERITY_CHANGED = "severity_changed"
     STATUS_CHANGED = "status_changed"
     NOTE = "note"  # an engineer's note
+    ASSIGNED = "assigned"  # who works the case changed (detail: from, to; None when unassigned)
     ATTACHMENT = "attachment"
     FIRST_RESPONSE = "first_response"
     CUSTOMER_UPDATE = "customer_update"  # news sent to the customer: restarts the update clock

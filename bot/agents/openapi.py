@@ -111,6 +111,7 @@ def _schemas() -> dict[str, Any]:
                 "resolved_at": _instant(nullable=True),
                 "closed_at": _instant(nullable=True),
                 "updated_at": _instant(),
+                "assignee": _nullable("string", description="the name of the agent working the case; null: nobody"),
             }
         ),
         "CaseEvent": _object(

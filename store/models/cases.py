@@ -22,6 +22,8 @@ class CaseBase(SQLModel):
     idempotency_key: str | None = Field(default=None, max_length=200, unique=True)
     conversation_id: str | None = Field(default=None, max_length=200, index=True)
     response_met: bool | None = None
+    # The agent working the case (their name), or None while nobody has it.
+    assignee: str | None = Field(default=None, max_length=100, index=True)
 
 
 class Case(CaseBase, table=True):
