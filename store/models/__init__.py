@@ -12,6 +12,7 @@ Importing this package registers every table on `SQLModel.metadata` (what migrat
 | the website's Direct Line conversations and activities | `directline` |
 | the phone line's turns, calls and dial attempts | `voice` |
 | attempt counters | `throttle` |
+| incidents (an outage many report), the cases linked to them, the components cases name | `incidents` |
 """
 
 from __future__ import annotations
@@ -40,6 +41,14 @@ from store.models.directline import (
     DirectLineConversation,
     DirectLineConversationPublic,
 )
+from store.models.incidents import (
+    CaseComponent,
+    Incident,
+    IncidentCase,
+    IncidentPublic,
+    IncidentStatus,
+    IncidentUpdate,
+)
 from store.models.outbox import Outbox, OutboxItem, OutboxStatus
 from store.models.throttle import ThrottleCounter
 from store.models.voice import CallPhase, CallRecord, DialAttempt, VoiceTurn
@@ -58,6 +67,7 @@ __all__ = [
     "CallRecord",
     "Case",
     "CaseBase",
+    "CaseComponent",
     "CaseCounter",
     "CaseEvent",
     "CaseEventPublic",
@@ -75,6 +85,11 @@ __all__ = [
     "HandoffPublic",
     "HandoffStatus",
     "NotifyBy",
+    "Incident",
+    "IncidentCase",
+    "IncidentPublic",
+    "IncidentStatus",
+    "IncidentUpdate",
     "Outbox",
     "OutboxItem",
     "OutboxStatus",
