@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from yarl import URL
 
+from bot.bus import app_bus
 from bot.client_address import client_address
 from bot.directline.adapter import BotLogic, DirectLineAdapter, TurnErrorHandler
 from bot.directline.config import DirectLineConfig
@@ -205,7 +206,9 @@ def setup_directline(
     clock: Clock = utc_now,
 ) -> DirectLineAdapter:
     """Mount the Direct Line gateway on `app`; the bot's turns run in this process through the adapter."""
-    service = DirectLineService(config=config, session_maker=session_maker, clock=clock)
+    service = DirectLineService(
+        config=config, session_maker=session_maker, clock=clock, bus=app_bus(app, session_maker)
+    )
     app[DIRECTLINE_SERVICE] = service
     adapter = DirectLineAdapter(service, bot, on_turn_error)
     client = DirectLineRoutes(service)
@@ -232,21 +235,28 @@ def setup_directline(
         allow_head=False,
     )
 
-    # Streams learn of other processes' writes by one poll for all of them; the recovery sweep runs at
-    # start (a restart after a crash) and then now and again (another process's crash).
-    poller = Periodic("directline stream poll", config.poll_interval.total_seconds(), service.hub.poll_once)
+    # Streams learn of other processes' writes from their notices (PostgreSQL) or, on SQLite, by one poll for
+    # all of them; the recovery sweep runs at start (a restart after a crash) and then now and again
+    # (another process's crash).
+    poller = (
+        Periodic("directline stream poll", config.poll_interval.total_seconds(), service.hub.poll_once)
+        if service.hub.needs_poll
+        else None
+    )
     recovery = Periodic("directline recovery", config.recovery_interval.total_seconds(), service.recover)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         service.attach_bot(adapter.process)
-        poller.start()
+        if poller is not None:
+            poller.start()
         recovery.start()
         try:
             yield
         finally:
             await recovery.stop()
             await service.finish_background()
-            await poller.stop()
+            if poller is not None:
+                await poller.stop()
             service.attach_bot(None)
 
     app.cleanup_ctx.append(lifecycle)

@@ -30,6 +30,7 @@ from store.directline import (
     pending_activities,
 )
 from store.models import DirectLineActivityPublic, DirectLineConversationPublic
+from store.notify import Bus
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +56,13 @@ class Credential:
 class DirectLineService:
     """State and operations of one gateway instance; handlers translate HTTP to these calls."""
 
-    def __init__(self, *, config: DirectLineConfig, session_maker: SessionMaker, clock: Clock) -> None:
+    def __init__(
+        self, *, config: DirectLineConfig, session_maker: SessionMaker, clock: Clock, bus: Bus | None = None
+    ) -> None:
         self.config = config
         self.session_maker = session_maker
         self.clock = clock
-        self.hub = StreamHub(session_maker)
+        self.hub = StreamHub(session_maker, bus)
         self.bot_account = Account(id=config.bot_id, role="bot", name=config.bot_name)
         self._key = signing_key(config.secret)
         self._bot: Deliver | None = None

@@ -1,4 +1,5 @@
-"""WebSocket fan-out: wakes streams on new activities, at once from this process, by polling from others."""
+"""WebSocket fan-out: wakes streams on new activities written by this process or, through the notice bus
+(PostgreSQL LISTEN/NOTIFY) or a poll (SQLite), by another one."""
 
 from __future__ import annotations
 
@@ -16,19 +17,32 @@ from bot.signal import Subscription
 from store.db import SessionMaker
 from store.directline import last_seqs
 from store.models import DirectLineActivityPublic
+from store.notify import Bus, LocalBus
 
 log = logging.getLogger(__name__)
 
 Fetch = Callable[[int], Awaitable[list[DirectLineActivityPublic]]]
 
+# The notice channel: payload "<conversation id> <position>" (ids are random tokens, never customer data).
+CHANNEL = "intake_directline"
+
 
 class StreamHub:
-    """Open streams by conversation, woken by in-process writes and by one poll for all of them."""
+    """Open streams by conversation, woken by in-process writes and by other processes' notices (or, without
+    a notice bus, by one poll for all of them)."""
 
-    def __init__(self, session_maker: SessionMaker) -> None:
+    def __init__(self, session_maker: SessionMaker, bus: Bus | None = None) -> None:
         self._session_maker = session_maker
+        self._bus: Bus = bus or LocalBus()
         self._subscriptions: dict[str, set[Subscription]] = {}
         self._seen: dict[str, int] = {}
+        self._bus.subscribe(CHANNEL, self._heard)
+        self._bus.on_connect(self._wake_all)
+
+    @property
+    def needs_poll(self) -> bool:
+        """Whether other processes' writes reach this hub only through `poll_once` (no notice bus)."""
+        return not self._bus.distributed
 
     @contextlib.contextmanager
     def subscribe(self, conversation_id: str) -> Iterator[Subscription]:
@@ -50,11 +64,27 @@ class StreamHub:
         return sum(len(group) for group in self._subscriptions.values())
 
     def notify(self, conversation_id: str, seq: int) -> None:
-        """Wake the conversation's streams: an activity at position `seq` was just written here."""
+        """Wake the conversation's streams here and in every other process: an activity at position `seq` was
+        just written (and committed) by this process."""
+        self._wake(conversation_id, seq)
+        self._bus.publish(CHANNEL, f"{conversation_id} {seq}")
+
+    def _heard(self, payload: str) -> None:
+        conversation_id, _, seq = payload.partition(" ")
+        if seq.isdigit():
+            self._wake(conversation_id, int(seq))
+
+    def _wake(self, conversation_id: str, seq: int) -> None:
         if seq > self._seen.get(conversation_id, -1) and conversation_id in self._subscriptions:
             self._seen[conversation_id] = seq
         for subscription in self._subscriptions.get(conversation_id, ()):
             subscription.wake()
+
+    def _wake_all(self) -> None:
+        # Listening (re)started: notices sent while it was down are lost, so every stream reads once.
+        for group in self._subscriptions.values():
+            for subscription in group:
+                subscription.wake()
 
     def close_all(self) -> None:
         """End every open stream (the service is shutting down)."""
