@@ -12,6 +12,7 @@ Importing this package registers every table on `SQLModel.metadata` (what migrat
 | the website's Direct Line conversations and activities | `directline` |
 | the phone line's turns, calls and dial attempts | `voice` |
 | attempt counters | `throttle` |
+| the eXceed survey of closed cases, its follow-up tasks and opt-outs | `surveys` |
 | incidents (an outage many report), the cases linked to them, the components cases name | `incidents` |
 """
 
@@ -51,6 +52,16 @@ from store.models.incidents import (
 )
 from store.models.outbox import Outbox, OutboxItem, OutboxStatus
 from store.models.throttle import ThrottleCounter
+from store.models.surveys import (
+    FollowUpStatus,
+    Survey,
+    SurveyChannel,
+    SurveyFollowUp,
+    SurveyFollowUpPublic,
+    SurveyOptOut,
+    SurveyPublic,
+    SurveyStatus,
+)
 from store.models.voice import CallPhase, CallRecord, DialAttempt, VoiceTurn
 
 __all__ = [
@@ -80,6 +91,7 @@ __all__ = [
     "DirectLineActivityPublic",
     "DirectLineConversation",
     "DirectLineConversationPublic",
+    "FollowUpStatus",
     "Handoff",
     "HandoffBase",
     "HandoffPublic",
@@ -96,6 +108,13 @@ __all__ = [
     "Presence",
     "Role",
     "SlaAlert",
+    "Survey",
+    "SurveyChannel",
+    "SurveyFollowUp",
+    "SurveyFollowUpPublic",
+    "SurveyOptOut",
+    "SurveyPublic",
+    "SurveyStatus",
     "ThrottleCounter",
     "TranscriptEntry",
     "TranscriptLine",
