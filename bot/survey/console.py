@@ -1,0 +1,90 @@
+"""The survey section of the supervisor's console: /agent/surveys (the page), its JSON (open and recent
+follow-up tasks, results per agent, severity and account) and marking a task done. Supervisors only."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import asdict
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.agents.identity import require_page_session, require_role, require_session
+from bot.errors import InvalidFieldsError, NotFoundError
+from bot.jsonbody import read_json
+from bot.keys import CLOCK, SESSION_MAKER, SETTINGS
+from store import surveys as survey_store
+from store.db import read_session
+from store.models import Role
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+MAX_NOTE = 2000
+_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+async def page(request: web.Request) -> web.Response:
+    """GET /agent/surveys: the page (its script fetches the data)."""
+    agent, csrf = await require_page_session(request)
+    require_role(agent, Role.SUPERVISOR, action="open the survey page")
+    template = (STATIC_DIR / "surveys.html").read_text("utf-8")
+    values = {"company_name": request.app[SETTINGS].company_name, "agent_name": agent.name, "csrf_token": csrf}
+    for name, value in values.items():
+        template = template.replace("{{" + name + "}}", html.escape(value, quote=True))
+    return web.Response(text=template, content_type="text/html", charset="utf-8", headers=_HEADERS)
+
+
+async def script(request: web.Request) -> web.FileResponse:
+    """GET /agent/surveys/surveys.js."""
+    return web.FileResponse(
+        STATIC_DIR / "surveys.js", headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+    )
+
+
+async def data(request: web.Request) -> web.Response:
+    """GET /agent/console/surveys: follow-up tasks (open first) and the results."""
+    agent, _ = await require_session(request, csrf=False)
+    require_role(agent, Role.SUPERVISOR, action="see the surveys")
+    async with read_session(request.app[SESSION_MAKER]) as session:
+        tasks = await survey_store.follow_ups(session)
+        results = {by: await survey_store.results(session, by=by) for by in survey_store.GROUPINGS}
+    tasks.sort(key=lambda t: t.status != "open")
+    return web.json_response(
+        {
+            "follow_ups": [{**t.model_dump(mode="json"), "created_at": t.created_at.isoformat()} for t in tasks],
+            "results": {by: [asdict(r) for r in rows] for by, rows in results.items()},
+        }
+    )
+
+
+async def follow_up_done(request: web.Request) -> web.Response:
+    """POST /agent/console/surveys/follow-ups/{task_id}/done {"note"?}: the manager has called the customer."""
+    agent, _ = await require_session(request, csrf=True)
+    require_role(agent, Role.SUPERVISOR, action="close a survey follow-up")
+    raw = request.match_info["task_id"]
+    if not raw.isdigit() or len(raw) > 12:
+        raise NotFoundError("no such follow-up")
+    body = await read_json(request)
+    note = body.get("note", "") if isinstance(body, dict) else None
+    if not isinstance(note, str) or len(note) > MAX_NOTE:
+        raise InvalidFieldsError(f"'note' must be text of at most {MAX_NOTE} characters")
+    async with request.app[SESSION_MAKER]() as session, session.begin():
+        closed = await survey_store.close_follow_up(
+            session, task_id=int(raw), actor=agent.name, note=note, now=request.app[CLOCK]()
+        )
+    if not closed:
+        raise NotFoundError("no such open follow-up")
+    return web.json_response({"id": int(raw), "status": "done"})
+
+
+def setup_survey_console(app: web.Application) -> None:
+    """Mount the survey page and its endpoints."""
+    app.router.add_get("/agent/surveys", page)
+    app.router.add_get("/agent/surveys/surveys.js", script)
+    app.router.add_get("/agent/console/surveys", data)
+    app.router.add_post("/agent/console/surveys/follow-ups/{task_id}/done", follow_up_done)
