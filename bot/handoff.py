@@ -90,8 +90,10 @@ class HandoffService:
         self._policy = policy
         self._clock = clock
         self.timeout = timeout
-        # In-process wake-up of the console feed; other processes' changes reach it through its poll.
+        # In-process wake-up of the console feed; other processes hear of it through `on_change` (the console
+        # feed's notice to them) or their poll.
         self.changed = asyncio.Event()
+        self.on_change: list[Callable[[], None]] = []
         self._dialogue: Dialogue | None = None
 
     def resume_through(self, dialogue: Dialogue) -> None:
@@ -99,8 +101,10 @@ class HandoffService:
         self._dialogue = dialogue
 
     def notify(self) -> None:
-        """Wake this process's console feed: a handoff changed."""
+        """Wake this process's console feed, and tell the others: a handoff changed."""
         self.changed.set()
+        for hook in self.on_change:
+            hook()
 
     # -- the bot's side --------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Server-sent events for the console: one shared poll per process wakes every open stream on a change."""
+"""Server-sent events for the console: one reader per process wakes every open stream on a change, told of
+changes by this process at once and by others through their notices (PostgreSQL) or a poll (SQLite)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.agents.identity import COOKIE_NAME, TOUCH_EVERY, require_session
 from bot.agents.passwords import secret_digest
+from bot.bus import app_bus
 from bot.console.views import JsonObject, queue_snapshot
 from bot.handoff import HANDOFF, HandoffService
 from bot.keys import CLOCK, SESSION_MAKER
@@ -25,8 +27,11 @@ from store.db import SessionMaker
 
 log = logging.getLogger(__name__)
 
-# Changes made by other processes show up within this; changes made here wake the feed at once.
+# Without a notice bus (SQLite), changes made by other processes show up within this; changes made here, and
+# with the bus anywhere, wake the feed at once.
 POLL_INTERVAL = timedelta(milliseconds=500)
+# The notice channel; its payload is empty (every change means: read the queue again).
+CHANNEL = "intake_console"
 # A comment line this often keeps proxies from closing an idle stream.
 KEEPALIVE = timedelta(seconds=15)
 
@@ -34,10 +39,10 @@ KEEPALIVE = timedelta(seconds=15)
 class ConsoleFeed:
     """Watches the open handoffs (polling the table, woken early by this process) and fans changes out."""
 
-    def __init__(self, service: HandoffService, session_maker: SessionMaker, *, interval: timedelta) -> None:
+    def __init__(self, service: HandoffService, session_maker: SessionMaker, *, interval: timedelta | None) -> None:
         self._service = service
         self._sessions = session_maker
-        self._interval = interval.total_seconds()
+        self._interval = None if interval is None else interval.total_seconds()
         self._subscriptions: set[Subscription] = set()
         self._versions: dict[int, int] | None = None
         self._snapshot: JsonObject | None = None
@@ -93,7 +98,7 @@ class ConsoleFeed:
         self._service.changed.set()
 
     async def run(self) -> None:
-        """Poll until stop(): every interval, or at once when this process changed a handoff."""
+        """Read until stop(): at once when a process changed a handoff, and every interval if there is one."""
         changed = self._service.changed
         while not self._stopping:
             with contextlib.suppress(TimeoutError):
@@ -185,8 +190,15 @@ def setup_events(app: web.Application) -> None:
     """Mount the stream and run the feed's poll for this process."""
     app.router.add_get("/agent/console/events", stream, allow_head=False)
 
-    feed = ConsoleFeed(app[HANDOFF], app[SESSION_MAKER], interval=POLL_INTERVAL)
+    service = app[HANDOFF]
+    bus = app_bus(app, app[SESSION_MAKER])
+    feed = ConsoleFeed(service, app[SESSION_MAKER], interval=None if bus.distributed else POLL_INTERVAL)
     app[FEED] = feed
+    # A change here is told to the other processes; theirs, and a (re)start of listening (a notice may have
+    # been missed), wake this feed without being told on.
+    service.on_change.append(lambda: bus.publish(CHANNEL, ""))
+    bus.subscribe(CHANNEL, lambda _payload: service.changed.set())
+    bus.on_connect(service.changed.set)
 
     async def feed_task(app: web.Application) -> AsyncIterator[None]:
         task = asyncio.create_task(feed.run(), name="console feed")

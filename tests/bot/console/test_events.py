@@ -18,6 +18,7 @@ from bot.console import events
 from bot.signal import Subscription
 from store.db import create_engine, session_factory
 from store.handoffs import create_handoff
+from store.notify import bus_for
 from tests.bot.logcheck import tracebacks
 
 from .harness import Agent, hand_off, running_site
@@ -74,11 +75,14 @@ async def test_the_stream_sends_the_queue_then_each_change(db_url: str) -> None:
             stream.close()
 
 
-async def test_changes_made_by_another_process_arrive_through_the_poll(db_url: str) -> None:
+async def test_changes_made_by_another_process_arrive_through_its_notice_or_the_poll(db_url: str) -> None:
     async with running_site(db_url) as site:
         alice = await site.sign_in("alice")
         stream = await _open(alice)
         other = create_engine(db_url)  # another process's connection: no in-process wake-up reaches us
+        # Its notice bus: on PostgreSQL the feed no longer polls, so without the notice nothing would arrive.
+        bus = bus_for(other.url)
+        await bus.start()
         try:
             await _next_event(stream)
             async with session_factory(other)() as session, session.begin():
@@ -90,6 +94,7 @@ async def test_changes_made_by_another_process_arrive_through_the_poll(db_url: s
                     reference={},
                     at=site.clock(),
                 )
+            bus.publish(events.CHANNEL, "")  # as the other process's HandoffService.notify does
             # The feed may send the unchanged queue once more (its first poll round); the change follows.
             _, data = await _next_event(stream)
             while not data["items"]:
@@ -97,6 +102,7 @@ async def test_changes_made_by_another_process_arrive_through_the_poll(db_url: s
             assert [i["reason"] for i in data["items"]] == ["question"]
         finally:
             stream.close()
+            await bus.stop()
             await other.dispose()
 
 
