@@ -13,6 +13,7 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 from sqlalchemy.engine import Connection
 
+from bot import incidents
 from bot.contract import CLIENT_DATA_KEY, EVENT_CONNECT_ONCALL, EVENT_HANDOFF, VOICE_CHANNEL_ID
 from bot.paging import page_item
 from intake import dialogue_events as convo
@@ -49,8 +50,15 @@ class EffectRunner:
     """The only place the dialogue touches the outside world."""
 
     def __init__(
-        self, *, session_maker: SessionMaker, jobs: Jobs, policy: Policy, handoff: HandoffService | None = None
+        self,
+        *,
+        session_maker: SessionMaker,
+        jobs: Jobs,
+        policy: Policy,
+        handoff: HandoffService | None = None,
+        incident_config: incidents.IncidentConfig | None = None,
     ) -> None:
+        self._incidents = incident_config or incidents.IncidentConfig()
         self._sessions = session_maker
         self._jobs = jobs
         self._policy = policy
@@ -133,10 +141,14 @@ class EffectRunner:
             events=events,
             outbox=outbox,
         )
-        case = await case_store.create_case(self._jobs, case=new_case)
+        # The reports rule in the case's transaction: a case naming an outage's component joins its incident.
+        filed = await incidents.file_case(self._jobs, case=new_case, text=effect.description, config=self._incidents)
+        case = filed.case
         log.info("case %s recorded: severity %s, outcome %s", case.number, case.severity, case.outcome)
         return EffectOutcome(
-            result=convo.CaseCreated(at=at, number=case.number, response_due=case.response_due, fix_due=case.fix_due)
+            result=convo.CaseCreated(
+                at=at, number=case.number, response_due=case.response_due, fix_due=case.fix_due, incident=filed.link
+            )
         )
 
     async def _lookup(self, turn_context: TurnContext, ctx: convo.Context, effect: convo.LookupCase) -> EffectOutcome:

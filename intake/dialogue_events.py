@@ -21,6 +21,7 @@ __all__ = [
     "Effect",
     "Event",
     "HangUp",
+    "IncidentLink",
     "KnownAccount",
     "LookupCase",
     "NoteAttachment",
@@ -85,13 +86,22 @@ class HangUp:
 
 
 @dataclass(frozen=True)
+class IncidentLink:
+    """The known outage a new case was linked to: the component's name for customers, and since when."""
+
+    component: str
+    since: datetime
+
+
+@dataclass(frozen=True)
 class CaseCreated:
-    """Result of CreateCase."""
+    """Result of CreateCase; `incident` when the case joined a known outage (the customer is told so)."""
 
     at: datetime
     number: str
     response_due: datetime
     fix_due: datetime | None
+    incident: IncidentLink | None = None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from dataclasses import replace
 from intake import understanding
 from intake import wording as w
 from intake import wording_conversation as wc
+from intake import wording_incident as wi
 from intake.dialogue_events import CaseCreated, ConnectOnCall, Context, Effect, NoteAttachment, Step, UserTurn
 from intake.dialogue_filing import hand_off, summary
 from intake.dialogue_intake import assess
@@ -29,6 +30,15 @@ def case_created(ctx: Context, state: State, event: CaseCreated) -> Step:
     effects: tuple[Effect, ...] = (NoteAttachment(late, event.number, event.at),) if late else ()
     outcome, filed_as = filing.outcome, severity(state)
     after = state.next_case()
+    if event.incident is not None:
+        # A known outage: the engineers are on it (paged once for the incident), so no one is dialled.
+        since, component = event.incident.since, event.incident.component
+        told = wi.incident_linked(component, since, event.number, event.at, ctx.policy, ctx.phone, ctx.locale)
+        if filing.handoff:
+            handoff = hand_off(ctx, after, HandoffReason.CUSTOMER_REQUEST, event.number, event.at)
+            return replace(handoff, prompts=(told, *handoff.prompts), effects=(*effects, *handoff.effects))
+        nxt = _after_request(ctx, after, event, offer_agent=False, outage=True)
+        return replace(nxt, prompts=(told, *nxt.prompts), effects=(*effects, *nxt.effects))
     if outcome is Outcome.PHONE_ENGINEER:
         connect = ConnectOnCall(event.number, state.k_number or "", summary(state), event.at)
         return Step(
