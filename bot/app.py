@@ -24,6 +24,8 @@ from bot.handoff import setup_handoff
 from bot.intake_bot import IntakeBot
 from bot.keys import ADAPTER, BOT, CHANNELS, CLOCK, ENGINE, JOBS, POLICY, SESSION_MAKER, SETTINGS
 from bot.messages import MAX_ACTIVITY_BYTES, handle_messages
+from bot.notice_pages import setup_notice_pages
+from bot.notice_worker import notice_config, setup_notices
 from bot.settings import Settings
 from bot.sla_watch import SlaWatch, setup_sla_watch
 from bot.voice import setup_paging, setup_voice, voice_config
@@ -111,6 +113,9 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, database_url: str 
     line = setup_voice(app, config=voice, bot=app[BOT], session_maker=sessions, clock=clock)
     channels.register(VOICE_CHANNEL_ID, line.adapter)
     setup_paging(app, config=voice, session_maker=sessions, clock=clock)
+    notices = notice_config(settings, voice)
+    setup_notices(app, config=notices, session_maker=sessions, clock=clock)
+    setup_notice_pages(app, config=notices, session_maker=sessions, clock=clock)
     watch = SlaWatch(jobs=jobs, policy=policy, clock=clock, backup_numbers=settings.oncall_backup)
     setup_sla_watch(app, watch, settings.sla_watch_seconds)
     return app

@@ -20,6 +20,7 @@ from intake import dialogue_events as convo
 from intake import wording_service as ws
 from intake.dialogue_state import State
 from intake.domain import CaseEventKind, CaseStatus, CaseSummary, Severity
+from intake.notices import NoticeKind
 from intake.policy import Policy
 from intake.prompts import Prompt
 from store import accounts as account_store
@@ -29,6 +30,7 @@ from store import transcripts as transcript_store
 from store.db import SessionMaker, read_session
 from store.jobs import Jobs
 from store.models import CaseEventPublic, CasePublic
+from store.notices import notice_item
 from store.outbox import NewOutboxItem
 from store.throttle import Limit, ThrottledError, ThrottleKey
 
@@ -124,6 +126,9 @@ class EffectRunner:
                     channel=ctx.channel.value,
                 )
             )
+        # The confirmation the bot announces ("in the confirmation we sent"), in the case's transaction: a
+        # case told to the customer is confirmed by email or SMS even if the process dies after the commit.
+        outbox.append(notice_item(NoticeKind.CONFIRMATION, dedupe_key=f"{effect.key}:confirmation", locale=ctx.locale))
         status = CaseStatus.INCOMPLETE if effect.incomplete else CaseStatus.NEW
         new_case = case_store.CaseCreate(
             idempotency_key=effect.key,

@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -26,7 +27,8 @@ from intake.schedule import WeeklySchedule, parse_holidays, parse_hours, parse_z
 
 # Placeholders that ship in .env.example: fine on a laptop, refused in production.
 DEV_DIRECTLINE_SECRET = "dev-only-directline-secret-change-me-0123456789"
-_PLACEHOLDERS = {DEV_DIRECTLINE_SECRET, "change-me", "changeme", "secret", "your-auth-token"}
+DEV_LINK_SECRET = "dev-only-link-secret-change-me-0123456789abcdef"
+_PLACEHOLDERS = {DEV_DIRECTLINE_SECRET, DEV_LINK_SECRET, "change-me", "changeme", "secret", "your-auth-token"}
 
 
 class ConfigError(Exception):
@@ -104,6 +106,20 @@ class Settings(BaseSettings):
 
     handoff_timeout_seconds: int = Field(default=300, ge=10)
 
+    # Email to customers (notices) and staff (SLA warnings): SMTP through the outbox. No SMTP_HOST: mail
+    # stays queued (and says so in the log) until one is set.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_from: str = ""  # required to send mail
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_tls: Literal["starttls", "tls", "off"] = "starttls"
+    # Staff mailboxes: supervisors hear of every breach; the queue's mailbox of warnings on unassigned cases.
+    supervisor_emails: str = ""
+    queue_emails: str = ""
+    # Signs the links in notices (unsubscribe, "is everything working?", the survey form); >= 32 chars.
+    link_secret: str = DEV_LINK_SECRET
+
     # Reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs, comma-separated); empty: none, the
     # peer's own address is the client's.
     trusted_proxies: str = ""
@@ -127,6 +143,17 @@ class Settings(BaseSettings):
     @classmethod
     def _backup(cls, value: str) -> str:
         return ",".join(_e164(v.strip(), "ONCALL_BACKUP_NUMBERS") for v in value.split(",") if v.strip())
+
+    @field_validator("supervisor_emails", "queue_emails", "smtp_from")
+    @classmethod
+    def _emails(cls, value: str, info: Any) -> str:
+        for address in (a.strip() for a in value.split(",")):
+            if address:
+                try:
+                    validate_email(address, check_deliverability=False, globally_deliverable=False)
+                except EmailNotValidError as exc:
+                    raise ValueError(f"{address!r} is not an email address") from exc
+        return value
 
     @field_validator("oncall_numbers")
     @classmethod
@@ -187,11 +214,14 @@ class Settings(BaseSettings):
     def _safe_outside_development(self) -> Settings:
         if len(self.directline_secret) < 32:
             raise ValueError("DIRECTLINE_SECRET must be at least 32 characters")
+        if len(self.link_secret) < 32:
+            raise ValueError("LINK_SECRET must be at least 32 characters")
         if self.intake_env == "production":
             bad = [
                 name
                 for name, value in (
                     ("DIRECTLINE_SECRET", self.directline_secret),
+                    ("LINK_SECRET", self.link_secret),
                     ("TWILIO_AUTH_TOKEN", self.twilio_auth_token),
                 )
                 if value in _PLACEHOLDERS
@@ -229,6 +259,14 @@ class Settings(BaseSettings):
     @property
     def oncall(self) -> tuple[str, ...]:
         return tuple(n for n in self.oncall_numbers.split(",") if n)
+
+    @property
+    def supervisors(self) -> tuple[str, ...]:
+        return _addresses(self.supervisor_emails)
+
+    @property
+    def queue_mailboxes(self) -> tuple[str, ...]:
+        return _addresses(self.queue_emails)
 
     @property
     def oncall_backup(self) -> tuple[str, ...]:
@@ -274,6 +312,10 @@ class Settings(BaseSettings):
     @property
     def token_ttl(self) -> timedelta:
         return timedelta(minutes=self.directline_token_minutes)
+
+
+def _addresses(value: str) -> tuple[str, ...]:
+    return tuple(a.strip() for a in value.split(",") if a.strip())
 
 
 def _wrap(fn: Any, *args: Any) -> Any:

@@ -84,6 +84,27 @@ async def get_account(session: AsyncSession, *, k_number: str) -> AccountPublic 
     return None if account is None else await _public(session, account)
 
 
+async def get_account_by_id(session: AsyncSession, *, account_id: int) -> AccountPublic | None:
+    """Return the account with row id `account_id`, or None."""
+    account = await session.get(Account, account_id)
+    return None if account is None else await _public(session, account)
+
+
+async def set_unsubscribed(session: AsyncSession, *, account_id: int, at: datetime, unsubscribed: bool) -> bool:
+    """Opt the account's contacts out of non-essential notices (or back in); False when no such account."""
+    account = await session.get(Account, account_id)
+    if account is None:
+        return False
+    if unsubscribed and account.unsubscribed_at is None:
+        account.unsubscribed_at = require_aware(at, "at")
+    elif not unsubscribed:
+        account.unsubscribed_at = None
+    account.updated_at = max(account.updated_at, at)
+    session.add(account)
+    await session.flush()
+    return True
+
+
 async def find_account_by_phone(session: AsyncSession, *, e164: str) -> AccountPublic | None:
     """Return the account calling from `e164`, or None when no account or several share the number."""
     try:
@@ -171,7 +192,8 @@ def _parse(text: str, *, account_format: AccountFormat, region: str) -> list[_Ro
     header = next(reader, None)
     columns = () if header is None else tuple(h.strip().lower() for h in header)
     if len(columns) < _REQUIRED or columns != CSV_HEADER[: len(columns)]:
-        expected = f"{','.join(CSV_HEADER[:_REQUIRED])}[,{',['.join(CSV_HEADER[_REQUIRED:])}{']' * 3}"
+        optional = CSV_HEADER[_REQUIRED:]
+        expected = ",".join(CSV_HEADER[:_REQUIRED]) + "".join(f"[,{c}" for c in optional) + "]" * len(optional)
         raise CsvImportError([CsvProblem(1, f"header must be {expected!r}, got {header!r}")])
     rows: list[_Row] = []
     problems: list[CsvProblem] = []

@@ -200,6 +200,12 @@ async def get_case(session: AsyncSession, *, number: str) -> CasePublic | None:
     return None if case is None else CasePublic.model_validate(case)
 
 
+async def get_case_by_id(session: AsyncSession, *, case_id: int) -> CasePublic | None:
+    """Return the case with row id `case_id`, or None."""
+    case = await session.get(Case, case_id)
+    return None if case is None else CasePublic.model_validate(case)
+
+
 def case_for_account(conn: Connection, *, number: str, k_number: str) -> CasePublic | None:
     """Return the case when it belongs to `k_number`; None when missing or owned by another account (a job)."""
     row = _case_row(conn, number)

@@ -37,10 +37,13 @@ _PAGE_EVENTS = {
 }
 
 
-def outbox_event_kind(kind: str, stage: Literal["queued", "sent", "failed"]) -> str:
+_Stage = Literal["queued", "sent", "failed", "skipped"]
+
+
+def outbox_event_kind(kind: str, stage: _Stage) -> str:
     """Return the case event kind for an outbox stage: page_queued/page_sent/page_failed for pages,
     "<kind>_<stage>" for any other kind of item."""
-    return _PAGE_EVENTS[stage].value if "page" in kind else f"{kind}_{stage}"
+    return _PAGE_EVENTS[stage].value if "page" in kind and stage in _PAGE_EVENTS else f"{kind}_{stage}"
 
 
 def outbox_row(item: NewOutboxItem, *, case_id: int | None, now: datetime) -> Outbox:
@@ -115,11 +118,28 @@ async def claim_due(
     return sorted(items, key=lambda i: (i.next_attempt_at, i.id))
 
 
-async def mark_sent(session_maker: SessionMaker, *, item_id: int, at: datetime, actor: str = "system") -> OutboxItem:
-    """Record a delivered item (and a page_sent event on its case)."""
+async def mark_sent(
+    session_maker: SessionMaker,
+    *,
+    item_id: int,
+    at: datetime,
+    actor: str = "system",
+    detail: Mapping[str, Any] | None = None,
+) -> OutboxItem:
+    """Record a delivered item (and a page_sent event on its case, with `detail`: how it went out)."""
     async with session_maker() as session, session.begin():
         row = await _finish(session, item_id, status=OutboxStatus.SENT.value, sent_at=at, last_error=None)
-        await _log(session, row, at=at, actor=actor, stage="sent", detail={"attempts": row.attempts})
+        await _log(session, row, at=at, actor=actor, stage="sent", detail={"attempts": row.attempts, **(detail or {})})
+        return OutboxItem.model_validate(row)
+
+
+async def mark_skipped(
+    session_maker: SessionMaker, *, item_id: int, at: datetime, reason: str, actor: str = "system"
+) -> OutboxItem:
+    """Record an item that is no longer wanted (and a "<kind>_skipped" event saying why)."""
+    async with session_maker() as session, session.begin():
+        row = await _finish(session, item_id, status=OutboxStatus.SKIPPED.value, last_error=None)
+        await _log(session, row, at=at, actor=actor, stage="skipped", detail={"reason": reason})
         return OutboxItem.model_validate(row)
 
 
@@ -170,7 +190,7 @@ async def _log(
     *,
     at: datetime,
     actor: str,
-    stage: Literal["sent", "failed"],
+    stage: _Stage,
     detail: dict[str, Any],
 ) -> None:
     if row.case_id is None:

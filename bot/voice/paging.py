@@ -109,25 +109,25 @@ class SendResult(Enum):
 
 
 @dataclass(frozen=True)
-class _Outcome:
+class SmsOutcome:
     result: SendResult
     error: str | None = None
 
 
-def _send_one(client: Client, *, to: str, from_: str, body: str, ref: str, check_first: bool) -> _Outcome:
+def send_sms(client: Client, *, to: str, from_: str, body: str, ref: str, check_first: bool) -> SmsOutcome:
     """Blocking: send one SMS unless an earlier attempt already did (runs in a worker thread)."""
     try:
         if check_first and any(ref in (m.body or "") for m in client.messages.list(to=to, from_=from_, limit=50)):
-            return _Outcome(SendResult.ALREADY_SENT)
+            return SmsOutcome(SendResult.ALREADY_SENT)
         client.messages.create(to=to, from_=from_, body=body)
     except TwilioRestException as exc:
         # Twilio's message may quote the number; keep only status and code (no phone numbers in the log).
         error = f"twilio status {exc.status} code {exc.code}"
         permanent = 400 <= exc.status < 500 and exc.status not in (401, 403, 408, 429)
-        return _Outcome(SendResult.REJECTED if permanent else SendResult.TRANSIENT, error)
+        return SmsOutcome(SendResult.REJECTED if permanent else SendResult.TRANSIENT, error)
     except Exception as exc:  # requests' connection errors and timeouts: all worth a retry
-        return _Outcome(SendResult.TRANSIENT, type(exc).__name__)
-    return _Outcome(SendResult.SENT)
+        return SmsOutcome(SendResult.TRANSIENT, type(exc).__name__)
+    return SmsOutcome(SendResult.SENT)
 
 
 # --- the worker ----------------------------------------------------------------------------------------
@@ -227,7 +227,7 @@ class Pager:
         check_first = item.attempts > 1
         outcomes = [
             await asyncio.to_thread(
-                _send_one,
+                send_sms,
                 self._client,
                 to=to,
                 from_=self._config.from_number,

@@ -18,6 +18,7 @@ class OutboxStatus(StrEnum):
     PENDING = "pending"  # due at next_attempt_at (a claimed item is pending until its lease runs out)
     SENT = "sent"
     FAILED = "failed"  # given up for good
+    SKIPPED = "skipped"  # no longer wanted when its turn came (an opted-out contact, a reopened case)
 
 
 class OutboxBase(SQLModel):

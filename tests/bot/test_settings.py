@@ -79,6 +79,8 @@ def test_business_clock_and_custom_targets() -> None:
         ({"routing_chat": "1:teleport,2:web_request,3:web_request,4:live_chat"}, "ROUTING_CHAT", "web_request"),
         ({"port": "0"}, "PORT", "greater than or equal to 1"),
         ({"directline_secret": "short"}, "DIRECTLINE_SECRET", "32 characters"),
+        ({"link_secret": "short"}, "LINK_SECRET", "32 characters"),
+        ({"supervisor_emails": "boss@"}, "SUPERVISOR_EMAILS", "not an email address"),
     ],
 )
 def test_bad_setting_is_named_with_its_form(overrides: dict[str, str], setting: str, hint: str) -> None:
@@ -98,9 +100,16 @@ def test_bad_value_from_the_environment_is_named(monkeypatch: pytest.MonkeyPatch
 def test_production_refuses_placeholders() -> None:
     with pytest.raises(ConfigError, match="DIRECTLINE_SECRET"):
         load_settings(intake_env="production", public_base_url="https://support.example.com")
+    with pytest.raises(ConfigError, match="LINK_SECRET"):
+        load_settings(intake_env="production", directline_secret="x" * 40, public_base_url="https://s.example.com/")
     with pytest.raises(ConfigError, match="PUBLIC_BASE_URL"):
-        load_settings(intake_env="production", directline_secret="x" * 40)
-    ok = load_settings(intake_env="production", directline_secret="x" * 40, public_base_url="https://s.example.com/")
+        load_settings(intake_env="production", directline_secret="x" * 40, link_secret="y" * 40)
+    ok = load_settings(
+        intake_env="production",
+        directline_secret="x" * 40,
+        link_secret="y" * 40,
+        public_base_url="https://s.example.com/",
+    )
     assert ok.base_url == "https://s.example.com"
     assert ok.directline_secret != DEV_DIRECTLINE_SECRET
 

@@ -195,9 +195,9 @@ async def test_bad_contacts_are_reported_and_nothing_is_written(session_maker: S
         await import_accounts_csv(session_maker, bad, now=T0)
     (problem,) = caught.value.problems
     assert problem.line == 2
-    assert "bad email address 'not-an-address'" in problem.message
-    assert "unknown time zone 'Mars/Olympus'" in problem.message
-    assert "notify must be email or sms" in problem.message
+    assert "bad email address 'not-an-address'" in problem.reason
+    assert "unknown time zone 'Mars/Olympus'" in problem.reason
+    assert "notify must be email or sms" in problem.reason
     async with session_maker() as session:
         assert await get_account(session, k_number="K2345") is None
 
@@ -205,4 +205,4 @@ async def test_bad_contacts_are_reported_and_nothing_is_written(session_maker: S
 async def test_a_header_out_of_order_is_refused(session_maker: SessionMaker) -> None:
     with pytest.raises(CsvImportError) as caught:
         await import_accounts_csv(session_maker, "k_number,name,phones,timezone\nK123456,North,,UTC\n")
-    assert "header must be 'k_number,name,phones[,emails[,timezone[,notify]]]'" in caught.value.problems[0].message
+    assert "header must be 'k_number,name,phones[,emails[,timezone[,notify]]]'" in caught.value.problems[0].reason
