@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 from sqlmodel import col, select
 
+from bot.paging import PAGE_KIND
 from bot.voice.signature import SIGNATURE_HEADER, sign
 from store import cases as case_store
 from store.db import SessionMaker, create_engine, session_factory
@@ -130,9 +131,11 @@ class PhoneLine:
         async with self.sessions() as session:
             return await case_store.list_events(session, number=number)
 
-    async def outbox(self) -> list[Outbox]:
+    async def pages(self) -> list[Outbox]:
+        """The on-call pages queued (the outbox also carries the customer's notices)."""
         async with self.sessions() as session:
-            return list((await session.exec(select(Outbox).order_by(col(Outbox.id)))).all())
+            query = select(Outbox).where(Outbox.kind == PAGE_KIND).order_by(col(Outbox.id))
+            return list((await session.exec(query)).all())
 
     async def dial_attempts(self, call_sid: str) -> list[DialAttempt]:
         async with self.sessions() as session:

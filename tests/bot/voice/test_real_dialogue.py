@@ -119,7 +119,7 @@ async def test_a_sev1_at_night_rings_each_engineer_then_takes_a_voicemail_and_es
     assert _dialled(call) == [ONCALL[0]]
     assert call.dial().get("callerId") == SUPPORT
     assert _whisper(call) == (PUBLIC + "/twilio/whisper", {"case": [case.number], "attempt": ["0"]})
-    assert await night.outbox() == []  # an engineer is being rung: no page yet
+    assert await night.pages() == []  # an engineer is being rung: no page yet
 
     # The first engineer's voicemail picks up: it hears the case, is asked to press 1, presses nothing and is
     # hung up on; the dial "completed", but nobody took the call, so the next engineer is rung.
@@ -133,7 +133,7 @@ async def test_a_sev1_at_night_rings_each_engineer_then_takes_a_voicemail_and_es
     assert _whisper(call)[1] == {"case": [case.number], "attempt": ["1"]}
     assert (await night.case(case.number)).first_response_at is None
     assert (await night.case(case.number)).status is CaseStatus.NEW
-    assert await night.outbox() == []
+    assert await night.pages() == []
 
     voicemail = await call.dial_ends("no-answer")
     assert voicemail.find("Dial") is None
@@ -158,7 +158,7 @@ async def test_a_sev1_at_night_rings_each_engineer_then_takes_a_voicemail_and_es
     [voicemail_event] = [e for e in events if e.kind == "voicemail"]
     assert voicemail_event.detail == {"recording_url": recording, "duration": 17}
     assert [e.kind for e in events].count("page_queued") == 1
-    [page] = await night.outbox()  # one page, even though two paths (no answer, hang-up) could queue one
+    [page] = await night.pages()  # one page, even though two paths (no answer, hang-up) could queue one
     assert (page.kind, page.status, page.case_id) == ("sms_page", "pending", case.id)
     assert page.payload["k_number"] == OWNER
     attempts = await night.dial_attempts(call.sid)
@@ -183,7 +183,7 @@ async def test_a_sev1_engineer_who_presses_1_takes_the_call_and_answers_the_case
     answered = await night.case(case.number)
     assert answered.first_response_at is not None and answered.status is CaseStatus.NEW
     assert [(a.attempt, a.status) for a in await night.dial_attempts(call.sid)] == [(0, "accepted")]
-    assert await night.outbox() == []  # a person took it: nobody is paged
+    assert await night.pages() == []  # a person took it: nobody is paged
 
 
 # --- 2. Sev3 by day: a web support request, its number read back ---------------------------------------
@@ -207,7 +207,7 @@ async def test_a_sev3_by_day_is_filed_as_a_web_request_and_its_number_read_back_
     assert "severity 3" in heard.lower()
     assert filed.find("Dial") is None
     gather_of(filed)  # the caller is asked whether there is anything else
-    assert await day.outbox() == []  # only a Sev1 pages anyone
+    assert await day.pages() == []  # only a Sev1 pages anyone
     assert "page_queued" not in [e.kind for e in await day.events(case.number)]
 
     goodbye = await call.says("no thanks")
