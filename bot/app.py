@@ -24,6 +24,7 @@ from bot.handoff import setup_handoff
 from bot.intake_bot import IntakeBot
 from bot.keys import ADAPTER, BOT, CHANNELS, CLOCK, ENGINE, JOBS, POLICY, SESSION_MAKER, SETTINGS
 from bot.messages import MAX_ACTIVITY_BYTES, handle_messages
+from bot.metrics import setup_metrics
 from bot.notice_pages import setup_notice_pages
 from bot.notice_worker import notice_config, setup_notices
 from bot.settings import Settings
@@ -118,6 +119,15 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, database_url: str 
     setup_notice_pages(app, config=notices, session_maker=sessions, clock=clock)
     watch = SlaWatch(jobs=jobs, policy=policy, clock=clock, backup_numbers=settings.oncall_backup)
     setup_sla_watch(app, watch, settings.sla_watch_seconds)
+    if settings.metrics == "on":  # last: it instruments the adapters and background rounds set up above
+        setup_metrics(
+            app,
+            host=settings.metrics_host,
+            port=settings.metrics_port,
+            engine=engine,
+            sessions=sessions,
+            adapters={"website": website, "phone": line.adapter, "bot_framework": adapter},
+        )
     return app
 
 

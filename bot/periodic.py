@@ -22,6 +22,8 @@ class Periodic:
         self._work = work
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # Told of each round: its name, how long it took, whether it succeeded (bot/metrics.py counts them).
+        self.observers: list[Callable[[str, float, bool], None]] = []
 
     def start(self) -> None:
         """Begin the rounds (in the running event loop)."""
@@ -34,19 +36,30 @@ class Periodic:
             await self._task
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while not self._stopping.is_set():
+            began = loop.time()
+            ok = False
             try:
                 await self._work()
+                ok = True
             except Exception as exc:  # a database hiccup must not end the rounds for good
                 # Only the type: driver errors can quote statement parameters (customers' words).
                 log.warning("%s failed: %s", self._what, type(exc).__name__)
+            for observe in self.observers:
+                observe(self._what, loop.time() - began, ok)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self._interval)
+
+
+# The app's background rounds (those started by run_with_app), for whoever observes them (bot/metrics.py).
+ROUNDS: web.AppKey[list[Periodic]] = web.AppKey("periodic_rounds")
 
 
 def run_with_app(app: web.Application, rounds: Periodic) -> None:
     """Run `rounds` while the app runs, as a cleanup context: appended after the database's, it starts once
     the database is set up and stops (after its round in progress) before the engine goes away."""
+    app.setdefault(ROUNDS, []).append(rounds)
 
     async def running(app: web.Application) -> AsyncIterator[None]:
         rounds.start()

@@ -124,6 +124,12 @@ class Settings(BaseSettings):
     # peer's own address is the client's.
     trusted_proxies: str = ""
 
+    # Prometheus metrics on a listener of their own (never the main port, so a proxy in front never serves
+    # them): "off" by default. Each process needs its own METRICS_PORT (docs/DEPLOYMENT.md).
+    metrics: Literal["off", "on"] = "off"
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=9464, ge=1, le=65535)
+
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies(cls, value: str) -> str:
