@@ -26,11 +26,11 @@ from store.clock import utc_now
 from store.db import SessionMaker, insert_for, upsert
 from store.errors import CsvImportError, CsvProblem
 from store.jobs import fetch, run
-from store.models import Account, AccountPhone, AccountPublic, NotifyBy
+from store.models import Account, AccountPhone, AccountPublic, Commitment, NotifyBy
 
 # The columns an import file may have, in this order: the first three are required (older files have just
 # those), the rest optional; what a file leaves out is kept as it is on known accounts.
-CSV_HEADER = ("k_number", "name", "phones", "emails", "timezone", "notify")
+CSV_HEADER = ("k_number", "name", "phones", "emails", "timezone", "notify", "commitment")
 _REQUIRED = 3
 
 # POLICY.md's K# (a K and 4 to 10 digits); the CLI passes the deployment's policy.
@@ -70,6 +70,7 @@ def _add_account(dialect: str) -> Executable:
             emails=[],
             timezone="",
             notify_by=NotifyBy.EMAIL.value,
+            commitment=Commitment.SINGLE.value,
             created_at=at,
             updated_at=at,
         )
@@ -134,7 +135,7 @@ class _Row:
     k_number: str
     name: str
     phones: tuple[str, ...]
-    # Only the optional columns the file has (emails, timezone, notify_by), as stored.
+    # Only the optional columns the file has (emails, timezone, notify_by, commitment), as stored.
     contacts: dict[str, object]
 
 
@@ -146,8 +147,8 @@ async def import_accounts_csv(
     region: str = "US",
     now: datetime | None = None,
 ) -> int:
-    """Import `k_number,name,phones[,emails[,timezone[,notify]]]` rows (a Path is read, a str is the CSV
-    text); return the row count.
+    """Import `k_number,name,phones[,emails[,timezone[,notify[,commitment]]]]` rows (a Path is read, a str is
+    the CSV text); return the row count.
 
     Every bad row is reported in one CsvImportError and nothing is written; known K#s are updated (name,
     phones and the columns the file has replaced; notes and the columns it lacks kept).
@@ -178,7 +179,12 @@ async def import_accounts_csv(
     return len(rows)
 
 
-_NEW_CONTACTS: dict[str, object] = {"emails": [], "timezone": "", "notify_by": NotifyBy.EMAIL.value}
+_NEW_CONTACTS: dict[str, object] = {
+    "emails": [],
+    "timezone": "",
+    "notify_by": NotifyBy.EMAIL.value,
+    "commitment": Commitment.SINGLE.value,
+}
 
 
 def _read(source: str | Path) -> str:
@@ -273,6 +279,11 @@ def _contacts(raw: dict[str, str], reasons: list[str]) -> dict[str, object]:
         if notify not in {n.value for n in NotifyBy}:
             reasons.append(f"notify must be email or sms, got {raw['notify']!r}")
         contacts["notify_by"] = notify
+    if "commitment" in raw:
+        commitment = raw["commitment"].lower() or Commitment.SINGLE.value
+        if commitment not in {c.value for c in Commitment}:
+            reasons.append(f"commitment must be single or clustered, got {raw['commitment']!r}")
+        contacts["commitment"] = commitment
     return contacts
 
 

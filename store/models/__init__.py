@@ -18,7 +18,7 @@ Importing this package registers every table on `SQLModel.metadata` (what migrat
 
 from __future__ import annotations
 
-from store.models.accounts import Account, AccountBase, AccountPhone, AccountPublic, NotifyBy
+from store.models.accounts import Account, AccountBase, AccountPhone, AccountPublic, Commitment, NotifyBy
 from store.models.agents import (
     OPEN_STATUSES,
     Agent,
@@ -51,7 +51,6 @@ from store.models.incidents import (
     IncidentUpdate,
 )
 from store.models.outbox import Outbox, OutboxItem, OutboxStatus
-from store.models.throttle import ThrottleCounter
 from store.models.surveys import (
     FollowUpStatus,
     Survey,
@@ -62,6 +61,7 @@ from store.models.surveys import (
     SurveyPublic,
     SurveyStatus,
 )
+from store.models.throttle import ThrottleCounter
 from store.models.voice import CallPhase, CallRecord, DialAttempt, VoiceTurn
 
 __all__ = [
@@ -83,6 +83,7 @@ __all__ = [
     "CaseEvent",
     "CaseEventPublic",
     "CasePublic",
+    "Commitment",
     "ConsoleSession",
     "ConsoleSessionPublic",
     "Conversation",
@@ -96,12 +97,12 @@ __all__ = [
     "HandoffBase",
     "HandoffPublic",
     "HandoffStatus",
-    "NotifyBy",
     "Incident",
     "IncidentCase",
     "IncidentPublic",
     "IncidentStatus",
     "IncidentUpdate",
+    "NotifyBy",
     "Outbox",
     "OutboxItem",
     "OutboxStatus",

@@ -18,6 +18,13 @@ class NotifyBy(StrEnum):
     SMS = "sms"  # texts to the account's phone numbers
 
 
+class Commitment(StrEnum):
+    """The availability the account is promised: 99.0% on a single server, 99.9% clustered."""
+
+    SINGLE = "single"
+    CLUSTERED = "clustered"
+
+
 class AccountBase(SQLModel):
     """Fields of a customer account, identified by its K#."""
 
@@ -31,6 +38,8 @@ class AccountBase(SQLModel):
     notify_by: str = Field(default=NotifyBy.EMAIL.value, max_length=8)
     # The contacts asked for essential notices only (Sev1 news, confirmation, resolution, maintenance).
     unsubscribed_at: datetime | None = instant_field(nullable=True)
+    # The availability commitment its downtime is measured against (a Commitment value).
+    commitment: str = Field(default=Commitment.SINGLE.value, max_length=16)
 
 
 class Account(AccountBase, table=True):

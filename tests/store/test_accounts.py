@@ -205,4 +205,21 @@ async def test_bad_contacts_are_reported_and_nothing_is_written(session_maker: S
 async def test_a_header_out_of_order_is_refused(session_maker: SessionMaker) -> None:
     with pytest.raises(CsvImportError) as caught:
         await import_accounts_csv(session_maker, "k_number,name,phones,timezone\nK123456,North,,UTC\n")
-    assert "header must be 'k_number,name,phones[,emails[,timezone[,notify]]]'" in caught.value.problems[0].reason
+    expected = "header must be 'k_number,name,phones[,emails[,timezone[,notify[,commitment]]]]'"
+    assert expected in caught.value.problems[0].reason
+
+
+async def test_the_availability_commitment_is_imported_and_kept(session_maker: SessionMaker) -> None:
+    # single (99.0%) unless the file says clustered (99.9%); a file without the column keeps what was set.
+    header = "k_number,name,phones,emails,timezone,notify,commitment\n"
+    await import_accounts_csv(session_maker, header + "K123456,North,,,,,Clustered\nK2345,South,,,,,\n", now=T0)
+    await import_accounts_csv(session_maker, "k_number,name,phones\nK123456,North Inc,\nK7654321,New,\n", now=T0)
+    async with session_maker() as session:
+        north = await get_account(session, k_number="K123456")
+        south = await get_account(session, k_number="K2345")
+        new = await get_account(session, k_number="K7654321")
+    assert north is not None and south is not None and new is not None
+    assert (north.commitment, south.commitment, new.commitment) == ("clustered", "single", "single")
+    with pytest.raises(CsvImportError) as caught:
+        await import_accounts_csv(session_maker, header + "K2345,South,,,,,triple\n", now=T0)
+    assert "commitment must be single or clustered, got 'triple'" in caught.value.problems[0].reason
