@@ -14,6 +14,7 @@ Importing this package registers every table on `SQLModel.metadata` (what migrat
 | attempt counters | `throttle` |
 | the eXceed survey of closed cases, its follow-up tasks and opt-outs | `surveys` |
 | incidents (an outage many report), the cases linked to them, the components cases name | `incidents` |
+| planned maintenance windows, the accounts they affect, their audit | `maintenance` |
 """
 
 from __future__ import annotations
@@ -49,6 +50,13 @@ from store.models.incidents import (
     IncidentPublic,
     IncidentStatus,
     IncidentUpdate,
+)
+from store.models.maintenance import (
+    MaintenanceAccount,
+    MaintenanceAudit,
+    MaintenanceWindow,
+    MaintenanceWindowPublic,
+    WindowStatus,
 )
 from store.models.outbox import Outbox, OutboxItem, OutboxStatus
 from store.models.surveys import (
@@ -102,6 +110,10 @@ __all__ = [
     "IncidentPublic",
     "IncidentStatus",
     "IncidentUpdate",
+    "MaintenanceAccount",
+    "MaintenanceAudit",
+    "MaintenanceWindow",
+    "MaintenanceWindowPublic",
     "NotifyBy",
     "Outbox",
     "OutboxItem",
@@ -121,4 +133,5 @@ __all__ = [
     "TranscriptLine",
     "UTCDateTime",
     "VoiceTurn",
+    "WindowStatus",
 ]
