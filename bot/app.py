@@ -28,11 +28,12 @@ from bot.metrics import setup_metrics
 from bot.notice_pages import setup_notice_pages
 from bot.notice_worker import notice_config, setup_notices
 from bot.settings import Settings
-from bot.sla_watch import SlaWatch, setup_sla_watch
+from bot.sla_watch import SlaWatch, WatchNotify, setup_sla_watch
 from bot.voice import setup_paging, setup_voice, voice_config
 from bot.website import setup_website
 from intake import wording_service as ws
 from intake.clock import Clock
+from intake.escalation import parse_escalation
 from store.clock import utc_now
 from store.db import create_engine, session_factory
 from store.jobs import Jobs
@@ -117,7 +118,21 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, database_url: str 
     notices = notice_config(settings, voice)
     setup_notices(app, config=notices, session_maker=sessions, clock=clock)
     setup_notice_pages(app, config=notices, session_maker=sessions, clock=clock)
-    watch = SlaWatch(jobs=jobs, policy=policy, clock=clock, backup_numbers=settings.oncall_backup)
+    notify = WatchNotify(
+        escalation=parse_escalation(settings.sla_escalation),
+        supervisors=settings.supervisors,
+        queue=settings.queue_mailboxes,
+        console_url=settings.base_url,
+        outside_hours=settings.sla_notify_outside_hours,
+    )
+    watch = SlaWatch(
+        jobs=jobs,
+        policy=policy,
+        clock=clock,
+        backup_numbers=settings.oncall_backup,
+        warn_share=settings.sla_warn_share,
+        notify=notify,
+    )
     setup_sla_watch(app, watch, settings.sla_watch_seconds)
     if settings.metrics == "on":  # last: it instruments the adapters and background rounds set up above
         setup_metrics(

@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -33,7 +33,7 @@ from store.accounts import get_account, get_account_by_id
 from store.cases import get_case_by_id
 from store.db import SessionMaker, read_session
 from store.models import AccountPublic, CasePublic, NotifyBy, OutboxItem
-from store.notices import NOTICE_KIND, STAFF_MAIL_KIND
+from store.notices import NOTICE_KIND, STAFF_MAIL_KIND, case_locale
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +119,11 @@ class NoticeWorker:
             case = None if item.case_id is None else await get_case_by_id(session, case_id=item.case_id)
             if case is not None:
                 account = await get_account_by_id(session, account_id=case.account_id)
+                # Notices queued by the desk itself (an apology) carry no locale: the case's confirmation has it.
+                locale = item.payload.get("locale") or await case_locale(session, case.id)
             else:
                 account = await get_account(session, k_number=str(item.payload.get("k_number") or ""))
+                locale = item.payload.get("locale")
         if account is None:
             return await self._fail(item, "no such account", final=True)
         if notice is NoticeKind.FOLLOW_UP and (case is None or case.status is not CaseStatus.RESOLVED):
@@ -131,7 +134,7 @@ class NoticeWorker:
         recipient = self._recipient(account)
         if recipient is None:
             return await self._fail(item, "the account has no contact address we can use", final=True)
-        facts = self._facts(item, notice, case, account)
+        facts = replace(self._facts(item, notice, case, account), locale=locale)
         rendered = render(facts)
         if recipient.channel == "email":
             mail = Mail(
@@ -183,7 +186,6 @@ class NoticeWorker:
             company=self._config.company,
             now=now,
             tz=tz,
-            locale=item.payload.get("locale"),
             case_number=None if case is None else case.number,
             severity=severity,
             summary="" if case is None else case.summary,

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.client_address import IPNetwork, parse_networks
 from intake.domain import Channel, PolicyError, Severity
+from intake.escalation import DEFAULT_ESCALATION, parse_escalation
 from intake.limits import TextLimits
 from intake.phones import InvalidPhoneError, to_e164
 from intake.policy import (
@@ -102,6 +103,11 @@ class Settings(BaseSettings):
     # Paged when a Sev1's response target passes with nobody answering (the SLA watch, bot/sla_watch.py).
     oncall_backup_numbers: str = ""
     sla_watch_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # Who hears of each SLA alert (intake/escalation.py); staff mail about a Sev2-4 case waits for business
+    # hours unless SLA_NOTIFY_OUTSIDE_HOURS is true.
+    sla_escalation: str = DEFAULT_ESCALATION
+    sla_warn_share: float = Field(default=0.75, gt=0, lt=1)  # the share of a target at which to warn
+    sla_notify_outside_hours: bool = False
     dial_timeout_seconds: int = Field(default=20, ge=5, le=120)
 
     handoff_timeout_seconds: int = Field(default=300, ge=10)
@@ -149,6 +155,12 @@ class Settings(BaseSettings):
     @classmethod
     def _backup(cls, value: str) -> str:
         return ",".join(_e164(v.strip(), "ONCALL_BACKUP_NUMBERS") for v in value.split(",") if v.strip())
+
+    @field_validator("sla_escalation")
+    @classmethod
+    def _escalation(cls, value: str) -> str:
+        _wrap(parse_escalation, value)
+        return value
 
     @field_validator("supervisor_emails", "queue_emails", "smtp_from")
     @classmethod

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 
@@ -21,14 +21,17 @@ from sqlalchemy.engine import Connection
 from bot.paging import page_item
 from bot.periodic import Periodic, run_with_app
 from bot.sla import case_clocks
-from intake.domain import CaseEventKind, Severity
+from intake.domain import CaseEventKind
+from intake.escalation import DEFAULT_ESCALATION, Audience, Escalation, alert_mail, parse_escalation, send_at
+from intake.notices import NoticeKind
 from intake.policy import Policy
 from intake.sla import WARN_SHARE, Alert, ClockName, Threshold, due_alerts, next_check
 from store.cases import history_of
 from store.jobs import Jobs
 from store.models import CasePublic
+from store.notices import STAFF_MAIL_KIND, notice_item
 from store.outbox import NewOutboxItem
-from store.sla import claim_alert, due_cases, record_alert, set_next_look
+from store.sla import agent_email, claim_alert, due_cases, record_alert, set_next_look
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,18 @@ class WatchRound:
 
 
 @dataclass(frozen=True)
+class WatchNotify:
+    """Who the watch tells of an alert, and how (SLA_ESCALATION, the staff mailboxes, the customer)."""
+
+    escalation: Escalation = field(default_factory=lambda: parse_escalation(DEFAULT_ESCALATION))
+    supervisors: tuple[str, ...] = ()
+    queue: tuple[str, ...] = ()
+    console_url: str = "http://localhost:3978"  # the agents' console, for the link in staff mail
+    outside_hours: bool = False  # staff mail about a Sev2-4 case goes out at night too
+    apologise: bool = True  # a missed response or fix target is apologised for to the customer
+
+
+@dataclass(frozen=True)
 class SlaWatch:
     """The watch over every case's clocks."""
 
@@ -55,6 +70,7 @@ class SlaWatch:
     backup_numbers: tuple[str, ...] = ()
     warn_share: float = WARN_SHARE
     batch: int = BATCH
+    notify: WatchNotify = field(default_factory=WatchNotify)
 
     async def run_once(self) -> int:
         """Look at every case due a look now; return the number of alerts fired."""
@@ -92,11 +108,10 @@ class SlaWatch:
             "due": alert.due.isoformat() if alert.due else None,
             "run_start": alert.interval.isoformat(),
         }
-        items: tuple[NewOutboxItem, ...] = ()
-        sev1_unanswered = (
-            case.severity is Severity.SEV1 and alert.clock is ClockName.RESPONSE and alert.threshold is Threshold.BREACH
-        )
-        if sev1_unanswered and self.backup_numbers:
+        audiences = self.notify.escalation.audiences(alert, case.severity, assigned=case.assignee is not None)
+        items: list[NewOutboxItem] = []
+        key = f"case:{case.number}:sla:{alert.clock.value}:{alert.threshold.value}:{alert.interval.isoformat()}"
+        if Audience.BACKUP_ONCALL in audiences and self.backup_numbers:
             # Nobody answered a Sev1 in time: the backup on-call numbers are paged, once per run of the clock.
             page = page_item(
                 idempotency_key=f"case:{case.number}:sla:{alert.clock.value}:{alert.interval.isoformat()}",
@@ -106,11 +121,48 @@ class SlaWatch:
                 reason="Sev1 response target missed: escalated to the backup on-call",
                 to=self.backup_numbers,
             )
-            items = (page,)
+            items.append(page)
             detail["paged"] = len(self.backup_numbers)
-        record_alert(conn, case_id=case.id, kind=_KIND[alert.threshold], detail=detail, now=now, items=items)
+        to = self._staff(conn, case, audiences)
+        if to:
+            items.append(self._staff_mail(case, alert, to, key, now))
+            detail["told"] = sorted(a.value for a in audiences if a is not Audience.BACKUP_ONCALL)
+        customer_facing = alert.clock in (ClockName.RESPONSE, ClockName.FIX)
+        if self.notify.apologise and alert.threshold is Threshold.BREACH and customer_facing:
+            apology = notice_item(
+                NoticeKind.BREACH_APOLOGY, dedupe_key=f"{key}:apology", extra={"clock": alert.clock.value}
+            )
+            items.append(apology)
+        record_alert(conn, case_id=case.id, kind=_KIND[alert.threshold], detail=detail, now=now, items=tuple(items))
         # The case number and clock only: no K#, summary or phone number in the log.
         log.info("case %s: SLA %s %s", case.number, alert.clock.value, alert.threshold.value)
+
+    def _staff(self, conn: Connection, case: CasePublic, audiences: frozenset[Audience]) -> list[str]:
+        """The addresses of the audiences told (an assignee without an address: the queue instead)."""
+        to: list[str] = []
+        if Audience.ASSIGNEE in audiences and case.assignee:
+            address = agent_email(conn, name=case.assignee)
+            to += [address] if address else list(self.notify.queue)
+        if Audience.QUEUE in audiences:
+            to += self.notify.queue
+        if Audience.SUPERVISORS in audiences:
+            to += self.notify.supervisors
+        return list(dict.fromkeys(to))
+
+    def _staff_mail(self, case: CasePublic, alert: Alert, to: list[str], key: str, now: datetime) -> NewOutboxItem:
+        subject, text = alert_mail(
+            number=case.number,
+            severity=case.severity,
+            alert=alert,
+            assignee=case.assignee,
+            now=now,
+            tz=self.policy.chat.tz,
+            link=f"{self.notify.console_url.rstrip('/')}/agent/cases/{case.number}",
+            warn_share=self.warn_share,
+        )
+        at = send_at(now, case.severity, self.policy.business_hours, outside_hours=self.notify.outside_hours)
+        payload = {"to": to, "subject": subject, "text": text}
+        return NewOutboxItem(kind=STAFF_MAIL_KIND, payload=payload, dedupe_key=f"{key}:staff", next_attempt_at=at)
 
 
 SLA_WATCH = web.AppKey("sla_watch", SlaWatch)

@@ -17,10 +17,10 @@ from sqlalchemy.sql.schema import Table
 from intake.domain import CaseEventKind, CaseStatus, require_aware
 from store.cases import event_row, queue_for_case
 from store.db import insert_for
-from store.models import Case, CaseEvent, CasePublic, SlaAlert
+from store.models import Agent, Case, CaseEvent, CasePublic, SlaAlert
 from store.outbox import NewOutboxItem
 
-__all__ = ["claim_alert", "due_cases", "record_alert", "set_next_look"]
+__all__ = ["agent_email", "claim_alert", "due_cases", "record_alert", "set_next_look"]
 
 _CASES: Table = Case.__table__  # type: ignore[attr-defined]
 _EVENTS: Table = CaseEvent.__table__  # type: ignore[attr-defined]
@@ -85,3 +85,13 @@ def record_alert(
     history = [event_row(case_id, now, _ACTOR, CaseEventKind(kind).value, detail)]
     history += queue_for_case(conn, case_id=case_id, items=items, now=now, actor=_ACTOR)
     conn.execute(_EVENTS.insert(), history)
+
+
+_AGENTS: Table = Agent.__table__  # type: ignore[attr-defined]
+_AGENT_EMAIL = sa_select(_AGENTS.c.email).where(_AGENTS.c.name == bindparam("name"), _AGENTS.c.disabled.is_(False))
+
+
+def agent_email(conn: Connection, *, name: str) -> str | None:
+    """The email address of the agent called `name` (a case's assignee); None when none or disabled."""
+    row = conn.execute(_AGENT_EMAIL, {"name": name}).first()
+    return str(row[0]) if row is not None and row[0] else None

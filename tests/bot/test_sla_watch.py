@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
+from bot.paging import PAGE_KIND
 from bot.sla_watch import SLA_WATCH, SlaWatch
 from intake.domain import CaseEventKind, CaseStatus, Severity
 from intake.policy import Policy
@@ -116,7 +117,7 @@ async def test_an_unanswered_sev1_pages_the_backup_on_call_once(jobs: Jobs, sess
     assert await watch.run_once() == 0
 
     def pages(conn: Connection) -> list[dict[str, object]]:
-        rows = conn.execute(select(Outbox.payload).where(col(Outbox.case_id) == case.id))
+        rows = conn.execute(select(Outbox.payload).where(col(Outbox.case_id) == case.id, Outbox.kind == PAGE_KIND))
         return [payload for (payload,) in rows]
 
     [page] = await jobs.read(pages)
