@@ -19,7 +19,8 @@ Importing this package registers every table on `SQLModel.metadata` (what migrat
 
 from __future__ import annotations
 
-from store.models.accounts import Account, AccountBase, AccountPhone, AccountPublic, Commitment, NotifyBy
+from intake.availability import Commitment
+from store.models.accounts import Account, AccountBase, AccountPhone, AccountPublic, NotifyBy
 from store.models.agents import (
     OPEN_STATUSES,
     Agent,

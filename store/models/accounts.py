@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from intake.availability import Commitment
 from store.models.base import instant_field, text_field
 
 
@@ -16,13 +17,6 @@ class NotifyBy(StrEnum):
 
     EMAIL = "email"
     SMS = "sms"  # texts to the account's phone numbers
-
-
-class Commitment(StrEnum):
-    """The availability the account is promised: 99.0% on a single server, 99.9% clustered."""
-
-    SINGLE = "single"
-    CLUSTERED = "clustered"
 
 
 class AccountBase(SQLModel):
