@@ -178,6 +178,9 @@ class _Replay:
 
     def _stop(self, clock: _Clock, at: datetime, state: ClockState | None) -> None:
         self._count(clock, at)
+        if clock.pauses and clock.pauses[-1].end is None:
+            # Resolved or closed while waiting for the customer: the wait ends with the clock.
+            clock.pauses[-1] = replace(clock.pauses[-1], end=at)
         clock.since = None
         clock.stopped = at
         clock.done = state

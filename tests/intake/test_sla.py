@@ -244,3 +244,11 @@ def test_news_sent_while_waiting_for_the_customer_keeps_one_open_pause() -> None
     assert [p.end for p in c[ClockName.UPDATE].pauses] == [T0 + 3 * H]
     assert c[ClockName.UPDATE].counted == H and c[ClockName.UPDATE].interval == T0 + 2 * H
     assert Threshold.WARN.value == "warn"
+
+
+def test_resolving_while_waiting_for_the_customer_ends_the_wait() -> None:
+    events = [responded(T0), status(T0 + H, CaseStatus.PENDING_CUSTOMER), status(T0 + 3 * H, CaseStatus.RESOLVED)]
+    c = read(events, T0 + 5 * H)
+    for name in (ClockName.UPDATE, ClockName.FIX):
+        assert [(p.start, p.end) for p in c[name].pauses] == [(T0 + H, T0 + 3 * H)]
+    assert c[ClockName.FIX].state is ClockState.MET and c[ClockName.FIX].counted == H  # the wait did not count
