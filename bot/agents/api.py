@@ -14,19 +14,20 @@ from typing import Any
 from aiohttp import web
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.agents.api_cases import setup_case_api
+from bot.agents.api_work import case_detail
 from bot.agents.errors import InvalidError
 from bot.agents.identity import require_token
 from bot.agents.openapi import OPENAPI_PATH, openapi_document
 from bot.agents.rules import CaseChange, authorise
 from bot.errors import ConflictError, NotFoundError, PreconditionRequiredError
 from bot.jsonbody import read_json
-from bot.keys import CLOCK, SESSION_MAKER, SETTINGS
+from bot.keys import CLOCK, POLICY, SESSION_MAKER, SETTINGS
 from intake.domain import CaseEventKind, CaseStatus, Severity
-from store.cases import add_event, case_version, get_case, list_cases, list_events, update_case
+from store.cases import add_event, case_version, get_case, update_case
 from store.db import read_session
 from store.handoffs import list_handoffs
 from store.models import CasePublic, HandoffPublic, HandoffStatus
-from store.transcripts import get_transcript
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +56,6 @@ def _json(data: Mapping[str, Any], *, status: int = 200, headers: Mapping[str, s
     return web.json_response(dict(data), status=status, headers={**_NO_STORE, **(headers or {})}, dumps=_dumps)
 
 
-# The bot's key for creating a case exactly once (from the conversation and the message): it means
-# nothing to an agent, and a tool that keyed on it would break whenever the bot's scheme changes.
-_CASE_INTERNALS = frozenset({"idempotency_key"})
-
-
-def case_json(case: CasePublic) -> dict[str, Any]:
-    """Return a case as the API shows it."""
-    return {name: value for name, value in case.to_json_dict().items() if name not in _CASE_INTERNALS}
-
-
 # --- GET /api/me, /api/openapi.json ---------------------------------------------------------------
 
 
@@ -79,7 +70,7 @@ async def get_openapi(request: web.Request) -> web.Response:
     return web.json_response(openapi_document(server_url=request.app[SETTINGS].base_url))
 
 
-# --- GET /api/cases -------------------------------------------------------------------------------
+# --- reading values --------------------------------------------------------------------------------
 
 
 def _status(raw: str) -> CaseStatus:
@@ -96,73 +87,13 @@ def _severity(raw: object) -> Severity:
     raise InvalidError(f"severity {raw!r}: use 1, 2, 3 or 4")
 
 
-def _query_severity(raw: str) -> Severity:
-    return _severity(int(raw) if raw.isdigit() else raw)
-
-
-def _limit(raw: str) -> int:
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise InvalidError(f"limit {raw!r}: use a whole number from 1 to {MAX_LIMIT}")
-    return int(raw)
-
-
-async def list_cases_handler(request: web.Request) -> web.Response:
-    """GET /api/cases?status=&severity=&account=&limit=: cases, newest first."""
-    await require_token(request)
-    query = {key: value.strip() for key, value in request.query.items() if value.strip()}
-    unknown = sorted(set(request.query) - _LIST_PARAMS)
-    if unknown:
-        raise InvalidError(f"unknown query parameter(s) {', '.join(unknown)}: use {', '.join(sorted(_LIST_PARAMS))}")
-    account = None
-    if "account" in query:
-        accounts = request.app[SETTINGS].policy().account
-        account = accounts.normalise(query["account"])
-        if account is None:
-            raise InvalidError(f"account {query['account']!r} is not a K# like {accounts.example}")
-    status = _status(query["status"]) if "status" in query else None
-    severity = _query_severity(query["severity"]) if "severity" in query else None
-    limit = _limit(query["limit"]) if "limit" in query else DEFAULT_LIMIT
-    async with read_session(request.app[SESSION_MAKER]) as session:
-        cases = await list_cases(session, status=status, severity=severity, k_number=account, limit=limit)
-    return _json({"cases": [case_json(case) for case in cases]})
-
-
-# --- GET /api/cases/{number} ----------------------------------------------------------------------
-
-
-async def _detail(session: AsyncSession, case: CasePublic) -> tuple[dict[str, Any], str]:
-    events = await list_events(session, number=case.number)
-    lines = (
-        await get_transcript(session, conversation_id=case.conversation_id, messages_only=True)
-        if case.conversation_id
-        else []
-    )
-    version = await case_version(session, number=case.number)
-    assert version is not None  # the case was just read in this transaction
-    body = {
-        "case": case_json(case),
-        "events": [event.to_json_dict() for event in events],
-        # The raw Bot Framework activities stay out: the line's words are what an agent reads.
-        "transcript": [{"id": line.id, "at": line.at, "role": line.role, "text": line.text} for line in lines],
-        "version": version,
-    }
-    return body, version
+async def _detail(request: web.Request, session: AsyncSession, case: CasePublic) -> tuple[dict[str, Any], str]:
+    body = await case_detail(session, request.app[POLICY], case, request.app[CLOCK]())
+    return body, str(body["version"])
 
 
 def _etag(version: str) -> dict[str, str]:
     return {"ETag": f'"{version}"'}
-
-
-async def get_case_handler(request: web.Request) -> web.Response:
-    """GET /api/cases/{number}: the case, its events and its conversation's transcript, with an ETag."""
-    await require_token(request)
-    number = request.match_info["number"]
-    async with read_session(request.app[SESSION_MAKER]) as session:
-        case = await get_case(session, number=number)
-        if case is None:
-            raise NotFoundError(f"no case {number!r}")
-        body, version = await _detail(session, case)
-    return _json(body, headers=_etag(version))
 
 
 # --- PATCH /api/cases/{number} --------------------------------------------------------------------
@@ -248,7 +179,7 @@ async def patch_case_handler(request: web.Request) -> web.Response:
             await add_event(
                 session, number=case.number, kind=CaseEventKind.NOTE, actor=actor, at=now, detail={"text": patch.note}
             )
-        body, version = await _detail(session, case)
+        body, version = await _detail(request, session, case)
     log.info("case %s updated by agent %s", case.number, agent.name)
     return _json(body, headers=_etag(version))
 
@@ -288,7 +219,6 @@ def setup_agent_api(app: web.Application) -> None:
     """Mount the agent API and its OpenAPI document."""
     app.router.add_get(OPENAPI_PATH, get_openapi)
     app.router.add_get("/api/me", get_me)
-    app.router.add_get("/api/cases", list_cases_handler)
-    app.router.add_get("/api/cases/{number}", get_case_handler)
+    setup_case_api(app)
     app.router.add_patch("/api/cases/{number}", patch_case_handler)
     app.router.add_get("/api/handoffs", list_handoffs_handler)

@@ -61,6 +61,14 @@ _ETAG_HEADER = {"ETag": {"description": "The case's version, for If-Match", "sch
 
 
 def _schemas() -> dict[str, Any]:
+    from bot.agents import openapi_cases  # it builds on this module's helpers
+
+    schemas = _base_schemas()
+    schemas["CaseDetail"] = openapi_cases.extended(schemas["CaseDetail"], **openapi_cases.detail_properties())
+    return {**schemas, **openapi_cases.schemas(schemas["Case"], schemas["CaseDetail"])}
+
+
+def _base_schemas() -> dict[str, Any]:
     return {
         "Error": _object(
             {
@@ -132,7 +140,6 @@ def _schemas() -> dict[str, Any]:
                 "text": {"type": "string"},
             }
         ),
-        "CaseList": _object({"cases": {"type": "array", "items": _ref("Case")}}),
         "CaseDetail": _object(
             {
                 "case": _ref("Case"),
@@ -210,7 +217,10 @@ def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
 
 
 def _paths() -> dict[str, Any]:
+    from bot.agents import openapi_cases  # it builds on this module's helpers
+
     return {
+        **openapi_cases.paths(),
         OPENAPI_PATH: {
             "get": {
                 "operationId": "getOpenApi",
@@ -229,15 +239,8 @@ def _paths() -> dict[str, Any]:
         "/api/cases": {
             "get": {
                 "operationId": "listCases",
-                "summary": "Cases, newest first, optionally filtered",
-                "parameters": [
-                    _query("status", {"type": "string", "enum": _STATUS_ENUM}, "only cases in this status"),
-                    _query("severity", {"type": "integer", "enum": _SEVERITY_ENUM}, "only cases of this severity"),
-                    _query("account", {"type": "string"}, "only cases of this K#"),
-                    _query(
-                        "limit", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}, "at most this many"
-                    ),
-                ],
+                "summary": "A page of cases, newest first, filtered, with each case's SLA state",
+                "parameters": openapi_cases.list_parameters(),
                 "responses": {
                     "200": _json(_ref("CaseList"), "The cases"),
                     "401": _UNAUTHORIZED,
@@ -249,7 +252,7 @@ def _paths() -> dict[str, Any]:
             "parameters": [_NUMBER],
             "get": {
                 "operationId": "getCase",
-                "summary": "A case with its events and its conversation's transcript",
+                "summary": "A case with its events, its conversation's transcript, its clocks and triage's reasons",
                 "responses": {
                     "200": _json(_ref("CaseDetail"), "The case", headers=_ETAG_HEADER),
                     "401": _UNAUTHORIZED,

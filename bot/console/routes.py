@@ -16,6 +16,7 @@ from bot.agents.errors import NotDeliveredError, NotYourConversationError
 from bot.agents.identity import require_page_session, require_role, require_session
 from bot.agents.rules import CaseChange, authorise
 from bot.console import supervisor
+from bot.console.cases import setup_case_console
 from bot.console.views import JsonObject, conversation_detail, queue_snapshot
 from bot.errors import ConflictError, InvalidFieldsError, NotFoundError
 from bot.handoff import (
@@ -36,7 +37,9 @@ from store.agents import InvalidAgentError
 from store.models import AgentPublic, CasePublic, HandoffPublic, Presence, Role
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-STATIC_FILES = frozenset({"console.js", "console.css", "supervisor.js", "desk-time.js"})
+STATIC_FILES = frozenset(
+    {"console.js", "console.css", "supervisor.js", "desk-time.js", "cases.js", "cases-case.js", "cases.css"}
+)
 API = "/agent/console"
 MAX_TEXT = 4000
 
@@ -377,6 +380,9 @@ def setup_routes(app: web.Application) -> None:
     router = app.router
     router.add_get("/agent", _page_handler("console.html", role=Role.AGENT))
     router.add_get("/agent/supervisor", _page_handler("supervisor.html", role=Role.SUPERVISOR))
+    router.add_get("/agent/cases", _page_handler("cases.html", role=Role.AGENT))
+    router.add_get("/agent/cases/{number}", _page_handler("cases-case.html", role=Role.AGENT))
+    setup_case_console(app)
     router.add_get("/agent/static/{name}", static_file)
     router.add_get(f"{API}/queue", queue)
     router.add_post(f"{API}/presence", presence)

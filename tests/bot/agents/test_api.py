@@ -380,7 +380,10 @@ async def test_a_case_shows_agents_what_the_document_says_and_no_internal_key(ap
     _, patched, _ = await api.patch(first, {"note": "looked"}, etag=headers["ETag"])
     for shown in (*listed["cases"], body["case"], patched["case"]):
         assert "idempotency_key" not in shown and "version" not in shown
-        assert set(shown) == set(case["properties"])
+        # A list row is the case and its SLA state (the workspace's lists count down to its next target).
+        assert set(shown) == set(case["properties"]) | ({"sla"} if "sla" in shown else set())
+    assert set(schemas["CaseRow"]["properties"]) == {*case["properties"], "sla"}
+    assert listed["cases"] and all("sla" in row for row in listed["cases"])
 
 
 @pytest.mark.parametrize("number", ["2611-9999", "nonsense"])
