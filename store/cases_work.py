@@ -15,6 +15,7 @@ from store.accounts import canonical_k_number
 from store.cases import add_event, normalise_case_number, update_case
 from store.errors import CaseNotFoundError, StoreError
 from store.models import Case, CaseEvent, CaseEventPublic, CasePublic
+from store.notices import queue_resolution
 
 # A page of a case list is never longer than this, whatever a caller asks.
 MAX_PAGE = 200
@@ -120,13 +121,16 @@ async def claim_case(session: AsyncSession, *, number: str, agent: str, at: date
 
 
 async def resolve_case(session: AsyncSession, *, number: str, resolution: str, actor: str, at: datetime) -> CasePublic:
-    """Resolve an open case; the resolution note is the status change's `reason` in its history."""
+    """Resolve an open case; the resolution note is the status change's `reason` in its history, and the
+    customer is told what was done (and asked two days later whether everything works)."""
     case = await _locked(session, number)
     if CaseStatus(case.status) in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
         raise CaseStateError(f"case {case.number} is {case.status} already")
-    return await update_case(
+    resolved = await update_case(
         session, number=case.number, actor=actor, at=at, status=CaseStatus.RESOLVED, reason=resolution
     )
+    await queue_resolution(session, number=case.number, note=resolution, actor=actor, at=at)
+    return resolved
 
 
 async def close_case(

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
+from sqlmodel import col, select
 
 from intake.domain import CaseEventKind, CaseStatus, Severity
 from store.cases import list_events
@@ -25,6 +26,8 @@ from store.cases_work import (
 )
 from store.db import SessionMaker
 from store.errors import CaseNotFoundError
+from store.models import Outbox
+from store.notices import FOLLOW_UP_AFTER
 
 from .helpers import T0, new_case
 
@@ -123,6 +126,13 @@ async def test_resolve_close_and_reopen(session_maker: SessionMaker) -> None:
         {"from": "new", "to": "resolved", "reason": "Restarted the service"},
         {"from": "resolved", "to": "closed"},
         {"from": "closed", "to": "in_progress", "reason": "It came back"},
+    ]
+    # The customer is told what was done, and asked two days later whether everything works.
+    async with session_maker() as session:
+        queued = (await session.exec(select(Outbox).where(Outbox.case_id == case.id).order_by(col(Outbox.id)))).all()
+    assert [(o.payload["notice"], o.payload.get("text"), o.next_attempt_at) for o in queued] == [
+        ("resolution", "Restarted the service", LATER),
+        ("follow_up", None, LATER + FOLLOW_UP_AFTER),
     ]
 
 
