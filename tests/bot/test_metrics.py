@@ -23,7 +23,8 @@ from tests.bot.conftest import FakeClock, free_port
 
 _DONE = web.AppKey("test_rounds_done", asyncio.Event)
 
-_SAMPLE = re.compile(r"^(?P<name>[a-z_]+)(?:\{(?P<labels>[^}]*)\})? (?P<value>\S+)$")
+# Label values may hold braces (route patterns such as /v3/.../{conversationId}/activities).
+_SAMPLE = re.compile(r"^(?P<name>[a-zA-Z_:][\w:]*)(?:\{(?P<labels>.*)\})? (?P<value>\S+)$")
 
 
 def sample(text: str, name: str, **labels: str) -> float:
