@@ -34,6 +34,7 @@ from store.cases import get_case_by_id
 from store.db import SessionMaker, read_session
 from store.models import AccountPublic, CasePublic, NotifyBy, OutboxItem
 from store.notices import NOTICE_KIND, STAFF_MAIL_KIND, case_locale
+from store.survey_holds import follow_up_open, hold_notice
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +125,7 @@ class NoticeWorker:
             else:
                 account = await get_account(session, k_number=str(item.payload.get("k_number") or ""))
                 locale = item.payload.get("locale")
+            held = case is not None and await follow_up_open(session, case_number=case.number)
         if account is None:
             return await self._fail(item, "no such account", final=True)
         if notice is NoticeKind.FOLLOW_UP and (case is None or case.status is not CaseStatus.RESOLVED):
@@ -131,6 +133,10 @@ class NoticeWorker:
         severity = None if case is None else case.severity
         if account.unsubscribed_at is not None and not essential(notice, severity):
             return await self._skip(item, "the contacts asked for essential messages only")
+        if held and not essential(notice, severity):  # the manager calls an unhappy customer first
+            await hold_notice(self._sessions, item=item, notice=notice.value, now=self._clock())
+            log.info("notice %s (%s) held for the manager's survey follow-up", item.id, notice.value)
+            return None
         recipient = self._recipient(account)
         if recipient is None:
             return await self._fail(item, "the account has no contact address we can use", final=True)

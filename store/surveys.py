@@ -293,14 +293,6 @@ async def close_follow_up(session: AsyncSession, *, task_id: int, actor: str, no
     return int(result.rowcount) == 1
 
 
-async def open_follow_up_for_case(session: AsyncSession, *, case_number: str) -> bool:
-    """Whether an unhappy customer's case waits for the manager's call (nobody else contacts them first)."""
-    query = select(SurveyFollowUp.id).where(
-        SurveyFollowUp.case_number == case_number, SurveyFollowUp.status == FollowUpStatus.OPEN.value
-    )
-    return (await session.exec(query)).first() is not None
-
-
 # --- opt-outs -----------------------------------------------------------------------------------------------
 
 
