@@ -17,6 +17,7 @@ from intake.catalog import N_, gettext
 from intake.domain import Severity
 from intake.numbers_times import due
 from intake.wording import severity_label
+from intake.wording_maintenance import notice_paragraphs
 
 SMS_MAX_CHARS = 320  # two SMS segments
 
@@ -166,6 +167,8 @@ def _body(facts: NoticeFacts, values: Mapping[str, object]) -> list[str]:
         return [say(INCIDENT_NEWS), words]
     if kind is NoticeKind.SURVEY_LINK:
         return [say(SURVEY_ASK, link=facts.link)]
+    if facts.extra.get("stage"):  # a window's notice (store/maintenance.py): its step and times in the customer's zone
+        return notice_paragraphs(facts.extra, facts.now, facts.tz, loc)
     return [say(MAINTENANCE_LEAD), words]
 
 
