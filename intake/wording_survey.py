@@ -111,7 +111,7 @@ def call_no_answer(locale: str | None = None) -> str:
 def form_words(company: str, case: str, locale: str | None = None) -> FormWords:
     """The form's title, questions, scale ends and button."""
     return FormWords(
-        title=gettext(FORM_TITLE, locale),
+        title=form_title(locale),
         intro=gettext(FORM_INTRO, locale).format(company=company, case=case),
         nps=gettext(FORM_NPS, locale),
         nps_low=gettext(FORM_NPS_LOW, locale),
@@ -122,6 +122,11 @@ def form_words(company: str, case: str, locale: str | None = None) -> FormWords:
         comment=gettext(FORM_COMMENT, locale),
         send=gettext(FORM_SEND, locale),
     )
+
+
+def form_title(locale: str | None = None) -> str:
+    """The title of every page of the form (the browser's tab), and the form's heading."""
+    return gettext(FORM_TITLE, locale)
 
 
 def form_thanks(locale: str | None = None) -> str:

@@ -54,7 +54,7 @@ class SurveyForm:
         survey, refusal = await self._open_survey(request, locale)
         if survey is None:
             return refusal
-        return _page(self._form(survey, request.match_info["token"], locale), status=200)
+        return _page(self._form(survey, request.match_info["token"], locale), status=200, locale=locale)
 
     async def submit(self, request: web.Request) -> web.Response:
         """Store the answers once, open the manager's task for an unhappy customer, and thank them."""
@@ -66,27 +66,27 @@ class SurveyForm:
         try:
             nps = parse_nps(form.get("nps", ""))
         except InvalidAnswerError:
-            return _page(_message(words.form_bad_nps(locale)), status=400)
+            return _page(_message(words.form_bad_nps(locale)), status=400, locale=locale)
         try:
             csat = parse_csat(form.get("csat", ""))
         except InvalidAnswerError:
-            return _page(_message(words.form_bad_csat(locale)), status=400)
+            return _page(_message(words.form_bad_csat(locale)), status=400, locale=locale)
         try:
             comment = clean_comment(form.get("comment", ""))
         except InvalidAnswerError:
-            return _page(_message(words.form_bad_comment(MAX_COMMENT_CHARS, locale)), status=400)
+            return _page(_message(words.form_bad_comment(MAX_COMMENT_CHARS, locale)), status=400, locale=locale)
         now = self._clock()
         digest = token_hash(request.match_info["token"])
         async with self._sessions() as session, session.begin():
             if not await survey_store.answer_by_link(
                 session, token_hash=digest, nps=nps, csat=csat, comment=comment, now=now
             ):
-                return _page(_message(words.form_used(locale)), status=410)
+                return _page(_message(words.form_used(locale)), status=410, locale=locale)
             answered = await survey_store.get_survey(session, survey_id=survey.id)
             assert answered is not None
             await follow_up_if_unhappy(session, config=self.config, survey=answered, now=now)
         log.info("survey %s answered on the web", survey.id)
-        return _page(_message(words.form_thanks(locale)), status=200)
+        return _page(_message(words.form_thanks(locale)), status=200, locale=locale)
 
     async def _open_survey(self, request: web.Request, locale: str | None) -> tuple[SurveyPublic | None, web.Response]:
         token, now = request.match_info["token"], self._clock()
@@ -97,21 +97,21 @@ class SurveyForm:
             except BadLinkError:
                 expired = survey is not None and survey.link_expires_at is not None and survey.link_expires_at <= now
                 if expired:
-                    return None, _page(_message(words.form_expired(locale)), status=410)
-                return None, _page(_message(words.form_invalid(locale)), status=404)
+                    return None, _page(_message(words.form_expired(locale)), status=410, locale=locale)
+                return None, _page(_message(words.form_invalid(locale)), status=404, locale=locale)
             if survey is None or str(survey.id) != subject:
-                return None, _page(_message(words.form_invalid(locale)), status=404)
+                return None, _page(_message(words.form_invalid(locale)), status=404, locale=locale)
             if survey.status == SurveyStatus.ANSWERED.value:
-                return None, _page(_message(words.form_used(locale)), status=410)
+                return None, _page(_message(words.form_used(locale)), status=410, locale=locale)
             if survey.link_expires_at is not None and survey.link_expires_at <= now:
-                return None, _page(_message(words.form_expired(locale)), status=410)
+                return None, _page(_message(words.form_expired(locale)), status=410, locale=locale)
             facts, _ = await survey_store.closed_case(session, case_id=survey.case_id)
             verdict = eligibility(self.config.policy, facts, now)
             if survey.status != SurveyStatus.LINK_SENT.value or verdict in (
                 Eligibility.REOPENED,
                 Eligibility.NOT_CLOSED,
             ):
-                return None, _page(_message(words.form_closed(locale)), status=410)
+                return None, _page(_message(words.form_closed(locale)), status=410, locale=locale)
         return survey, web.Response()
 
     def _form(self, survey: SurveyPublic, token: str, locale: str | None) -> str:
@@ -136,9 +136,11 @@ def _message(text: str) -> str:
     return f'<p id="message">{html.escape(text)}</p>'
 
 
-def _page(body: str, *, status: int) -> web.Response:
+def _page(body: str, *, status: int, locale: str | None) -> web.Response:
+    title = html.escape(words.form_title(locale))
     document = (
-        f'<!doctype html><html><head><meta charset="utf-8"><title>Survey</title></head><body>{body}</body></html>'
+        f'<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
+        f"<title>{title}</title></head><body>{body}</body></html>"
     )
     return web.Response(text=document, status=status, content_type="text/html", charset="utf-8", headers=_HEADERS)
 

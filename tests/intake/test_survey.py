@@ -171,5 +171,5 @@ def test_a_detractor_or_a_comment_that_would_not_recommend_needs_the_manager() -
     assert needs_follow_up(nps=10, comment="Honestly? Never going to recommend them")
     assert not needs_follow_up(nps=9, comment="I would recommend you to anyone")
     assert not needs_follow_up(nps=None)
-    for said in ("won’t recommend", "don't recommend", "can not recommend", "would NOT really recommend"):
+    for said in ("won\u2019t recommend", "don't recommend", "can not recommend", "would NOT really recommend"):
         assert says_would_not_recommend(said), said

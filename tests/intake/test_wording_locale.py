@@ -11,7 +11,7 @@ import inspect
 import re
 import string
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import astuple, dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -28,6 +28,7 @@ from intake import numbers_times, prompts
 from intake import wording as w
 from intake import wording_conversation as wc
 from intake import wording_status as ws_
+from intake import wording_survey as sv
 from intake.catalog import DEFAULT_LOCALE, Catalogs, Translated
 from intake.dialogue_events import (
     CaseCreated,
@@ -60,6 +61,7 @@ DIALOGUE_MODULES = (
     "intake/wording.py",
     "intake/wording_conversation.py",
     "intake/wording_status.py",
+    "intake/wording_survey.py",
     "intake/prompts.py",
     "intake/numbers_times.py",
     "intake/guided_questions.py",
@@ -190,9 +192,25 @@ def _everything_said(locale: str) -> Iterator[Prompt | str]:
     yield wc.attached(["写真"], CASE, locale)
     yield wc.attached(["一", "二", "三"], None, locale)
     yield prompts.press_keys([Choice("one", "一", "1")], locale)
+    yield from _survey_said(locale)
     for hours in (-30, -1, 30, 100, 24 * 20, 24 * 400):
         yield numbers_times.due(at + timedelta(hours=hours), at, NY, locale)
         yield numbers_times.moment(at + timedelta(hours=hours), at, NY, locale)
+
+
+def _survey_said(locale: str) -> Iterator[str]:
+    """The eXceed survey's call and web form (intake/wording_survey.py), on each of their paths."""
+    yield sv.call_hello(POLICY.company_name, CASE, locale)
+    for again in (False, True):
+        yield sv.call_ask_nps(locale, again=again)
+        yield sv.call_ask_csat(locale, again=again)
+    yield from (sv.call_ask_comment(locale), sv.call_thanks(locale), sv.call_not_now(locale))
+    yield sv.call_no_answer(locale)
+    yield from astuple(sv.form_words(POLICY.company_name, CASE, locale))
+    yield from (sv.form_title(locale), sv.form_thanks(locale), sv.form_used(locale), sv.form_expired(locale))
+    yield sv.form_invalid(locale)
+    yield from (sv.form_closed(locale), sv.form_bad_nps(locale), sv.form_bad_csat(locale))
+    yield sv.form_bad_comment(2_000, locale)
 
 
 def test_every_sentence_of_the_dialogue_is_a_message_id_said_in_the_locale(pseudo: _Recording) -> None:
