@@ -16,6 +16,7 @@ from bot.keys import CLOCK, SESSION_MAKER, SETTINGS
 from store import surveys as survey_store
 from store.db import read_session
 from store.models import Role
+from store.survey_holds import held_notices
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 MAX_NOTE = 2000
@@ -47,16 +48,26 @@ async def script(request: web.Request) -> web.FileResponse:
 
 
 async def data(request: web.Request) -> web.Response:
-    """GET /agent/console/surveys: follow-up tasks (open first) and the results."""
+    """GET /agent/console/surveys: follow-up tasks (open first, each with how many of its case's notices wait
+    for the manager's call) and the results."""
     agent, _ = await require_session(request, csrf=False)
     require_role(agent, Role.SUPERVISOR, action="see the surveys")
     async with read_session(request.app[SESSION_MAKER]) as session:
         tasks = await survey_store.follow_ups(session)
         results = {by: await survey_store.results(session, by=by) for by in survey_store.GROUPINGS}
+        # What waits for the manager's call: the cases' notices the worker holds (store/survey_holds.py).
+        held = await held_notices(session, case_numbers=[t.case_number for t in tasks if t.status == "open"])
     tasks.sort(key=lambda t: t.status != "open")
     return web.json_response(
         {
-            "follow_ups": [{**t.model_dump(mode="json"), "created_at": t.created_at.isoformat()} for t in tasks],
+            "follow_ups": [
+                {
+                    **t.model_dump(mode="json"),
+                    "created_at": t.created_at.isoformat(),
+                    "held_notices": held.get(t.case_number, 0),
+                }
+                for t in tasks
+            ],
             "results": {by: [asdict(r) for r in rows] for by, rows in results.items()},
         }
     )

@@ -30,6 +30,9 @@
       for (const cell of [t.case_number, t.k_number, t.reason.replace(/_/g, " "), t.created_at, t.status]) {
         tr.append(el("td", null, cell));
       }
+      // Notices to this customer wait until the task is done (the desk does not speak before the manager).
+      const waiting = t.held_notices === 1 ? "1 notice waits for your call" : `${t.held_notices} notices wait for your call`;
+      tr.append(el("td", "muted", t.status === "open" && t.held_notices ? waiting : ""));
       const action = el("td");
       if (t.status === "open") {
         const button = el("button", null, "Done");
@@ -42,7 +45,7 @@
     if (!tasks.length) {
       const tr = el("tr");
       const td = el("td", "muted", "No follow-ups.");
-      td.colSpan = 6;
+      td.colSpan = 7;
       tr.append(td);
       body.append(tr);
     }
