@@ -48,6 +48,7 @@ __all__ = [
     "MaintenanceNotFoundError",
     "MaintenanceStoreError",
     "Scheduled",
+    "UnknownAccountError",
     "budgets",
     "cancel_window",
     "change_window",
@@ -65,6 +66,10 @@ class MaintenanceStoreError(StoreError, ValueError):
 
 class MaintenanceNotFoundError(MaintenanceStoreError, LookupError):
     """No window has the given id."""
+
+
+class UnknownAccountError(MaintenanceStoreError):
+    """A window names an account that does not exist."""
 
 
 @dataclass(frozen=True)
@@ -267,7 +272,7 @@ async def _zones(session: AsyncSession, names: frozenset[str] | None, desk_tz: Z
     rows = list((await session.exec(query)).all())
     if names is not None and len(rows) != len(names):
         missing = sorted(names - {k for k, _ in rows})
-        raise MaintenanceStoreError(f"no such account: {', '.join(missing[:5])}")
+        raise UnknownAccountError(f"no such account: {', '.join(missing[:5])}")
     return [(k, ZoneInfo(tz) if tz else desk_tz) for k, tz in rows]
 
 
