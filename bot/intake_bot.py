@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.activity_json import Reply, to_json
 from bot.contract import EVENT_HANGUP, EVENT_NO_INPUT, PHONE_LOCALE, TURN_CHANNEL, VOICE_CHANNEL_ID
 from bot.effects import EffectRunner, transcript_lines
+from bot.incidents import IncidentConfig
 from bot.rendering import prompt_activity
 from bot.turn_state import (
     DIALOGUE,
@@ -76,10 +77,13 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
         clock: Clock,
         agents_online: AgentsOnline = _no_agents,
         handoff: HandoffService | None = None,
+        incident_config: IncidentConfig | None = None,
     ) -> None:
         self._policy = policy
         self._jobs = jobs
-        self._effects = EffectRunner(session_maker=session_maker, jobs=jobs, policy=policy, handoff=handoff)
+        self._effects = EffectRunner(
+            session_maker=session_maker, jobs=jobs, policy=policy, handoff=handoff, incident_config=incident_config
+        )
         self._handoff = handoff
         self._clock = clock
         self._agents_online = agents_online

@@ -8,6 +8,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels import Channels
+from bot.incidents import IncidentConfig
 from bot.settings import Settings
 from intake.clock import Clock
 from intake.policy import Policy
@@ -23,3 +24,4 @@ ADAPTER = web.AppKey("adapter", CloudAdapter)
 BOT = web.AppKey("bot", Bot)
 CHANNELS = web.AppKey("channels", Channels)
 JOBS = web.AppKey("jobs", Jobs)
+INCIDENTS = web.AppKey("incidents", IncidentConfig)
