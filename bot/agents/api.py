@@ -28,6 +28,7 @@ from store.cases import add_event, case_version, get_case, update_case
 from store.db import read_session
 from store.handoffs import list_handoffs
 from store.models import CasePublic, HandoffPublic, HandoffStatus
+from store.notices import queue_resolution
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +166,10 @@ async def patch_case_handler(request: web.Request) -> web.Response:
         await authorise(session, agent, case, change)
         if patch.severity is not None and patch.severity != case.severity and patch.reason is None:
             raise InvalidError("changing the severity needs a reason")
+        # Resolving tells the customer what was done: the reason is that resolution note (as POST .../resolve).
+        resolving = patch.status is CaseStatus.RESOLVED and case.status is not CaseStatus.RESOLVED
+        if resolving and not patch.reason:
+            raise InvalidError("resolving a case needs a reason: what was done (the customer is told)")
         if patch.status is not None or patch.severity is not None:
             case = await update_case(
                 session,
@@ -175,6 +180,8 @@ async def patch_case_handler(request: web.Request) -> web.Response:
                 severity=patch.severity,
                 reason=patch.reason,
             )
+        if resolving and patch.reason:
+            await queue_resolution(session, number=case.number, note=patch.reason, actor=actor, at=now)
         if patch.note is not None:
             await add_event(
                 session, number=case.number, kind=CaseEventKind.NOTE, actor=actor, at=now, detail={"text": patch.note}

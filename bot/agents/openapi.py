@@ -165,7 +165,7 @@ def _base_schemas() -> dict[str, Any]:
                     "type": "string",
                     "minLength": 1,
                     "maxLength": 1000,
-                    "description": "required when the severity changes",
+                    "description": "required when the severity changes, and to resolve (what was done: the customer is told)",
                 },
                 "note": {
                     "type": "string",

@@ -412,8 +412,13 @@ async def test_patch_changes_status_severity_and_adds_notes(api: Api) -> None:
     assert change["kind"] == "severity_changed" and change["actor"] == "agent:ann"
     assert change["detail"] == {"from": 2, "to": 3, "reason": "only one user affected"}
 
+    # Resolving tells the customer what was done: without that, it is refused.
+    status, body, _ = await api.patch(first, {"status": "resolved"}, etag=headers["ETag"])
+    assert status == 422 and "what was done" in body["error"]["message"]
     status, body, headers = await api.patch(
-        first, {"note": "  called the customer back  ", "status": "resolved"}, etag=headers["ETag"]
+        first,
+        {"note": "  called the customer back  ", "status": "resolved", "reason": "Restarted the dictation service"},
+        etag=headers["ETag"],
     )
     assert status == 200 and body["case"]["status"] == "resolved" and body["case"]["resolved_at"]
     assert [(e["kind"], e["actor"]) for e in body["events"]] == [
@@ -421,6 +426,8 @@ async def test_patch_changes_status_severity_and_adds_notes(api: Api) -> None:
         ("status_changed", "agent:ann"),
         ("severity_changed", "agent:ann"),
         ("status_changed", "agent:ann"),
+        ("notice_queued", "agent:ann"),  # the resolution
+        ("notice_queued", "agent:ann"),  # "is everything working?" in two days
         ("note", "agent:ann"),
     ]
     assert body["events"][-1]["detail"] == {"text": "called the customer back"}
@@ -547,7 +554,11 @@ async def test_a_claimed_case_is_changed_only_by_its_agent_or_a_supervisor(api: 
         status, answer, _ = await api.patch(first, body, etag=await api.etag(first), token=token)
         return status, answer
 
-    for body in ({"status": "resolved"}, {"severity": 3, "reason": "one user"}, {"note": "I can help"}):
+    for body in (
+        {"status": "resolved", "reason": "fixed"},
+        {"severity": 3, "reason": "one user"},
+        {"note": "I can help"},
+    ):
         status, answer = await attempt(body, api.agent)
         assert status == 403 and answer["error"]["code"] == "forbidden", answer
         assert "claimed" in answer["error"]["message"]
