@@ -165,7 +165,9 @@ def _base_schemas() -> dict[str, Any]:
                     "type": "string",
                     "minLength": 1,
                     "maxLength": 1000,
-                    "description": "required when the severity changes, and to resolve (what was done: the customer is told)",
+                    "description": (
+                        "required when the severity changes, and to resolve (what was done: the customer is told)"
+                    ),
                 },
                 "note": {
                     "type": "string",
