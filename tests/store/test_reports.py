@@ -43,7 +43,7 @@ async def report(sessions: SessionMaker, month: str = "2026-11", now: datetime =
         )
 
 
-async def _month(sessions: SessionMaker) -> dict[str, str]:
+async def november_cases(sessions: SessionMaker) -> dict[str, str]:
     await import_accounts_csv(
         sessions, "k_number,name,phones,emails,timezone,notify,commitment\nK222222,East,,,,,clustered\n", now=T0
     )
@@ -92,13 +92,14 @@ async def _month(sessions: SessionMaker) -> dict[str, str]:
                 status=HandoffStatus.ACTIVE.value,
             )
         )
+        # A customer waiting for a live chat.
         session.add(
             Handoff(
                 conversation_id="c-2",
                 channel="directline",
                 reason="question",
                 conversation_reference={},
-                created_at=T0,
+                created_at=NOW,  # waiting since now: no timeout sweep has it yet
                 status=HandoffStatus.QUEUED.value,
             )
         )
@@ -122,7 +123,7 @@ async def _month(sessions: SessionMaker) -> dict[str, str]:
 
 
 async def test_the_months_figures_and_their_cases(session_maker: SessionMaker) -> None:
-    n = await _month(session_maker)
+    n = await november_cases(session_maker)
     found = await report(session_maker)
     assert (found.month, found.zone) == ("2026-11", "America/New_York")
 
@@ -173,7 +174,7 @@ async def test_the_months_figures_and_their_cases(session_maker: SessionMaker) -
 
 
 async def test_another_month_has_none_of_novembers_cases(session_maker: SessionMaker) -> None:
-    await _month(session_maker)
+    await november_cases(session_maker)
     december = await report(session_maker, "2026-12", now=datetime(2026, 12, 5, tzinfo=NY))
     assert december.bot.filed.count == 0 and december.surveys.answered == 0 and december.availability == []
     assert all(a.percent is None for a in december.attainment)
