@@ -19,12 +19,13 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from twilio.rest import Client
 
+from bot.delivery import DeliveryPolicy, record_failure
 from bot.links import make_token
 from bot.mail import Mail, MailResult, SmtpConfig, send_mail, smtp_config
 from bot.periodic import Periodic
 from bot.settings import Settings
 from bot.voice.config import VoiceConfig
-from bot.voice.paging import PagingPolicy, SendResult, paging_ready, send_sms, twilio_client
+from bot.voice.paging import SendResult, paging_ready, send_sms, twilio_client
 from intake.clock import Clock
 from intake.domain import CaseStatus
 from intake.notices import Notice, NoticeFacts, NoticeKind, essential, render
@@ -84,13 +85,13 @@ class NoticeWorker:
         config: NoticeConfig,
         session_maker: SessionMaker,
         clock: Clock,
-        policy: PagingPolicy | None = None,
+        policy: DeliveryPolicy | None = None,
         client: Client | None = None,
     ) -> None:
         self._config = config
         self._sessions = session_maker
         self._clock = clock
-        self.policy = policy or PagingPolicy()
+        self.policy = policy or DeliveryPolicy()
         self._client = (
             client if client is not None else (twilio_client(config.sms) if paging_ready(config.sms) else None)
         )
@@ -257,17 +258,9 @@ class NoticeWorker:
         log.info("notice %s skipped: %s", item.id, reason)
 
     async def _fail(self, item: OutboxItem, error: str, *, final: bool) -> None:
-        now = self._clock()
-        retry_at = None if final else self.policy.retry_at(now, item.attempts)
-        await outbox_store.mark_failed(
-            self._sessions, item_id=item.id, at=now, error=error, retry_at=retry_at, actor="mailer"
+        await record_failure(
+            self._sessions, item, error, final=final, policy=self.policy, now=self._clock(), actor="mailer"
         )
-        if retry_at is None:
-            log.error(
-                "outbox item %s (%s) failed for good after %d attempt(s): %s", item.id, item.kind, item.attempts, error
-            )
-        else:
-            log.warning("outbox item %s (%s) attempt %d failed (%s)", item.id, item.kind, item.attempts, error)
 
 
 def _ref(item: OutboxItem) -> str:
@@ -281,7 +274,7 @@ def setup_notices(
     config: NoticeConfig,
     session_maker: SessionMaker,
     clock: Clock,
-    policy: PagingPolicy | None = None,
+    policy: DeliveryPolicy | None = None,
 ) -> None:
     """Run the notice worker while the app runs (append after the database's cleanup_ctx)."""
 

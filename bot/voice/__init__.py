@@ -3,7 +3,7 @@
 from bot.paging import PAGE_KIND, page_item
 from bot.voice.adapter import TwilioVoiceAdapter
 from bot.voice.config import VoiceConfig, voice_config
-from bot.voice.paging import Pager, PagingPolicy, setup_paging
+from bot.voice.paging import Pager, setup_paging
 from bot.voice.routes import VoiceLine
 from bot.voice.webhooks import VOICE_LINE, setup_voice
 
@@ -11,7 +11,6 @@ __all__ = [
     "PAGE_KIND",
     "VOICE_LINE",
     "Pager",
-    "PagingPolicy",
     "TwilioVoiceAdapter",
     "VoiceConfig",
     "VoiceLine",

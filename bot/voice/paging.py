@@ -15,7 +15,6 @@ import hashlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,6 +24,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from bot.delivery import Delivery, DeliveryPolicy, record_failure
 from bot.paging import PAGE_KIND
 from bot.periodic import Periodic
 from bot.voice.config import VoiceConfig
@@ -133,32 +133,6 @@ def send_sms(client: Client, *, to: str, from_: str, body: str, ref: str, check_
 # --- the worker ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PagingPolicy:
-    """How often to look for pages and how to retry them."""
-
-    poll_interval: float = 2.0
-    batch: int = 10
-    first_retry: timedelta = timedelta(seconds=15)
-    max_retry: timedelta = timedelta(minutes=10)
-    max_attempts: int = 10
-    lease: timedelta = outbox_store.DEFAULT_LEASE
-
-    def retry_at(self, now: datetime, attempts: int) -> datetime | None:
-        """Exponential backoff after `attempts` tries; None once they are used up."""
-        if attempts >= self.max_attempts:
-            return None
-        return now + min(self.first_retry * (1 << max(attempts - 1, 0)), self.max_retry)
-
-
-class Delivery(Enum):
-    """What became of one claimed page."""
-
-    SENT = "sent"
-    RETRYING = "retrying"
-    FAILED = "failed"
-
-
 @dataclass
 class PassReport:
     """What one pass of the worker did."""
@@ -177,13 +151,13 @@ class Pager:
         config: VoiceConfig,
         session_maker: SessionMaker,
         clock: Clock,
-        policy: PagingPolicy | None = None,
+        policy: DeliveryPolicy | None = None,
         client: Client | None = None,
     ) -> None:
         self._config = config
         self._sessions = session_maker
         self._clock = clock
-        self.policy = policy or PagingPolicy()
+        self.policy = policy or DeliveryPolicy()
         self._client = client or twilio_client(config)
 
     def close(self) -> None:
@@ -255,17 +229,9 @@ class Pager:
         return Delivery.SENT
 
     async def _fail(self, item: OutboxItem, error: str, *, final: bool) -> Delivery:
-        assert item.id is not None
-        now = self._clock()
-        retry_at = None if final else self.policy.retry_at(now, item.attempts)
-        await outbox_store.mark_failed(
-            self._sessions, item_id=item.id, at=now, error=error, retry_at=retry_at, actor="pager"
+        return await record_failure(
+            self._sessions, item, error, final=final, policy=self.policy, now=self._clock(), actor="pager"
         )
-        if retry_at is None:
-            log.error("page %s failed for good after %d attempt(s): %s", item.id, item.attempts, error)
-            return Delivery.FAILED
-        log.warning("page %s attempt %d failed (%s); retrying at %s", item.id, item.attempts, error, retry_at)
-        return Delivery.RETRYING
 
     async def _case_number(self, item: OutboxItem) -> str:
         if item.case_id is None:
@@ -281,7 +247,7 @@ def setup_paging(
     config: VoiceConfig,
     session_maker: SessionMaker,
     clock: Clock,
-    policy: PagingPolicy | None = None,
+    policy: DeliveryPolicy | None = None,
 ) -> None:
     """Run the SMS paging worker while the app runs (append after the database's cleanup_ctx).
 

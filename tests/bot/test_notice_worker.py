@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
+from bot.delivery import DeliveryPolicy
 from bot.mail import SmtpConfig
 from bot.notice_worker import NoticeConfig, NoticeWorker
-from bot.voice.paging import PagingPolicy
 from intake.domain import CaseStatus
 from intake.notices import NoticeKind
 from store.accounts import get_account, import_accounts_csv, set_unsubscribed
@@ -69,7 +69,7 @@ async def rig(session_maker: SessionMaker) -> AsyncIterator[Rig]:
             company="Vue Cloud Support",
             desk_tz=ZoneInfo("America/New_York"),
         )
-        policy = PagingPolicy(first_retry=timedelta(seconds=30), max_attempts=3)
+        policy = DeliveryPolicy(first_retry=timedelta(seconds=30), max_attempts=3)
         worker = NoticeWorker(config=config, session_maker=session_maker, clock=clock, policy=policy)
         try:
             yield Rig(worker, clock, smtp, twilio, session_maker)

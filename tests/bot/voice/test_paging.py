@@ -12,8 +12,9 @@ import pytest
 from aiohttp import web
 from sqlmodel import select
 
+from bot.delivery import Delivery, DeliveryPolicy
 from bot.paging import PAGE_KIND, escalate_unanswered, page_item
-from bot.voice.paging import Delivery, Pager, PagingPolicy, page_ref, setup_paging
+from bot.voice.paging import Pager, page_ref, setup_paging
 from intake.domain import CaseStatus, Channel, Outcome, Severity
 from store import cases as case_store
 from store import outbox as outbox_store
@@ -22,7 +23,7 @@ from store.models import CasePublic, Outbox, OutboxItem
 from store.outbox import NewOutboxItem
 from tests.bot.voice.harness import ONCALL, FakeClock, FakeTwilio, serve, voice_config
 
-POLICY = PagingPolicy(poll_interval=0.01, first_retry=timedelta(seconds=15), max_attempts=3)
+POLICY = DeliveryPolicy(poll_interval=0.01, first_retry=timedelta(seconds=15), max_attempts=3)
 
 
 @dataclass
@@ -121,7 +122,7 @@ async def test_a_transient_failure_is_retried_with_backoff_without_texting_anyon
 
 
 async def test_backoff_doubles_and_gives_up_after_max_attempts() -> None:
-    policy = PagingPolicy(first_retry=timedelta(seconds=10), max_retry=timedelta(seconds=35), max_attempts=4)
+    policy = DeliveryPolicy(first_retry=timedelta(seconds=10), max_retry=timedelta(seconds=35), max_attempts=4)
     now = FakeClock()()
     assert [policy.retry_at(now, n) for n in (1, 2, 3)] == [
         now + timedelta(seconds=10),
