@@ -10,15 +10,15 @@ from twilio.rest import Client
 
 from bot.periodic import Periodic
 from bot.survey.calls import ROUTES, SurveyCalls, signed
-from bot.survey.config import FORM_PATH, SurveyConfig
+from bot.survey.config import FORM_PATH, SurveyConfig, survey_config
 from bot.survey.console import setup_survey_console
 from bot.survey.form import SurveyForm
 from bot.survey.scheduler import SurveyScheduler
-from bot.voice.paging import paging_ready, twilio_client
+from bot.voice.paging import twilio_client
 from intake.clock import Clock
 from store.db import SessionMaker
 
-__all__ = ["SURVEY_SCHEDULER", "SurveyConfig", "SurveyScheduler", "setup_survey"]
+__all__ = ["SURVEY_SCHEDULER", "SurveyConfig", "SurveyScheduler", "setup_survey", "survey_config"]
 
 SURVEY_SCHEDULER = web.AppKey("survey_scheduler", SurveyScheduler)
 
@@ -33,7 +33,8 @@ def setup_survey(
     client: Client | None = None,
 ) -> SurveyScheduler:
     """Mount the survey's webhooks, form and console page, and run its scheduler while the app runs (append
-    after the database's cleanup_ctx). Without Twilio credentials no round runs: surveys wait, none is lost."""
+    after the database's cleanup_ctx). Without a Twilio account nobody is called: the survey goes straight
+    to the web form's link (by email, or by SMS once Twilio is set up)."""
     scheduler = SurveyScheduler(
         config=config, session_maker=session_maker, clock=clock, client=client or twilio_client(config.voice)
     )
@@ -47,9 +48,6 @@ def setup_survey(
     setup_survey_console(app)
 
     async def rounds(app: web.Application) -> AsyncIterator[None]:
-        if not paging_ready(config.voice):
-            yield  # no Twilio account: nothing can be called; enrolment waits with the rest
-            return
         periodic = Periodic("survey scheduler", interval_seconds, scheduler.run_once)
         periodic.start()
         yield

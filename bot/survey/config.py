@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from bot.settings import Settings
 from bot.voice.config import VoiceConfig
 from intake.schedule import parse_zone
 from intake.survey import SurveyPolicy
@@ -44,3 +45,16 @@ class SurveyConfig:
     def webhook(self, step: str, survey_id: int) -> str:
         """The public URL of one of the survey call's webhooks."""
         return self.voice.url(f"/twilio/survey/{step}?survey={survey_id}")
+
+
+def survey_config(settings: Settings, voice: VoiceConfig, policy: SurveyPolicy) -> SurveyConfig:
+    """The survey's settings: its policy (SURVEY_*, `settings.survey_policy()`), the phone line's Twilio account,
+    LINK_SECRET, SUPERVISOR_EMAILS."""
+    return SurveyConfig(
+        policy=policy,
+        voice=voice,
+        link_secret=settings.link_secret,
+        company=settings.company_name,
+        desk_tz=parse_zone(settings.chat_timezone),
+        supervisors=settings.supervisors,
+    )

@@ -20,6 +20,7 @@ from twilio.rest import Client
 
 from bot.links import make_token
 from bot.survey.config import SURVEY_PURPOSE, SurveyConfig
+from bot.voice.paging import paging_ready
 from intake.clock import Clock
 from intake.notices import NoticeKind
 from intake.survey import Eligibility, call_slot, eligibility, first_try_at, retry_at
@@ -64,6 +65,8 @@ class SurveyScheduler:
         self._sessions = session_maker
         self._clock = clock
         self._client = client
+        # Without a Twilio account nobody can be called: the survey goes out as the web form's link.
+        self.can_call = paging_ready(config.voice)
 
     async def run_once(self) -> RoundReport:
         """One round: enrol, then every due step (in batches until none is left)."""
@@ -130,7 +133,7 @@ class SurveyScheduler:
                     report.skipped += 1
                     log.info("survey %s skipped at send time: %s", survey.id, verdict.value)
                 return
-            calling = bool(survey.phone) and survey.tries < self.config.policy.call_tries
+            calling = self.can_call and bool(survey.phone) and survey.tries < self.config.policy.call_tries
             if calling:
                 claimed = await survey_store.claim(
                     session,
