@@ -47,6 +47,25 @@
     return params;
   }
 
+  // A list opened from a link (the dashboard's figures) starts with the link's view and filters.
+  function fromAddress() {
+    const given = new URLSearchParams(window.location.search);
+    if (given.get("open") === "true") $("f-status").value = "open";
+    else if (given.get("status")) $("f-status").value = given.get("status");
+    for (const name of ["severity", "account", "sla"]) {
+      if (given.get(name)) $(`f-${name}`).value = given.get(name);
+    }
+    const view = given.get("view");
+    return ["mine", "unassigned", "all"].includes(view) ? view : "mine";
+  }
+
+  // The address shows what the list shows, so it can be shared or bookmarked.
+  function toAddress() {
+    const params = query(null);
+    params.delete("limit");
+    window.history.replaceState(null, "", `${window.location.pathname}?${params}`);
+  }
+
   function row(c) {
     const tr = el("tr", `sla-${c.sla.state}`);
     tr.dataset.number = c.number;
@@ -88,7 +107,10 @@
       state.offset = Date.parse(data.now) - Date.now();
       state.next = data.next;
       const body = document.querySelector("#cases tbody");
-      if (!more) body.replaceChildren();
+      if (!more) {
+        body.replaceChildren();
+        toAddress();
+      }
       for (const c of data.cases) body.append(row(c));
       $("empty").hidden = body.children.length > 0;
       $("more").hidden = data.next === null;
@@ -115,7 +137,7 @@
   $("more").addEventListener("click", () => load(true));
   for (const link of document.querySelectorAll(".supervisor-only")) link.hidden = me.role !== "supervisor";
 
-  choose("mine");
+  choose(fromAddress());
   setInterval(tick, 1000);
   setInterval(() => load(false), REFRESH_MS);
 })();

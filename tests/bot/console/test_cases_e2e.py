@@ -170,3 +170,23 @@ async def test_question_mark_lists_the_shortcuts(site: Site, watched_page: Watch
     # An agent (not a supervisor) is not offered closing or assigning others.
     await expect(page.locator("#assign-tool")).to_be_hidden()
     assert watched_page.errors == []
+
+
+async def test_a_list_opened_from_a_link_shows_what_the_link_asks_for(site: Site, watched_page: WatchedPage) -> None:
+    # The dashboard's figures link to filtered lists: the list opens with that view and those filters, and
+    # the address follows what the list shows.
+    await site.add_agent("sue", role="supervisor")
+    sev1 = await _case(site, "ln-1", Severity.SEV1)
+    await _case(site, "ln-2", Severity.SEV3)
+    page = watched_page.page
+    await _sign_in(page, site, "sue")
+    await page.goto(f"{site.base_url}/agent/cases?view=all&open=true&severity=1")
+    rows = page.locator("#cases tbody tr")
+    await expect(rows).to_have_count(1, timeout=WAIT_MS)
+    await expect(rows.first).to_contain_text(sev1)
+    await expect(page.get_by_role("button", name="All")).to_have_attribute("aria-pressed", "true")
+    await expect(page.locator("#f-severity")).to_have_value("1")
+    await page.locator("#f-severity").select_option("3")
+    await expect(page).to_have_url(re.compile(r"\?view=all&open=true&severity=3$"))
+    await expect(rows).to_have_count(1, timeout=WAIT_MS)
+    assert watched_page.errors == []
