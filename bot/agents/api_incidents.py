@@ -10,23 +10,30 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
+from botbuilder.core import TurnContext
+from botbuilder.schema import ConversationReference
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import incident_work
 from bot.agents.api_cases import Who, json_object, text_field, token_agent
+from bot.agents.api_work import live_chat
 from bot.agents.errors import InvalidError
 from bot.errors import ConflictError, NotFoundError
+from bot.handoff import HANDOFF
 from bot.incidents import IncidentConfig
-from bot.keys import CLOCK, INCIDENTS, SESSION_MAKER
+from bot.keys import CHANNELS, CLOCK, INCIDENTS, SESSION_MAKER
+from bot.rendering import message_activity
 from intake.case_numbers import parse_case_number
 from store import incidents as store
 from store.cases import get_case
 from store.db import read_session
 from store.errors import CaseNotFoundError
 from store.models import IncidentPublic, IncidentStatus
+from store.transcripts import append_transcript
 
 log = logging.getLogger(__name__)
 
@@ -173,14 +180,48 @@ async def post_update(request: web.Request, actor: str) -> dict[str, Any]:
     body = await json_object(request, frozenset({"text"}))
     text = text_field(body, "text", incident_work.MAX_TEXT_CHARS)
     assert text is not None
+    at = request.app[CLOCK]()
     try:
-        _, reached = await incident_work.post_update(
-            request.app[SESSION_MAKER], incident_id=wanted, text=text, actor=actor, at=request.app[CLOCK]()
+        incident, reached = await incident_work.post_update(
+            request.app[SESSION_MAKER], incident_id=wanted, text=text, actor=actor, at=at
         )
     except store.IncidentError as exc:
         raise _refused(exc) from exc
-    log.info("incident %s: update posted", wanted)
-    return {**await _detail_of(request, wanted), "update": {"reached": reached}}
+    relayed = await relay_to_chats(request, incident.cases, text, at)
+    log.info("incident %s: update posted, said in %d live chat(s)", wanted, relayed)
+    return {**await _detail_of(request, wanted), "update": {"reached": reached, "relayed": relayed}}
+
+
+async def relay_to_chats(request: web.Request, numbers: list[str], text: str, at: datetime) -> int:
+    """Say the update in the live chat of each linked case whose customer is still there (queued for an agent
+    or talking to one), logged in its transcript like the desk's other notices; return how many took it."""
+    chats = []
+    async with read_session(request.app[SESSION_MAKER]) as session:
+        for number in numbers:
+            case = await get_case(session, number=number)
+            chat = None if case is None else await live_chat(session, case)
+            if chat is not None:
+                chats.append(chat)
+    relayed = 0
+    for chat in chats:
+        reference = ConversationReference().deserialize(chat.conversation_reference)
+
+        async def say(turn_context: TurnContext) -> None:
+            await turn_context.send_activity(message_activity(text))
+
+        try:
+            await request.app[CHANNELS].continue_conversation(reference, say)
+        except Exception as exc:  # msrest and aiohttp raise many kinds; all mean "not delivered"
+            log.warning("incident update not said in live chat %s: %s", chat.id, type(exc).__name__)
+            continue
+        async with request.app[SESSION_MAKER]() as session, session.begin():
+            await append_transcript(
+                session, conversation_id=chat.conversation_id, role="bot", text=text, at=at, channel=chat.channel
+            )
+        relayed += 1
+    if relayed and HANDOFF in request.app:
+        request.app[HANDOFF].notify()  # the consoles show the line in the chat
+    return relayed
 
 
 async def resolve(request: web.Request, actor: str) -> dict[str, Any]:

@@ -124,7 +124,15 @@ def paths() -> dict[str, Any]:
     )
     updated["post"]["responses"]["200"] = doc._json(
         doc._object(
-            {**schemas()["IncidentDetail"]["properties"], "update": doc._object({"reached": {"type": "integer"}})}
+            {
+                **schemas()["IncidentDetail"]["properties"],
+                "update": doc._object(
+                    {
+                        "reached": {"type": "integer", "description": "linked cases it was queued for"},
+                        "relayed": {"type": "integer", "description": "live chats it was also said in"},
+                    }
+                ),
+            }
         ),
         "The incident, and how many linked cases the update was queued for",
     )

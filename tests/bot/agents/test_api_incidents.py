@@ -53,7 +53,7 @@ async def test_an_incident_from_opening_to_resolution(api: Api) -> None:
     assert (await api.get("/api/incidents?status=resolved"))[1] == {"incidents": []}
 
     status, body = await _post(api, f"{one}/updates", {"text": "A fix is being deployed."})
-    assert status == 200 and body["update"] == {"reached": 2}
+    assert status == 200 and body["update"] == {"reached": 2, "relayed": 0}  # neither customer is in a chat
     assert [(u["text"], u["reached"], u["actor"]) for u in body["updates"]] == [
         ("A fix is being deployed.", 2, "agent:ann")
     ]

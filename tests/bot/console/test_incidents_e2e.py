@@ -13,12 +13,14 @@ from playwright.async_api import Page, expect
 from sqlmodel import col, select
 
 from intake.domain import CaseStatus, Severity
+from store import handoffs as handoff_store
 from store.cases import get_case
 from store.models import Outbox
+from store.transcripts import get_transcript
 from tests.bot.browser import WatchedPage, chromium_fixture, watched_page_fixture  # noqa: F401  (fixtures)
 from tests.store.helpers import new_case
 
-from .harness import PASSWORD, Site, running_site
+from .harness import PASSWORD, Site, hand_off, running_site
 
 pytestmark = pytest.mark.browser
 
@@ -141,3 +143,26 @@ async def test_the_page_and_its_actions_need_a_signed_in_agent_and_the_csrf_toke
         assert response.status in (302, 303) and "/agent/sign-in" in response.headers["Location"]
     async with site._client().get(f"{site.base_url}/agent/console/incidents") as response:
         assert response.status == 401
+
+
+async def test_an_update_is_also_said_in_a_linked_customers_live_chat(site: Site) -> None:
+    agent = await site.sign_in("cy")
+    waiting = await site.customer()
+    await hand_off(waiting, with_case=True)  # in the queue for a live agent, with a case
+    elsewhere = await _case(site, "inc-3", "K100003")  # a case whose customer is not in a chat
+    async with site.sessions() as session:
+        [handoff] = await handoff_store.queue(session)
+    assert handoff.case_number is not None
+    status, opened = await agent.call("POST", "/incidents", {"component": "archive", "title": "Priors missing"})
+    assert status == 201, opened
+    one = f"/incidents/{opened['incident']['id']}"
+    for number in (handoff.case_number, elsewhere):
+        await agent.ok("POST", f"{one}/link", {"case": number})
+    await waiting.new_texts()
+
+    posted = await agent.ok("POST", f"{one}/updates", {"text": "Priors are loading again for most sites."})
+    assert posted["update"] == {"reached": 2, "relayed": 1}
+    assert await waiting.new_texts() == ["Priors are loading again for most sites."]
+    async with site.sessions() as session:
+        lines = await get_transcript(session, conversation_id=waiting.conversation_id)
+    assert ("bot", "Priors are loading again for most sites.") in [(line.role, line.text) for line in lines]
