@@ -28,15 +28,24 @@ def yes_no(text: str) -> bool | None:
     found = words(text)
     if not found:
         return None
-    # The first word decides ("yes, and nothing works" is a yes); failing that, any negation ("that's
-    # not right") wins over a yes word in the sentence. Bare numbers count only as the first word.
+    # The first word decides ("yes, and nothing works" is a yes). Failing that, "not" says no only of the
+    # proposal itself ("that's not right", "not really"): a sentence about the problem ("something is not
+    # working", "there is no way in") answers nothing. Bare numbers count only as the first word.
     if found[0] in _YES | _NO:
         return found[0] in _YES
-    if any(w in _NO - {"2", "two"} for w in found):
+    if _NOT_SO.search(" ".join(found)):
+        return False
+    short = len(found) <= _SHORT_REPLY
+    if short and any(w in _NO - {"2", "two", "not"} for w in found):
         return False
     if any(w in _YES - {"1", "one"} for w in found):
         return True
     return None
+
+
+# "not right", "not quite", "isn't correct", "not really": no to what was proposed.
+_NOT_SO = re.compile(r"\b(?:not|isn't|isnt)(?: \w+)? (?:right|correct|quite|really|exactly|true|accurate)\b")
+_SHORT_REPLY = 5  # words: "actually that's wrong" answers the question; a long message describes a problem
 
 
 def number_in(text: str) -> int | None:

@@ -1294,6 +1294,13 @@ def test_numbers_are_spelled_for_speech() -> None:
         ("wrong", False),
         ("2", False),
         ("that's not right", False),
+        ("hmm, not really", False),
+        ("it isn't quite right", False),
+        ("actually that's wrong", False),
+        ("I think so, yes", True),
+        # A sentence about the problem answers nothing, whatever negation it holds.
+        ("Something is not working", None),
+        ("there is no way to open studies at the north site", None),
         ("maybe", None),
         ("", None),
     ],
