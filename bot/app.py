@@ -14,6 +14,8 @@ from sqlalchemy import text
 
 from bot.adapter import close_adapter, create_adapter
 from bot.agents.api import setup_agent_api
+from bot.agents.api_incidents import setup_incident_api
+from bot.agents.api_maintenance import setup_maintenance_api
 from bot.agents.auth import setup_auth
 from bot.channels import Channels
 from bot.console import setup_console
@@ -22,13 +24,14 @@ from bot.directline import DirectLineConfig, setup_directline
 from bot.errors import database_unavailable_response, error_middleware, is_database_unavailable
 from bot.handoff import setup_handoff
 from bot.intake_bot import IntakeBot
-from bot.keys import ADAPTER, BOT, CHANNELS, CLOCK, ENGINE, JOBS, POLICY, SESSION_MAKER, SETTINGS
+from bot.keys import ADAPTER, BOT, CHANNELS, CLOCK, ENGINE, INCIDENTS, JOBS, POLICY, SESSION_MAKER, SETTINGS
 from bot.messages import MAX_ACTIVITY_BYTES, handle_messages
 from bot.metrics import setup_metrics
 from bot.notice_pages import setup_notice_pages
 from bot.notice_worker import notice_config, setup_notices
 from bot.settings import Settings
 from bot.sla_watch import SlaWatch, WatchNotify, setup_sla_watch
+from bot.survey import setup_survey, survey_config
 from bot.voice import setup_paging, setup_voice, voice_config
 from bot.website import setup_website
 from intake import wording_service as ws
@@ -76,6 +79,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, database_url: str 
     channels = Channels(adapter, app_id=settings.microsoft_app_id)
     app[CHANNELS] = channels
     handoff = setup_handoff(app)  # live agents: whether chat is offered, and the relay once it is
+    app[INCIDENTS] = settings.incident_config()
     app[BOT] = IntakeBot(
         policy=policy,
         jobs=jobs,
@@ -83,6 +87,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, database_url: str 
         clock=clock,
         agents_online=handoff.agents_online,
         handoff=handoff,
+        incident_config=app[INCIDENTS],
     )
 
     app.router.add_post("/api/messages", handle_messages)
@@ -111,6 +116,8 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, database_url: str 
     setup_auth(app)
     setup_console(app)
     setup_agent_api(app)
+    setup_incident_api(app)
+    setup_maintenance_api(app)
     voice = voice_config(settings)
     line = setup_voice(app, config=voice, bot=app[BOT], session_maker=sessions, clock=clock)
     channels.register(VOICE_CHANNEL_ID, line.adapter)
@@ -134,6 +141,13 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, database_url: str 
         notify=notify,
     )
     setup_sla_watch(app, watch, settings.sla_watch_seconds)
+    setup_survey(
+        app,
+        config=survey_config(settings, voice, settings.survey_policy()),
+        session_maker=sessions,
+        clock=clock,
+        interval_seconds=settings.survey_watch_seconds,
+    )
     if settings.metrics == "on":  # last: it instruments the adapters and background rounds set up above
         setup_metrics(
             app,

@@ -112,10 +112,16 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("file")
 
     from bot.agents.cli import add_agent_commands
+    from bot.cli_incidents import add_incident_commands
+    from bot.cli_maintenance import add_maintenance_commands
+    from bot.cli_report import add_report_command
     from bot.cli_sla import add_sla_commands
 
     add_agent_commands(sub)
     add_sla_commands(sub)
+    add_report_command(sub)
+    add_incident_commands(sub)
+    add_maintenance_commands(sub)
     return parser
 
 
@@ -133,6 +139,9 @@ def run(argv: list[str], out: TextIO | None = None) -> int:
         "agents": _agents,
         "call": _call,
         "sla": _sla,
+        "report": _report,
+        "incidents": _incidents,
+        "maintenance": _maintenance,
     }
     try:
         return handlers[args.command](args, stream)
@@ -400,6 +409,25 @@ def _sla(args: argparse.Namespace, out: TextIO) -> int:
 
     at = parse_instant(args.at) if args.at else None
     return _on_store(lambda: asyncio.run(explain_command(_settings(), args, at, out)))
+
+
+def _incidents(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.cli_incidents import incidents_command
+
+    return _on_store(lambda: asyncio.run(incidents_command(_settings(), args, out)))
+
+
+def _report(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.cli_report import report_command
+
+    at = parse_instant(args.at) if args.at else None
+    return _on_store(lambda: asyncio.run(report_command(_settings(), args, at, out)))
+
+
+def _maintenance(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.cli_maintenance import maintenance_command
+
+    return _on_store(lambda: asyncio.run(maintenance_command(_settings(), args, out)))
 
 
 def _agents(args: argparse.Namespace, out: TextIO) -> int:

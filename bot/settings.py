@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
@@ -25,6 +25,10 @@ from intake.policy import (
     parse_severity_map,
 )
 from intake.schedule import WeeklySchedule, parse_holidays, parse_hours, parse_zone
+from intake.survey import SurveyPolicy
+
+if TYPE_CHECKING:
+    from bot.incidents import IncidentConfig
 
 # Placeholders that ship in .env.example: fine on a laptop, refused in production.
 DEV_DIRECTLINE_SECRET = "dev-only-directline-secret-change-me-0123456789"
@@ -112,6 +116,19 @@ class Settings(BaseSettings):
 
     handoff_timeout_seconds: int = Field(default=300, ge=10)
 
+    # Incidents (bot/incidents.py): Sev1/Sev2 reports from INCIDENT_MIN_ACCOUNTS accounts naming the same
+    # component within INCIDENT_WINDOW_MINUTES open one; INCIDENT_COMPONENTS_FILE (JSON, {key: {label, words}})
+    # replaces the default components and their words.
+    incident_min_accounts: int = Field(default=3, ge=2, le=1000)
+    incident_window_minutes: float = Field(default=15, gt=0, le=24 * 60)
+    incident_components_file: str = ""
+    # Planned maintenance (bot/maintenance.py): a window with downtime needs this many days' notice unless
+    # overridden with a reason; the reminder goes this many days ahead (same local time, the account's zone);
+    # an account's scheduled downtime per calendar year is capped at this many hours unless overridden.
+    maintenance_notice_days: float = Field(default=14, ge=0, le=365)
+    maintenance_reminder_days: float = Field(default=3, gt=0, le=60)
+    maintenance_yearly_hours: float = Field(default=96, gt=0, le=8784)
+
     # Email to customers (notices) and staff (SLA warnings): SMTP through the outbox. No SMTP_HOST: mail
     # stays queued (and says so in the log) until one is set.
     smtp_host: str = ""
@@ -125,6 +142,34 @@ class Settings(BaseSettings):
     queue_emails: str = ""
     # Signs the links in notices (unsubscribe, "is everything working?", the survey form); >= 32 chars.
     link_secret: str = DEV_LINK_SECRET
+
+    # The eXceed survey (bot/survey/): a call SURVEY_DELAY after a case closes, in the customer's own
+    # SURVEY_HOURS, tried SURVEY_CALL_TRIES times SURVEY_RETRY_GAP apart, then the web form's link (valid
+    # SURVEY_LINK_DAYS); nothing is sent SURVEY_WINDOW after closure. Durations like 4h, 1d, 10d.
+    survey_delay: str = "1d"
+    survey_window: str = "10d"
+    survey_hours: str = "Mon-Fri 10:00-17:00"
+    survey_call_tries: int = Field(default=2, ge=1, le=5)
+    survey_retry_gap: str = "4h"
+    survey_link_days: int = Field(default=14, ge=1, le=90)
+    survey_watch_seconds: float = Field(default=60.0, gt=0, le=3600)
+
+    @field_validator("survey_delay", "survey_window", "survey_retry_gap")
+    @classmethod
+    def _survey_duration(cls, value: str) -> str:
+        if _wrap(parse_duration, value) is None:
+            raise ValueError(f"a duration is needed (e.g. 4h, 1d, 10d), not {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _survey(self) -> Settings:
+        try:
+            self.survey_policy()
+        except ValueError as exc:  # the only cross-field rule: the window outlasts the delay
+            raise ValueError(
+                f"SURVEY_WINDOW ({self.survey_window}) must be longer than SURVEY_DELAY ({self.survey_delay})"
+            ) from exc
+        return self
 
     # Reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs, comma-separated); empty: none, the
     # peer's own address is the client's.
@@ -162,6 +207,17 @@ class Settings(BaseSettings):
         _wrap(parse_escalation, value)
         return value
 
+    @field_validator("incident_components_file")
+    @classmethod
+    def _components(cls, value: str) -> str:
+        from bot.incidents import IncidentConfig  # the file is read and checked here, at start-up
+
+        try:
+            IncidentConfig.build(min_accounts=3, window_minutes=15, components_file=value)
+        except ValueError as exc:  # pydantic names the setting itself
+            raise ValueError(str(exc).removeprefix("INCIDENT_COMPONENTS_FILE: ")) from exc
+        return value
+
     @field_validator("supervisor_emails", "queue_emails", "smtp_from")
     @classmethod
     def _emails(cls, value: str, info: Any) -> str:
@@ -178,7 +234,7 @@ class Settings(BaseSettings):
     def _oncall(cls, value: str) -> str:
         return ",".join(_e164(v.strip(), "ONCALL_NUMBERS") for v in value.split(",") if v.strip())
 
-    @field_validator("chat_hours", "business_hours")
+    @field_validator("chat_hours", "business_hours", "survey_hours")
     @classmethod
     def _hours(cls, value: str) -> str:
         if value:
@@ -327,9 +383,35 @@ class Settings(BaseSettings):
             text=TextLimits(self.message_read_chars, self.description_read_chars, self.description_kept_chars),
         )
 
+    def incident_config(self) -> IncidentConfig:
+        """The components customers name and when their reports open an incident."""
+        from bot.incidents import IncidentConfig
+
+        return IncidentConfig.build(
+            min_accounts=self.incident_min_accounts,
+            window_minutes=self.incident_window_minutes,
+            components_file=self.incident_components_file,
+        )
+
     @property
     def token_ttl(self) -> timedelta:
         return timedelta(minutes=self.directline_token_minutes)
+
+    def survey_policy(self) -> SurveyPolicy:
+        """When and how often the eXceed survey is tried (bot/survey/)."""
+        days, opens, closes = parse_hours(self.survey_hours)
+        delay, window, gap = (parse_duration(v) for v in (self.survey_delay, self.survey_window, self.survey_retry_gap))
+        assert delay is not None and window is not None and gap is not None  # validated above
+        return SurveyPolicy(
+            delay=delay,
+            window=window,
+            days=days,
+            opens=opens,
+            closes=closes,
+            call_tries=self.survey_call_tries,
+            retry_gap=gap,
+            link_ttl=timedelta(days=self.survey_link_days),
+        )
 
 
 def _addresses(value: str) -> tuple[str, ...]:
