@@ -9,7 +9,7 @@ import re
 import shutil
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +25,7 @@ NGINX = shutil.which("nginx", path=f"{os.environ.get('PATH', '')}:/usr/sbin")
 START_WAIT_S = 60.0
 
 
-def render_nginx(workdir: Path, *, listen: int, upstreams: list[int]) -> Path:
+def render_nginx(workdir: Path, *, listen: int, upstreams: list[int], connections: int = 256) -> Path:
     """Write an nginx.conf that includes deploy/nginx's upstream.conf and intake.conf, the upstream's server
     lines pointing at `upstreams`, the server listening on loopback `listen` without TLS."""
     upstream = (DEPLOY / "upstream.conf").read_text()
@@ -48,7 +48,7 @@ def render_nginx(workdir: Path, *, listen: int, upstreams: list[int]) -> Path:
 worker_processes 1;
 pid {workdir / "nginx.pid"};
 error_log {workdir / "nginx-error.log"} warn;
-events {{ worker_connections 256; }}
+events {{ worker_connections {connections}; }}
 http {{
     access_log off;
 {temp}
@@ -110,8 +110,16 @@ async def _until_answers(http: aiohttp.ClientSession, url: str, alive: asyncio.s
 
 
 @asynccontextmanager
-async def running_cluster(db_url: str, workdir: Path, *, processes: int = 2) -> AsyncIterator[Cluster]:
-    """Start `processes` servers and nginx in front of them; stop everything on exit."""
+async def running_cluster(
+    db_url: str,
+    workdir: Path,
+    *,
+    processes: int = 2,
+    env: Mapping[str, str] | None = None,
+    connections: int = 256,
+) -> AsyncIterator[Cluster]:
+    """Start `processes` servers (their settings from `env` over the defaults) and nginx in front of them,
+    allowing it `connections` at once; stop everything on exit."""
     assert NGINX is not None, "Debian's nginx is needed (apt-get install nginx)"
     listen = free_port()
     base = f"http://127.0.0.1:{listen}"
@@ -145,6 +153,7 @@ async def running_cluster(db_url: str, workdir: Path, *, processes: int = 2) -> 
                 "METRICS": "on",
                 "METRICS_PORT": str(metrics_port),
                 "DIRECTLINE_RECOVERY_SECONDS": "2",
+                **(env or {}),
             }
             with open(workdir / f"intake-{n}.log", "ab") as log:  # noqa: ASYNC230 (a local file, once)
                 popen = await asyncio.create_subprocess_exec(
@@ -163,7 +172,7 @@ async def running_cluster(db_url: str, workdir: Path, *, processes: int = 2) -> 
             members.append(Process(port=port, metrics_port=metrics_port, popen=popen))
         for member in members:
             await _until_answers(http, f"http://127.0.0.1:{member.port}/readyz", member.popen)
-        conf = render_nginx(workdir, listen=listen, upstreams=[m.port for m in members])
+        conf = render_nginx(workdir, listen=listen, upstreams=[m.port for m in members], connections=connections)
         check = await asyncio.create_subprocess_exec(
             NGINX, "-t", "-c", str(conf), "-p", str(workdir), stderr=asyncio.subprocess.PIPE
         )
