@@ -11,6 +11,7 @@ from intake.domain import CaseSummary, Channel, HandoffReason, Severity
 from intake.policy import Policy
 from intake.prompts import Prompt
 from intake.routing import Decision
+from intake.wording_maintenance import MaintenanceNote
 
 __all__ = [
     "CaseCreated",
@@ -35,13 +36,16 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Context:
-    """What surrounds a turn: the policy, the channel, the conversation, agent availability and the locale."""
+    """What surrounds a turn: the policy, the channel, the conversation, agent availability, the locale, and the
+    planned maintenance windows in their notice period or under way (of every account: the dialogue picks the
+    customer's once it knows the K#)."""
 
     policy: Policy
     channel: Channel
     conversation_id: str
     agents_online: int = 0
     locale: str = DEFAULT_LOCALE  # the customer's (`fr-CA`): what the dialogue says is looked up in it
+    maintenance: tuple[MaintenanceNote, ...] = ()
 
     @property
     def phone(self) -> bool:

@@ -85,6 +85,11 @@ def _description(state: State) -> str:
         lines += ["", over]
     if answers:
         lines += ["", "Answers to the triage questions:", *(f"- {k}: {v}" for k, v in answers)]
+    if state.assessment.window_asked:  # for the agent: the customer heard of it and still reported this
+        lines += [
+            "",
+            "Told of the planned maintenance under way on the account: the customer says it is something else.",
+        ]
     return "\n".join(lines)
 
 

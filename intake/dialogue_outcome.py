@@ -114,4 +114,4 @@ def _follow_up(ctx: Context, state: State, turn: UserTurn) -> FollowUp | None:
 
 
 def _new_problem(ctx: Context, state: State, turn: UserTurn) -> Step:
-    return assess(ctx, with_problem(ctx, state.next_case(), turn.text, turn))
+    return assess(ctx, with_problem(ctx, state.next_case(), turn.text, turn), turn.at)

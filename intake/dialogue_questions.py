@@ -12,6 +12,7 @@ from intake.dialogue_state import Phase, State
 from intake.dialogue_triage import current_question, guided_prompt, severity
 from intake.policy import AccountFormat
 from intake.prompts import Choice, Prompt, again
+from intake.wording_maintenance import something_else
 from intake.wording_status import looking_up, status_ask_account, status_ask_number
 
 __all__ = ["PROMPTS", "account_in", "ask", "end", "match", "pending", "retry", "yes_no"]
@@ -36,6 +37,7 @@ PROMPTS: dict[Phase, Callable[[Context, State], Prompt]] = {
     Phase.GUIDED: _guided_pending,
     Phase.CONFIRM_SEVERITY: lambda ctx, state: w.confirm_severity(ctx.policy, severity(state), ctx.phone, ctx.locale),
     Phase.PICK_SEVERITY: lambda ctx, state: w.pick_severity(severity(state), ctx.phone, ctx.locale),
+    Phase.IN_WINDOW: lambda ctx, state: something_else(ctx.phone, ctx.locale),
     Phase.FILING: lambda ctx, state: w.filing(ctx.locale),
     Phase.OFFER_AGENT: lambda ctx, state: w.offer_agent(ctx.locale),
     Phase.ANYTHING_ELSE: lambda ctx, state: w.anything_else(ctx.phone, ctx.locale),

@@ -28,6 +28,7 @@ class Phase(StrEnum):
     GUIDED = "guided"
     CONFIRM_SEVERITY = "confirm_severity"
     PICK_SEVERITY = "pick_severity"
+    IN_WINDOW = "in_window"  # an outage during the customer's planned maintenance: is it something else?
     FILING = "filing"
     OFFER_AGENT = "offer_agent"
     ANYTHING_ELSE = "anything_else"
@@ -72,6 +73,7 @@ class Assessment:
     question: str | None = None  # the guided question waiting for its answer
     severity: int | None = None  # triage's proposal, then the confirmed one
     corrections: tuple[tuple[int, int], ...] = ()  # (proposed, chosen) when the customer changed it
+    window_asked: bool = False  # told of their maintenance under way and asked whether it is something else
 
     def asking(self, key: str) -> Assessment:
         return replace(self, question=key, asked=(*self.asked, key))
@@ -169,12 +171,18 @@ class State:
 R = TypeVar("R")
 
 
+# Flags added since: written only when set, so a row without them is what the previous release wrote and reads.
+_NEW_FLAGS = frozenset({"window_asked"})
+
+
 def _flat(record: object) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, sub, _ in _readers(type(record)):
         value = getattr(record, name)
         if sub is not None:
             out |= _flat(value)
+        elif name in _NEW_FLAGS and not value:
+            continue
         else:
             out[name] = _plain(value)
     return out

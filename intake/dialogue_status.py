@@ -39,6 +39,7 @@ RESUMABLE = frozenset(
         Phase.GUIDED,
         Phase.CONFIRM_SEVERITY,
         Phase.PICK_SEVERITY,
+        Phase.IN_WINDOW,
     }
 )
 
@@ -101,7 +102,7 @@ def case_looked_up(ctx: Context, state: State, event: CaseLookup) -> Step:
     resume = state.status.resume
     state = replace(state, status=StatusCheck())
     if resume is not None:
-        nxt = _resume(ctx, replace(state, phase=resume))
+        nxt = _resume(ctx, replace(state, phase=resume), event.at)
     elif not ctx.phone and ctx.policy.chat.is_open(event.at) and ctx.agents_online > 0:
         offer = AgentOffer(HandoffReason.CASE_STATUS, case.number if case else None)
         nxt = ask(ctx, replace(state, phase=Phase.OFFER_AGENT, offer=offer))
@@ -110,8 +111,8 @@ def case_looked_up(ctx: Context, state: State, event: CaseLookup) -> Step:
     return replace(nxt, prompts=(told, *nxt.prompts))
 
 
-def _resume(ctx: Context, state: State) -> Step:
+def _resume(ctx: Context, state: State, at: datetime) -> Step:
     """Back to the interrupted intake; an account question the status check answered is skipped."""
     if state.phase in (Phase.ASK_ACCOUNT, Phase.CONFIRM_ACCOUNT) and state.k_number:
-        return have_account(ctx, state)
+        return have_account(ctx, state, at)
     return ask(ctx, state)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from intake.dialogue_events import CaseCreated, CaseLookup, Context, Step, UserTurn
-from intake.dialogue_intake import on_account, on_confirm_account, on_guided, on_problem, on_severity
+from intake.dialogue_intake import on_account, on_confirm_account, on_guided, on_in_window, on_problem, on_severity
 from intake.dialogue_outcome import on_anything_else, on_offer_agent
 from intake.dialogue_state import Phase, State
 from intake.dialogue_status import RESUMABLE, on_status_account, on_status_number
@@ -39,7 +39,8 @@ class UndeclaredMove(IntakeError):
     """A step moved between phases that the table does not connect: a fault in the dialogue or its table."""
 
 
-_ASSESSED = frozenset({Phase.GUIDED, Phase.CONFIRM_SEVERITY})  # where triage of the words leads
+# Where triage of the words leads (an outage during the customer's planned maintenance: is it something else?).
+_ASSESSED = frozenset({Phase.GUIDED, Phase.CONFIRM_SEVERITY, Phase.IN_WINDOW})
 _HAVE_ACCOUNT = _ASSESSED | {Phase.ASK_PROBLEM}  # once the K# is known
 _STATUS = frozenset({Phase.STATUS_ACCOUNT, Phase.STATUS_NUMBER, Phase.LOOKING_UP})
 _NEXT = frozenset({Phase.OFFER_AGENT, Phase.ANYTHING_ELSE})  # what follows a case or a status told
@@ -51,6 +52,7 @@ TABLE: Mapping[Phase, Node] = {
     Phase.GUIDED: Node(_ASSESSED, on_guided),
     Phase.CONFIRM_SEVERITY: Node(frozenset({Phase.PICK_SEVERITY, Phase.FILING}), on_severity),
     Phase.PICK_SEVERITY: Node(frozenset({Phase.FILING}), on_severity),
+    Phase.IN_WINDOW: Node(_ASSESSED | {Phase.ANYTHING_ELSE}, on_in_window),
     Phase.FILING: Node(_NEXT | {Phase.DONE}, awaits=CaseCreated, label="case created"),
     Phase.OFFER_AGENT: Node(_ASSESSED | {Phase.ANYTHING_ELSE, Phase.DONE}, on_offer_agent),
     Phase.ANYTHING_ELSE: Node(_ASSESSED | _STATUS | {Phase.ASK_PROBLEM, Phase.DONE}, on_anything_else),

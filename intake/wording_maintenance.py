@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from intake.catalog import N_, gettext
 from intake.numbers_times import moment
-from intake.prompts import Prompt, say
+from intake.prompts import Prompt, say, yes_no_prompt
 
 # Translators: {title} is the maintenance's summary as the desk wrote it ("Database upgrade").
 _LEADS = {
@@ -38,13 +38,13 @@ NOTHING_CHANGES = N_("Nothing will change for you.")
 # What the bot says to an affected customer.
 AHEAD = N_("Please note: planned maintenance affects your service from {start} until {end}: {title}.")
 UNDER_WAY = N_("Please note: planned maintenance of your service is under way until {end}: {title}.")
-OUTAGE_IN_WINDOW = N_(
-    "That may well be the planned maintenance under way on your service until {end}: {title}. "
-    "Your case {case} is recorded all the same, in case it is something else."
-)
-OUTAGE_IN_WINDOW_SPEAK = N_(
-    "That may well be the planned maintenance under way on your service until {end}. "
-    "Your case is recorded all the same, in case it is something else."
+OUTAGE_IN_WINDOW = N_("That may well be the planned maintenance under way on your service until {end}: {title}.")
+OUTAGE_IN_WINDOW_SPEAK = N_("That may well be the planned maintenance under way on your service, until {end}.")
+SOMETHING_ELSE = N_("Is it something else? If it is, we will record it as a case.")
+SOMETHING_ELSE_SPEAK = N_("Is it something else? Say yes, and we will record it as a case.")
+JUST_MAINTENANCE = N_(
+    "Then there is nothing to record: it should all work again once the maintenance is over. "
+    "If it does not, contact us and we will record it."
 )
 
 
@@ -111,10 +111,18 @@ def told(note: MaintenanceNote, now: datetime, tz: ZoneInfo, locale: str | None 
     return say(gettext(AHEAD, locale).format(start=start, end=end, title=note.summary))
 
 
-def outage_in_window(
-    note: MaintenanceNote, number: str, now: datetime, tz: ZoneInfo, locale: str | None = None
-) -> Prompt:
-    """An outage report during the customer's window: answered with the window; the case stands regardless."""
+def outage_in_window(note: MaintenanceNote, now: datetime, tz: ZoneInfo, locale: str | None = None) -> Prompt:
+    """An outage report during the customer's window: answered with the window (then: is it something else?)."""
     end = moment(note.end, now, tz, locale)
-    text = gettext(OUTAGE_IN_WINDOW, locale).format(end=end, title=note.summary, case=number)
+    text = gettext(OUTAGE_IN_WINDOW, locale).format(end=end, title=note.summary)
     return say(text, gettext(OUTAGE_IN_WINDOW_SPEAK, locale).format(end=end))
+
+
+def something_else(phone: bool, locale: str | None = None) -> Prompt:
+    """Whether the outage is something other than the window: yes records the case."""
+    return yes_no_prompt(gettext(SOMETHING_ELSE, locale), gettext(SOMETHING_ELSE_SPEAK, locale), phone, locale)
+
+
+def just_maintenance(locale: str | None = None) -> Prompt:
+    """The customer says it is the maintenance: no case."""
+    return say(gettext(JUST_MAINTENANCE, locale))

@@ -132,7 +132,15 @@ def test_the_wire_names_of_the_records_never_collide() -> None:
     for f in fields(State):
         record = f.default
         names += [g.name for g in fields(record)] if is_dataclass(record) else [f.name]
-    assert len(names) == len(set(names)) == len(State().to_dict())
+    flagged = State(assessment=Assessment(window_asked=True))  # a flag added since is written only when set
+    assert len(names) == len(set(names)) == len(flagged.to_dict()) == len(State().to_dict()) + 1
+
+
+def test_a_flag_added_since_is_written_only_when_set_and_read_back() -> None:
+    assert "window_asked" not in _loaded(OLD_GUIDED).to_dict()  # the previous release's rows stay as they were
+    asked = State.from_dict({**OLD_GUIDED, "phase": "in_window", "window_asked": True})
+    assert asked.phase is Phase.IN_WINDOW and asked.assessment.window_asked
+    assert _loaded(asked.to_dict()) == asked
 
 
 def test_an_empty_resume_in_an_old_row_reads_as_none() -> None:

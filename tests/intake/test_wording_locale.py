@@ -27,6 +27,7 @@ from intake import conversation as convo
 from intake import numbers_times, prompts
 from intake import wording as w
 from intake import wording_conversation as wc
+from intake import wording_maintenance as wm
 from intake import wording_status as ws_
 from intake import wording_survey as sv
 from intake.catalog import DEFAULT_LOCALE, Catalogs, Translated
@@ -62,6 +63,7 @@ DIALOGUE_MODULES = (
     "intake/wording_conversation.py",
     "intake/wording_status.py",
     "intake/wording_survey.py",
+    "intake/wording_maintenance.py",
     "intake/prompts.py",
     "intake/numbers_times.py",
     "intake/guided_questions.py",
@@ -193,6 +195,7 @@ def _everything_said(locale: str) -> Iterator[Prompt | str]:
     yield wc.attached(["一", "二", "三"], None, locale)
     yield prompts.press_keys([Choice("one", "一", "1")], locale)
     yield from _survey_said(locale)
+    yield from _maintenance_said(locale)
     for hours in (-30, -1, 30, 100, 24 * 20, 24 * 400):
         yield numbers_times.due(at + timedelta(hours=hours), at, NY, locale)
         yield numbers_times.moment(at + timedelta(hours=hours), at, NY, locale)
@@ -211,6 +214,23 @@ def _survey_said(locale: str) -> Iterator[str]:
     yield sv.form_invalid(locale)
     yield from (sv.form_closed(locale), sv.form_bad_nps(locale), sv.form_bad_csat(locale))
     yield sv.form_bad_comment(2_000, locale)
+
+
+# A planned maintenance window under way on TUESDAY (its title as the desk wrote it: data, not a message id).
+WINDOW = wm.MaintenanceNote("メンテナンス", TUESDAY - timedelta(hours=1), TUESDAY + timedelta(hours=3), True, None)
+
+
+def _maintenance_said(locale: str) -> Iterator[Prompt | str]:
+    """What an affected customer is told by the bot and in the notices (intake/wording_maintenance.py)."""
+    ahead = replace(WINDOW, start=TUESDAY + timedelta(days=2), end=TUESDAY + timedelta(days=2, hours=4))
+    yield from (wm.told(ahead, TUESDAY, NY, locale), wm.told(WINDOW, TUESDAY, NY, locale))
+    yield from (wm.outage_in_window(WINDOW, TUESDAY, NY, locale), wm.just_maintenance(locale))
+    yield from (prompts.again(wm.something_else(phone, locale), locale) for phone in (False, True))
+    for stage in ("scheduled", "reminder", "changed", "cancelled", "started", "ended"):
+        for downtime in ("yes", "no"):
+            extra = {"title": "メンテナンス", "stage": stage, "start": ahead.start.isoformat(),
+                     "end": ahead.end.isoformat(), "downtime": downtime, "components": "ビューア"}  # fmt: skip
+            yield from wm.notice_paragraphs(extra, TUESDAY, NY, locale)
 
 
 def test_every_sentence_of_the_dialogue_is_a_message_id_said_in_the_locale(pseudo: _Recording) -> None:
@@ -289,6 +309,14 @@ def _conversations(locale: str) -> Iterator[_Talk]:
         talk.choose(-1)
     yield talk.say("4").choose(1).say(digits="26110042").silent().silent()
     caller = KnownAccount("K123456", "花子")
+    talk = _Talk(replace(chat, maintenance=(WINDOW,))).begin().say(f"K123456 {OUTAGE}")
+    while talk.state.phase is Phase.GUIDED:
+        talk.choose()
+    yield talk.say("hmm", "no", "bye")  # their maintenance: no case
+    talk = _Talk(replace(phone, maintenance=(WINDOW,))).begin(caller).say("yes", OUTAGE)
+    while talk.state.phase is Phase.GUIDED:
+        talk.choose()
+    yield talk.choose(0).choose(0)  # something else: recorded
     yield _Talk(phone).begin(caller).say("hmm", "yes", OUTAGE).choose(0)
     yield _Talk(phone).begin(caller).say("what's the status of case 2611-0042")
     yield _Talk(phone).begin(caller).say("no", "status of case 2611-0042", "hmm", "K123456")

@@ -6,7 +6,14 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from intake.notices import NoticeFacts, NoticeKind, render
-from intake.wording_maintenance import MaintenanceNote, affecting, outage_in_window, told
+from intake.wording_maintenance import (
+    MaintenanceNote,
+    affecting,
+    just_maintenance,
+    outage_in_window,
+    something_else,
+    told,
+)
 
 START = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)  # 10:00 in New York (daylight time), 15:00 in Berlin
 END = datetime(2026, 3, 10, 18, 0, tzinfo=UTC)
@@ -53,5 +60,6 @@ def test_the_bot_tells_only_affected_customers_until_the_end() -> None:
     assert ahead.text.startswith("Please note: planned maintenance affects your service from ")
     during = told(note, START, tz)
     assert "under way until" in during.text
-    outage = outage_in_window(note, "12345678", START, tz)
-    assert "12345678" in outage.text and "something else" in outage.speak
+    outage = outage_in_window(note, START, tz)
+    assert "Database upgrade" in outage.text and "until today at 2:00 PM Eastern" in outage.speak
+    assert "something else" in something_else(phone=True).speak and "nothing to record" in just_maintenance().text
