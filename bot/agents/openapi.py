@@ -61,11 +61,16 @@ _ETAG_HEADER = {"ETag": {"description": "The case's version, for If-Match", "sch
 
 
 def _schemas() -> dict[str, Any]:
-    from bot.agents import openapi_cases, openapi_incidents  # they build on this module's helpers
+    from bot.agents import openapi_cases, openapi_incidents, openapi_maintenance  # built on this module's helpers
 
     schemas = _base_schemas()
     schemas["CaseDetail"] = openapi_cases.extended(schemas["CaseDetail"], **openapi_cases.detail_properties())
-    return {**schemas, **openapi_cases.schemas(schemas["Case"], schemas["CaseDetail"]), **openapi_incidents.schemas()}
+    return {
+        **schemas,
+        **openapi_cases.schemas(schemas["Case"], schemas["CaseDetail"]),
+        **openapi_incidents.schemas(),
+        **openapi_maintenance.schemas(),
+    }
 
 
 def _base_schemas() -> dict[str, Any]:
@@ -219,11 +224,12 @@ def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
 
 
 def _paths() -> dict[str, Any]:
-    from bot.agents import openapi_cases, openapi_incidents  # they build on this module's helpers
+    from bot.agents import openapi_cases, openapi_incidents, openapi_maintenance  # built on this module's helpers
 
     return {
         **openapi_cases.paths(),
         **openapi_incidents.paths(),
+        **openapi_maintenance.paths(),
         OPENAPI_PATH: {
             "get": {
                 "operationId": "getOpenApi",

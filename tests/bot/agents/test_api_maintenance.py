@@ -11,17 +11,16 @@ from typing import Any
 import pytest
 
 from store.models import Account
-from tests.bot.agents import bearer
 from tests.bot.agents.test_api import Api, api  # noqa: F401  (the `api` fixture)
 
 pytestmark = pytest.mark.usefixtures("fast_argon2")
 
 
 async def _call(api: Api, method: str, path: str, token: str, body: Any = None) -> tuple[int, Any]:
+    """Through Api.call: every answer is checked against the OpenAPI document."""
     kwargs: dict[str, Any] = {"json": body} if body is not None else {}
-    async with api.svc.http.request(method, api.svc.url(path), headers=bearer(token), **kwargs) as response:
-        assert response.content_type == "application/json"
-        return response.status, await response.json()
+    status, answer, _ = await api.call(method, path, token, **kwargs)
+    return status, answer
 
 
 def _window(api: Api, days: float, **more: Any) -> dict[str, Any]:
@@ -59,3 +58,11 @@ async def test_a_supervisor_schedules_within_the_rules_and_agents_only_read(api:
     again = await _call(api, "POST", f"{one}/cancel", api.supervisor)
     assert again[0] == 200 and again[1]["window"]["version"] == first[1]["window"]["version"]
     assert (await _call(api, "POST", "/api/maintenance/999/cancel", api.supervisor))[0] == 404
+
+
+async def test_the_budget_and_list_refuse_unknown_or_bad_parameters_with_the_reason(api: Api) -> None:
+    for query in ("?acount=K1", "?account=nobody", "?year=1999", "?year=abc"):
+        status, body = await _call(api, "GET", f"/api/maintenance/budget{query}", api.agent)
+        assert status == 422 and body["error"]["message"], query
+    assert (await _call(api, "GET", "/api/maintenance?since=2026", api.agent))[0] == 422
+    assert (await _call(api, "PUT", "/api/maintenance/abc", api.supervisor, {"summary": "x"}))[0] == 404
