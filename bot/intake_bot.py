@@ -22,6 +22,7 @@ from bot.activity_json import Reply, to_json
 from bot.contract import EVENT_HANGUP, EVENT_NO_INPUT, PHONE_LOCALE, TURN_CHANNEL, VOICE_CHANNEL_ID
 from bot.effects import EffectRunner, transcript_lines
 from bot.incidents import IncidentConfig
+from bot.maintenance import MaintenanceConfig, notes_at
 from bot.rendering import prompt_activity
 from bot.turn_state import (
     DIALOGUE,
@@ -78,8 +79,11 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
         agents_online: AgentsOnline = _no_agents,
         handoff: HandoffService | None = None,
         incident_config: IncidentConfig | None = None,
+        maintenance: MaintenanceConfig | None = None,
     ) -> None:
         self._policy = policy
+        self._sessions = session_maker
+        self._maintenance = maintenance or MaintenanceConfig()
         self._jobs = jobs
         self._effects = EffectRunner(
             session_maker=session_maker, jobs=jobs, policy=policy, handoff=handoff, incident_config=incident_config
@@ -261,6 +265,9 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
         # Agents matter only while live chat is open: skip the query (a transaction) at night and on the phone.
         chat_open = channel is Channel.CHAT and self._policy.chat.is_open(self._clock())
         agents = await self._agents_online() if chat_open else 0
+        # The windows in their notice period or under way, of every account: the dialogue tells the customer
+        # of theirs once it knows the K# (a few rows at most; none on most days).
+        notes = await notes_at(self._sessions, self._maintenance, self._clock())
         return Context(
             policy=self._policy,
             channel=channel,
@@ -268,6 +275,7 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
             agents_online=agents,
             # Chat speaks the browser's language (Web Chat sends it), the phone line English (its voice and ears).
             locale=PHONE_LOCALE if channel is Channel.PHONE else activity.locale or DEFAULT_LOCALE,
+            maintenance=notes,
         )
 
 
