@@ -24,7 +24,7 @@ CASE_NUMBER = re.compile(r"\b\d{4}-\d{4,}\b")  # "YYMM-NNNN", as the bot writes 
 RETRY_STATUSES = frozenset({502, 503, 504})
 ATTEMPTS = 8
 RETRY_PAUSE_S = 0.25
-REPLY_WAIT_S = 15.0
+REPLY_WAIT_S = 60.0
 
 # Where each turn's time is written: (path, seconds).
 Record = Callable[[str, float], None]
@@ -52,6 +52,7 @@ class WebChatCustomer:
     base: str
     name: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     record: Record | None = None
+    on_status: Callable[[int], None] | None = None  # told every HTTP status the customer is answered
     token: str = ""
     conversation: str = ""
     watermark: str = ""
@@ -70,6 +71,8 @@ class WebChatCustomer:
             try:
                 async with self.http.request(method, url, **kwargs) as response:
                     body = await response.text()
+                    if self.on_status:
+                        self.on_status(response.status)
                     if response.status < 300:
                         return dict(json.loads(body)) if body else {}
                     if response.status not in RETRY_STATUSES:
@@ -87,7 +90,7 @@ class WebChatCustomer:
         self.token = str((await self._send("POST", f"{self.base}/api/webchat/token"))["token"])
         begun = await self._send("POST", f"{self.base}/v3/directline/conversations", headers=self._auth)
         self.conversation = str(begun["conversationId"])
-        self._ws = await self.http.ws_connect(str(begun["streamUrl"]), heartbeat=None)
+        self._ws = await self._open_stream(str(begun["streamUrl"]))
         greeting = await self._until(lambda seen: [a for a in seen if _from_bot(a)])
         if self.record:
             self.record("greeting", time.perf_counter() - started)
@@ -147,10 +150,16 @@ class WebChatCustomer:
         query = f"?watermark={self.watermark}" if self.watermark else ""
         url = f"{self.base}/v3/directline/conversations/{self.conversation}{query}"
         resumed = await self._send("GET", url, headers=self._auth)
+        self._ws = await self._open_stream(str(resumed["streamUrl"]))
+
+    async def _open_stream(self, url: str) -> aiohttp.ClientWebSocketResponse | None:
+        """The WebSocket at `url`, or None (opened again from the watermark later) when it cannot be now."""
         try:
-            self._ws = await self.http.ws_connect(str(resumed["streamUrl"]), heartbeat=None)
-        except (aiohttp.ClientConnectionError, aiohttp.WSServerHandshakeError):
+            return await self.http.ws_connect(url, heartbeat=None)
+        except (aiohttp.ClientConnectionError, aiohttp.WSServerHandshakeError, TimeoutError):
+            self.retries += 1
             await asyncio.sleep(RETRY_PAUSE_S)
+            return None
 
     async def close(self) -> None:
         if self._ws is not None:
