@@ -90,7 +90,7 @@ async def test_scheduled_reminded_at_its_instant_across_the_dst_change_then_canc
     reminder = await rig.mail()
     assert "A reminder: maintenance that affects your service is coming up: Database upgrade." in reminder.text
     assert "From Tuesday at 9:00 AM Central" in reminder.text
-    assert START - REMINDER == timedelta(hours=73)
+    assert timedelta(hours=73) == START - REMINDER
 
     await service.cancel(rig.sessions, rig.config, window_id=done.window.id, actor="cli", at=REMINDER)
     cancelled = await rig.mail()
