@@ -23,11 +23,18 @@ MAX_TITLE_CHARS = 200
 
 
 async def post_update(
-    sessions: SessionMaker, *, incident_id: int, text: str, actor: str, at: datetime
+    sessions: SessionMaker, *, incident_id: int, text: str, actor: str, at: datetime, key: str | None = None
 ) -> tuple[IncidentPublic, int]:
-    """Post an update: recorded on the incident and queued as a notice for every linked case (its update)."""
+    """Post an update: recorded on the incident and queued as a notice for every linked case (its update).
+
+    With a `key` already used on the incident (a retried request) nothing is recorded or sent again: 0 reached.
+    """
     async with sessions() as session, session.begin():
-        incident, update_id = await store.record_update(session, incident_id=incident_id, text=text, actor=actor, at=at)
+        incident, update_id, new = await store.record_update(
+            session, incident_id=incident_id, text=text, actor=actor, at=at, key=key
+        )
+        if not new:
+            return incident, 0
         reached = 0
         for number in incident.cases:
             queued = await queue_case_notice(

@@ -26,7 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from intake.domain import CaseStatus
 from store import cases as case_store
 from store.accounts import canonical_k_number
-from store.db import insert_for
+from store.db import insert_for, upsert
 from store.errors import CaseNotFoundError, StoreError
 from store.jobs import Jobs
 from store.models import (
@@ -349,18 +349,32 @@ async def detach_case(
 
 
 async def record_update(
-    session: AsyncSession, *, incident_id: int, text: str, actor: str, at: datetime
-) -> tuple[IncidentPublic, int]:
-    """Record an update on an open incident (in the caller's transaction); return it and the update's id.
+    session: AsyncSession, *, incident_id: int, text: str, actor: str, at: datetime, key: str | None = None
+) -> tuple[IncidentPublic, int, bool]:
+    """Record an update on an open incident (in the caller's transaction); return it, the update's id and
+    whether it is new: an update with a `key` already recorded on the incident is that one again.
 
     The caller queues the notice for every linked case (`IncidentPublic.cases`) in the same transaction.
     """
     incident = await _require_open(session, incident_id)
-    row = IncidentUpdate(incident_id=incident_id, at=at, actor=actor, text=text, reached=len(incident.cases))
-    session.add(row)
-    await session.flush()
-    assert row.id is not None
-    return incident, row.id
+    values = {"incident_id": incident_id, "at": at, "actor": actor, "text": text, "reached": len(incident.cases)}
+    inserted = (
+        await session.exec(
+            upsert(session, IncidentUpdate)
+            .values(**values, key=key)
+            .on_conflict_do_nothing()
+            .returning(col(IncidentUpdate.id))
+        )
+    ).scalar_one_or_none()
+    if inserted is not None:
+        return incident, int(inserted), True
+    earlier = (
+        await session.exec(
+            select(IncidentUpdate.id).where(IncidentUpdate.incident_id == incident_id, IncidentUpdate.key == key)
+        )
+    ).one()
+    assert earlier is not None
+    return incident, earlier, False
 
 
 async def updates_of(session: AsyncSession, *, incident_id: int) -> list[IncidentUpdate]:

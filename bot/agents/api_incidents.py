@@ -19,7 +19,7 @@ from botbuilder.schema import ConversationReference
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import incident_work
-from bot.agents.api_cases import Who, json_object, text_field, token_agent
+from bot.agents.api_cases import MAX_KEY, Who, json_object, text_field, token_agent
 from bot.agents.api_work import live_chat
 from bot.agents.errors import InvalidError
 from bot.errors import ConflictError, NotFoundError
@@ -177,17 +177,19 @@ async def link_or_detach(request: web.Request, actor: str, *, link: bool) -> dic
 async def post_update(request: web.Request, actor: str) -> dict[str, Any]:
     """Post an update to every linked customer (a notice each, counted as the case's update)."""
     wanted = incident_id(request)
-    body = await json_object(request, frozenset({"text"}))
+    body = await json_object(request, frozenset({"text", "key"}))
     text = text_field(body, "text", incident_work.MAX_TEXT_CHARS)
+    key = text_field(body, "key", MAX_KEY, required=False)
     assert text is not None
     at = request.app[CLOCK]()
     try:
         incident, reached = await incident_work.post_update(
-            request.app[SESSION_MAKER], incident_id=wanted, text=text, actor=actor, at=at
+            request.app[SESSION_MAKER], incident_id=wanted, text=text, actor=actor, at=at, key=key
         )
     except store.IncidentError as exc:
         raise _refused(exc) from exc
-    relayed = await relay_to_chats(request, incident.cases, text, at)
+    # A retried request (its key used before) reached nobody new: it is not said in the chats again either.
+    relayed = await relay_to_chats(request, incident.cases, text, at) if reached or key is None else 0
     log.info("incident %s: update posted, said in %d live chat(s)", wanted, relayed)
     return {**await _detail_of(request, wanted), "update": {"reached": reached, "relayed": relayed}}
 

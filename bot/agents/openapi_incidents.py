@@ -88,7 +88,14 @@ def schemas() -> dict[str, Any]:
             additionalProperties=False,
         ),
         "IncidentCaseRef": doc._object({"case": number}, additionalProperties=False),
-        "IncidentUpdatePost": doc._object({"text": _text(incident_work.MAX_TEXT_CHARS)}, additionalProperties=False),
+        "IncidentUpdatePost": doc._object(
+            {
+                "text": _text(incident_work.MAX_TEXT_CHARS),
+                "key": {"type": "string", "minLength": 1, "maxLength": 100, "description": "retry key: sent once"},
+            },
+            required=["text"],
+            additionalProperties=False,
+        ),
         "IncidentResolve": doc._object({"resolution": _text(incident_work.MAX_TEXT_CHARS)}, additionalProperties=False),
     }
 

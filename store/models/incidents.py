@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Index, PrimaryKeyConstraint, text
+from sqlalchemy import Index, PrimaryKeyConstraint, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from store.models.base import instant_field, json_value, text_field
@@ -91,6 +91,8 @@ class IncidentUpdate(SQLModel, table=True):
     """An update an agent posted on an incident (each linked case also records it as a customer update)."""
 
     __tablename__ = "incident_updates"
+    # A client's retry key: the same update sent twice is recorded (and sent to the customers) once.
+    __table_args__ = (UniqueConstraint("incident_id", "key"),)
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(foreign_key="incidents.id", ondelete="CASCADE", index=True)
@@ -98,6 +100,7 @@ class IncidentUpdate(SQLModel, table=True):
     actor: str = Field(max_length=100)
     text: str = text_field()
     reached: int = 0  # how many linked cases it was queued for
+    key: str | None = Field(default=None, max_length=100)
 
 
 class CaseComponent(SQLModel, table=True):

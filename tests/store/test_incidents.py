@@ -123,7 +123,9 @@ async def test_agent_opens_links_detaches_updates_and_resolves(jobs: Jobs, sessi
     async with session_maker() as session, session.begin():
         detached = await inc.detach_case(session, incident_id=opened.id, number=two.case.number, actor="bob", at=at)
         assert two.case.number in detached.detached and two.case.number not in detached.cases
-        incident, _ = await inc.record_update(session, incident_id=opened.id, text="Fix deploying", actor="bob", at=at)
+        incident, _, _ = await inc.record_update(
+            session, incident_id=opened.id, text="Fix deploying", actor="bob", at=at
+        )
         assert incident.cases == [one.case.number, three.case.number, four.case.number]
         resolved = await inc.resolve_incident(
             session, incident_id=opened.id, resolution="Restarted the viewer", actor="bob", at=at
@@ -200,3 +202,18 @@ async def _until_blocked(engine: Any) -> None:
     async with engine.connect() as watcher:
         while not (await watcher.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted"))).scalar():
             await watcher.rollback()  # a fresh snapshot of pg_locks each round
+
+
+async def test_an_update_with_a_key_already_used_is_that_update_again(session_maker: SessionMaker) -> None:
+    async with session_maker() as session, session.begin():
+        opened = await inc.open_incident(session, component="viewer", title="Viewer down", actor="ann", at=T0)
+        _, first, new = await inc.record_update(session, incident_id=opened.id, text="a", actor="ann", at=T0, key="k")
+        _, again, repeated = await inc.record_update(
+            session, incident_id=opened.id, text="a", actor="ann", at=T0, key="k"
+        )
+        _, other, _ = await inc.record_update(session, incident_id=opened.id, text="b", actor="ann", at=T0)
+        _, another, _ = await inc.record_update(session, incident_id=opened.id, text="b", actor="ann", at=T0)
+    assert (new, repeated) == (True, False) and again == first
+    assert len({first, other, another}) == 3  # without a key every update is its own
+    async with session_maker() as session:
+        assert len(await inc.updates_of(session, incident_id=opened.id)) == 3

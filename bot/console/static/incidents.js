@@ -70,8 +70,12 @@
     return form;
   }
 
-  function act(path, body, done) {
+  // One retry key per update written: a resend after a network error reaches the customers once.
+  const updateKeys = new Map();
+
+  function act(path, body, done, sent) {
     return call("POST", path, body)
+      .then(() => (sent ? sent() : undefined))
       .then(() => load())
       .then(() => say(done, ""))
       .catch((error) => say("", error.message));
@@ -139,9 +143,12 @@
         actionForm(`link-${i.id}`, "Link a case", "Link", false, (value) =>
           act(`${base}/link`, { case: value }, `Case ${value} linked.`),
         ),
-        actionForm(`update-${i.id}`, "Update to every linked customer", "Post update", true, (value) =>
-          act(`${base}/updates`, { text: value }, "Update posted to every linked customer."),
-        ),
+        actionForm(`update-${i.id}`, "Update to every linked customer", "Post update", true, (value) => {
+          const slot = `${i.id}\n${value}`;
+          if (!updateKeys.has(slot)) updateKeys.set(slot, crypto.randomUUID());
+          const body = { text: value, key: updateKeys.get(slot) };
+          return act(`${base}/updates`, body, "Update posted to every linked customer.", () => updateKeys.delete(slot));
+        }),
         actionForm(`resolve-${i.id}`, "Resolution", "Resolve incident", true, (value) =>
           act(`${base}/resolve`, { resolution: value }, `Incident #${i.id} resolved with its linked cases.`),
         ),

@@ -52,8 +52,12 @@ async def test_an_incident_from_opening_to_resolution(api: Api) -> None:
     assert row["status"] == "open" and row["opened_by"] == "agent:ann" and row["cases"] == [first, second]
     assert (await api.get("/api/incidents?status=resolved"))[1] == {"incidents": []}
 
-    status, body = await _post(api, f"{one}/updates", {"text": "A fix is being deployed."})
+    news = {"text": "A fix is being deployed.", "key": "upd-1"}
+    status, body = await _post(api, f"{one}/updates", news)
     assert status == 200 and body["update"] == {"reached": 2, "relayed": 0}  # neither customer is in a chat
+    # The same update retried (its key) is recorded and sent once.
+    status, again = await _post(api, f"{one}/updates", news)
+    assert status == 200 and again["update"] == {"reached": 0, "relayed": 0} and again["updates"] == body["updates"]
     assert [(u["text"], u["reached"], u["actor"]) for u in body["updates"]] == [
         ("A fix is being deployed.", 2, "agent:ann")
     ]
