@@ -10,7 +10,6 @@ from pathlib import Path
 from aiohttp import web
 from botbuilder.core import TurnContext
 from botbuilder.schema import ActivityTypes
-from sqlalchemy import text
 
 from bot.adapter import close_adapter, create_adapter
 from bot.agents.api import setup_agent_api
@@ -21,7 +20,12 @@ from bot.channels import Channels
 from bot.console import setup_console
 from bot.contract import VOICE_CHANNEL_ID, WEBSITE_CHANNEL_ID
 from bot.directline import DirectLineConfig, setup_directline
-from bot.errors import database_unavailable_response, error_middleware, is_database_unavailable
+from bot.errors import (
+    DatabaseNotWritableError,
+    database_unavailable_response,
+    error_middleware,
+    is_database_unavailable,
+)
 from bot.handoff import setup_handoff
 from bot.intake_bot import IntakeBot
 from bot.keys import ADAPTER, BOT, CHANNELS, CLOCK, ENGINE, INCIDENTS, JOBS, POLICY, SESSION_MAKER, SETTINGS
@@ -29,6 +33,7 @@ from bot.messages import MAX_ACTIVITY_BYTES, handle_messages
 from bot.metrics import setup_metrics
 from bot.notice_pages import setup_notice_pages
 from bot.notice_worker import notice_config, setup_notices
+from bot.readiness import NotReadyError, check_ready
 from bot.settings import Settings
 from bot.sla_watch import SlaWatch, WatchNotify, setup_sla_watch
 from bot.survey import setup_survey, survey_config
@@ -182,11 +187,13 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Ready: the database answers."""
+    """Ready: the database answers and can be written (bot/readiness.py)."""
     try:
-        async with request.app[ENGINE].connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        await check_ready(request.app[ENGINE])
+    except NotReadyError as exc:
+        log.warning("readiness check failed: %s", exc)
+        return DatabaseNotWritableError(str(exc)).response()
     except Exception as exc:  # any driver error means not ready
         log.warning("readiness check failed: %s", type(exc).__name__)
-        return database_unavailable_response()
+        return database_unavailable_response(exc)
     return web.json_response({"status": "ready"})

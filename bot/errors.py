@@ -126,9 +126,35 @@ def json_error(status: int, code: str, message: str, *, headers: Mapping[str, st
     return web.json_response({"error": {"code": code, "message": message}}, status=status, headers=headers)
 
 
-def database_unavailable_response() -> web.Response:
-    """The 503 JSON reply (with Retry-After) of a request that needed the database while it was down."""
+class DatabaseNotWritableError(DatabaseUnavailableError):
+    """The database answers but cannot store anything (a full disk, a read-only file); retry later."""
+
+    code = "database_not_writable"
+
+
+def database_unavailable_response(error: BaseException | None = None) -> web.Response:
+    """The 503 JSON reply (with Retry-After) of a request that needed the database while it was down, or
+    could not write to it (`error` tells which)."""
+    if error is not None and is_database_not_writable(error):
+        return DatabaseNotWritableError(
+            "the database cannot store anything now (its disk is full or it is read-only); try again later"
+        ).response()
     return DatabaseUnavailableError("the database is not reachable; try again shortly").response()
+
+
+# SQLite's primary result codes for a full disk and a read-only database (extended codes keep them in the
+# low byte).
+_SQLITE_NOT_WRITABLE = frozenset({sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY})
+
+
+def is_database_not_writable(error: BaseException) -> bool:
+    """Whether `error` (or what caused it) says the database could not write: disk full or read-only."""
+    for link in _chain(error):
+        if isinstance(link, sqlite3.Error) and (getattr(link, "sqlite_errorcode", 0) & 0xFF) in _SQLITE_NOT_WRITABLE:
+            return True
+        if isinstance(link, asyncpg.DiskFullError | asyncpg.ReadOnlySQLTransactionError):
+            return True
+    return False
 
 
 def request_label(request: web.BaseRequest) -> str:
@@ -219,7 +245,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except Exception as exc:
         if is_database_unavailable(exc):
             log.warning("%s -> 503: database unavailable (%s)", request_label(request), type(exc).__name__)
-            return database_unavailable_response()
+            return database_unavailable_response(exc)
         # The type only: an exception's text (and a traceback's locals) may quote what a customer wrote.
         log.error("%s -> 500: unexpected %s", request_label(request), type(exc).__name__)
         return json_error(500, "internal_error", "something went wrong on our side")

@@ -51,6 +51,9 @@ error_log {workdir / "nginx-error.log"} warn;
 events {{ worker_connections {connections}; }}
 http {{
     access_log off;
+    # Bodies up to intake.conf's limit stay in memory: the worker (www-data) cannot write into the test's
+    # private temp directory.
+    client_body_buffer_size 1m;
 {temp}
     include {workdir / "upstream.conf"};
     include {workdir / "intake.conf"};
