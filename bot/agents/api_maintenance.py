@@ -70,18 +70,28 @@ def _refused(exc: Exception) -> Exception:
 async def list_windows(request: web.Request) -> web.Response:
     """GET /api/maintenance: windows not yet over (?all=1: every window)."""
     await require_token(request)
+    return _answer(await windows_of(request))
+
+
+async def windows_of(request: web.Request) -> dict[str, Any]:
+    """The windows a listing asks for (the API's and the console's)."""
     unknown = sorted(set(request.query) - {"all"})
     if unknown:
         raise InvalidError(f"unknown query parameter(s) {', '.join(unknown)}: use all")
     since = None if request.query.get("all") in ("1", "true") else request.app[CLOCK]()
     async with read_session(request.app[SESSION_MAKER]) as session:
         found = await store.list_windows(session, since=since)
-    return _answer({"windows": [w.to_json_dict() for w in found]})
+    return {"windows": [w.to_json_dict() for w in found]}
 
 
 async def get_budget(request: web.Request) -> web.Response:
     """GET /api/maintenance/budget[?account=K&year=Y]: scheduled downtime per account and year against the cap."""
     await require_token(request)
+    return _answer(await budgets_of(request))
+
+
+async def budgets_of(request: web.Request) -> dict[str, Any]:
+    """The budgets a request asks for (the API's and the console's)."""
     unknown = sorted(set(request.query) - {"account", "year"})
     if unknown:
         raise InvalidError(f"unknown query parameter(s) {', '.join(unknown)}: use account, year")
@@ -100,12 +110,16 @@ async def get_budget(request: web.Request) -> web.Response:
         {"k_number": b.k_number, "year": b.year, "used_hours": b.used_hours, "cap_hours": b.cap_hours, "over": b.over}
         for b in found
     ]
-    return _answer({"budgets": rows})
+    return {"budgets": rows}
 
 
 async def add_window(request: web.Request) -> web.Response:
     """POST /api/maintenance: schedule a window (201)."""
-    agent = await _supervisor(request)
+    return await schedule_as(request, await _supervisor(request))
+
+
+async def schedule_as(request: web.Request, agent: AgentPublic) -> web.Response:
+    """Schedule the window the request asks for, as `agent` (a supervisor)."""
     config = _config(request)
     try:
         window, override = service.read_window(await _body(request), config)
@@ -120,7 +134,11 @@ async def add_window(request: web.Request) -> web.Response:
 
 async def change_window(request: web.Request) -> web.Response:
     """PUT /api/maintenance/{id}: change a window (a new version; notices go out again)."""
-    agent = await _supervisor(request)
+    return await change_as(request, await _supervisor(request))
+
+
+async def change_as(request: web.Request, agent: AgentPublic) -> web.Response:
+    """Change the window the request names, as `agent` (a supervisor)."""
     wanted = _window_id(request)
     config = _config(request)
     try:
@@ -136,7 +154,11 @@ async def change_window(request: web.Request) -> web.Response:
 
 async def cancel_window(request: web.Request) -> web.Response:
     """POST /api/maintenance/{id}/cancel: cancel a window; cancelling a cancelled one answers it as it is."""
-    agent = await _supervisor(request)
+    return await cancel_as(request, await _supervisor(request))
+
+
+async def cancel_as(request: web.Request, agent: AgentPublic) -> web.Response:
+    """Cancel the window the request names, as `agent` (a supervisor); a retry answers as the first."""
     wanted = _window_id(request)
     config = _config(request)
     try:

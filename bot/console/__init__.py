@@ -7,6 +7,7 @@ from aiohttp import web
 from bot.console.dashboard import setup_dashboard
 from bot.console.events import setup_events
 from bot.console.incidents import setup_incident_console
+from bot.console.maintenance import setup_maintenance_console
 from bot.console.routes import setup_routes
 
 
@@ -16,6 +17,7 @@ def setup_console(app: web.Application) -> None:
     setup_events(app)
     setup_dashboard(app)
     setup_incident_console(app)
+    setup_maintenance_console(app)
 
 
 __all__ = ["setup_console"]

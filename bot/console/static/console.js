@@ -391,6 +391,7 @@
     }
   });
   $("supervisor-link").hidden = me.role !== "supervisor";
+  $("maintenance-link").hidden = me.role !== "supervisor";
 
   connect();
   setInterval(tick, 1000);
