@@ -5,15 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 from bot import maintenance as service
 from bot.cli_store import CommandError, open_store
+from bot.cli_times import localise, text_instant
 from bot.settings import Settings
 from store import maintenance as store
 from store.clock import utc_now
 from store.db import read_session
 
 ACTOR = "cli"
+INSTANTS = ("start_at", "end_at", "created_at", "updated_at")  # shown in the desk's zone, as every command does
 
 
 def add_maintenance_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -62,16 +65,20 @@ async def maintenance_command(settings: Settings, args: argparse.Namespace, out:
                     done = await service.change(
                         sessions, config, window_id=args.window, window=window, override=override, actor=ACTOR, at=now
                     )
-                return _print_window(out, done.window.to_json_dict(), args.json, queued=done.queued)
+                return _print_window(
+                    out, _local(done.window.to_json_dict(), config), args.json, queued=done.queued, zone=config.desk_tz
+                )
             if action == "cancel":
                 done = await service.cancel(sessions, config, window_id=args.window, actor=ACTOR, at=now)
-                return _print_window(out, done.window.to_json_dict(), args.json, queued=done.queued)
+                return _print_window(
+                    out, _local(done.window.to_json_dict(), config), args.json, queued=done.queued, zone=config.desk_tz
+                )
         except store.MaintenanceStoreError as exc:
             raise CommandError(str(exc)) from exc
         async with read_session(sessions) as session:
             if action == "list":
                 found = await store.list_windows(session, since=None if args.all else now)
-                return _print_list(out, [w.to_json_dict() for w in found], args.json)
+                return _print_list(out, [_local(w.to_json_dict(), config) for w in found], args.json, config.desk_tz)
             year = args.year if args.year or args.account else now.astimezone(config.desk_tz).year
             budgets = await store.budgets(
                 session, rules=config.rules, desk_tz=config.desk_tz, k_number=args.account, year=year
@@ -91,31 +98,35 @@ async def maintenance_command(settings: Settings, args: argparse.Namespace, out:
     return 0
 
 
-def _print_window(out: TextIO, window: dict[str, Any], as_json: bool, *, queued: int) -> int:
+def _print_window(out: TextIO, window: dict[str, Any], as_json: bool, *, queued: int, zone: ZoneInfo) -> int:
     if as_json:
         out.write(json.dumps({"window": window, "notices_queued": queued}) + "\n")
         return 0
-    out.write(_line(window) + f"\n{queued} notices queued\n")
+    out.write(_line(window, zone) + f"\n{queued} notices queued\n")
     if window["override_reason"]:
         out.write(f"override: {window['override_reason']}\n")
     return 0
 
 
-def _print_list(out: TextIO, windows: list[dict[str, Any]], as_json: bool) -> int:
+def _print_list(out: TextIO, windows: list[dict[str, Any]], as_json: bool, zone: ZoneInfo) -> int:
     if as_json:
         out.write(json.dumps({"windows": windows}) + "\n")
         return 0
     for w in windows:
-        out.write(_line(w) + ("  [override]" if w["override_reason"] else "") + "\n")
+        out.write(_line(w, zone) + ("  [override]" if w["override_reason"] else "") + "\n")
     if not windows:
         out.write("no maintenance windows\n")
     return 0
 
 
-def _line(w: dict[str, Any]) -> str:
+def _local(window: dict[str, Any], config: service.MaintenanceConfig) -> dict[str, Any]:
+    return localise(window, config.desk_tz, INSTANTS)
+
+
+def _line(w: dict[str, Any], zone: ZoneInfo) -> str:
     whom = "all accounts" if w["all_accounts"] else ",".join(w["accounts"])
     downtime = "downtime" if w["downtime"] else "no downtime"
     return (
-        f"#{w['id']} v{w['version']} {w['status']}  {w['start_at']} .. {w['end_at']}  {downtime}  "
-        f"{','.join(w['components'])}  {whom}  {w['summary']}"
+        f"#{w['id']} v{w['version']} {w['status']}  {text_instant(w['start_at'], zone)} .. "
+        f"{text_instant(w['end_at'], zone)}  {downtime}  {','.join(w['components'])}  {whom}  {w['summary']}"
     )

@@ -78,8 +78,10 @@ async def test_the_cap_change_and_cancel(tmp_path: Path) -> None:
     ]  # fmt: skip
     code, out = await asyncio.to_thread(_run, change)
     assert code == 0 and json.loads(out)["window"]["version"] == 2
+    # Instants in the desk's zone (CHAT_TIMEZONE, New York by default), as every command shows them.
+    assert json.loads(out)["window"]["start_at"] == f"{year}-02-01T19:00:00-05:00"
     code, out = await asyncio.to_thread(_run, ["maintenance", "cancel", str(window)])
-    assert code == 0 and "cancelled" in out
+    assert code == 0 and "cancelled" in out and f"{year}-02-01T19:00-05:00 EST .. {year}-02-01T21:00-05:00 EST" in out
     code, _ = await asyncio.to_thread(_run, ["maintenance", "cancel", str(window)])
     assert code == 2
     code, _ = await asyncio.to_thread(_run, ["maintenance", "cancel", "999"])
