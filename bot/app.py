@@ -29,6 +29,7 @@ from bot.errors import (
 from bot.handoff import setup_handoff
 from bot.intake_bot import IntakeBot
 from bot.keys import ADAPTER, BOT, CHANNELS, CLOCK, ENGINE, INCIDENTS, JOBS, POLICY, SESSION_MAKER, SETTINGS
+from bot.maintenance import MaintenanceConfig
 from bot.messages import MAX_ACTIVITY_BYTES, handle_messages
 from bot.metrics import setup_metrics
 from bot.notice_pages import setup_notice_pages
@@ -93,6 +94,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, database_url: str 
         agents_online=handoff.agents_online,
         handoff=handoff,
         incident_config=app[INCIDENTS],
+        maintenance=MaintenanceConfig.from_settings(settings, app[INCIDENTS].components),
     )
 
     app.router.add_post("/api/messages", handle_messages)

@@ -127,3 +127,20 @@ async def test_a_caller_during_their_window_presses_the_key_for_no_and_no_case_i
     answer = said(await call.keys(key_for(asked, "no")))
     assert "nothing to record" in answer, answer
     assert await day.cases() == []
+
+
+async def test_the_notice_period_setting_reaches_the_bot(db_url: str) -> None:
+    # MAINTENANCE_NOTICE_DAYS=1: a window two days ahead is not yet in its notice period, so nobody is told.
+    clock = FakeClock(TUESDAY_10AM)
+    runner, base_url = await start_service(db_url, clock, maintenance_notice_days=1)
+    try:
+        async with ClientSession() as http:
+            chat = Service(base_url=base_url, http=http, app=runner.app, clock=clock, db_url=db_url)
+            sessions = chat.app[SESSION_MAKER]
+            await _accounts(sessions, clock(), "K123456")
+            await _window(sessions, _config(chat), clock(), clock() + timedelta(days=2))
+            assert "maintenance" not in texts(await chat.say("K123456", conversation="early"))
+            clock.now += timedelta(days=1, hours=1)  # now inside the one-day notice period
+            assert "Please note: planned maintenance" in texts(await chat.say("K123456", conversation="later"))
+    finally:
+        await runner.cleanup()
