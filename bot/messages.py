@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import partial
 from http import HTTPStatus
 from typing import Any
 
@@ -24,9 +25,9 @@ from bot.adapter import ServiceUrlNotAllowedError, service_url_allowed
 from bot.contract import BUILT_IN_CHANNEL_IDS, CLIENT_DATA_KEY
 from bot.errors import BadRequestError, ForbiddenError, NotFoundError, ServiceError
 from bot.jsonbody import read_json
-from bot.keys import ADAPTER, BOT, SESSION_MAKER, SETTINGS
-from store.db import SessionMaker, read_session
-from store.models import CallRecord, DirectLineConversation
+from bot.keys import ADAPTER, BOT, JOBS, SETTINGS
+from store import ownership
+from store.jobs import Jobs
 
 log = logging.getLogger(__name__)
 
@@ -112,14 +113,12 @@ def parse_activity(data: Any) -> Activity:
         raise ActivityError(f"not a Bot Framework activity: {exc}") from exc
 
 
-async def owned_by_built_in_channel(session_maker: SessionMaker, conversation_id: str) -> bool:
+async def owned_by_built_in_channel(jobs: Jobs, conversation_id: str) -> bool:
     """True if the website gateway or the phone line owns `conversation_id`."""
     if _CALL_SID.fullmatch(conversation_id):
         return True
-    async with read_session(session_maker) as session:
-        if await session.get(DirectLineConversation, conversation_id) is not None:
-            return True
-        return await session.get(CallRecord, conversation_id) is not None
+    # One statement in one store job: through an async session the two lookups cost about a fifth of the turn.
+    return await jobs.read(partial(ownership.owned_by_built_in_channel, conversation_id=conversation_id))
 
 
 async def handle_messages(request: web.Request) -> web.StreamResponse:
@@ -133,7 +132,7 @@ async def handle_messages(request: web.Request) -> web.StreamResponse:
     ):
         log.warning("activity refused: its serviceUrl is not on the allowlist (BOT_SERVICE_HOSTS)")
         raise ServiceUrlRefusedError("the serviceUrl is not a Bot Framework host we reply to")
-    if await owned_by_built_in_channel(request.app[SESSION_MAKER], activity.conversation.id):
+    if await owned_by_built_in_channel(request.app[JOBS], activity.conversation.id):
         raise ConversationNotAllowedError("this conversation belongs to another channel")
     adapter: CloudAdapter = request.app[ADAPTER]
     bot: Bot = request.app[BOT]
