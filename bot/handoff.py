@@ -19,7 +19,7 @@ from bot.channels import Channels
 from bot.keys import CHANNELS, CLOCK, JOBS, POLICY, SESSION_MAKER, SETTINGS
 from bot.periodic import Periodic, run_with_app
 from bot.rendering import message_activity
-from bot.turn_state import LAST_TURN, ConversationRecord, TranscriptLines, save_record
+from bot.turn_state import ConversationRecord, TranscriptLines, remember_turn, save_record
 from intake import wording_service as ws
 from intake.clock import Clock
 from intake.numbers_times import due
@@ -154,7 +154,7 @@ class HandoffService:
             text = (text + " " if text else "") + "[attachments: " + ", ".join(names) + "]"
         now = self._clock()
         if activity.id:
-            record.set(LAST_TURN, {"id": activity.id, "replies": []})
+            remember_turn(record, activity.id, [])
         line = TranscriptLines(
             conversation_id=conversation_id,
             channel=activity.channel_id or "unknown",

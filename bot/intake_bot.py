@@ -29,7 +29,9 @@ from bot.turn_state import (
     LAST_TURN,
     ConversationRecord,
     TranscriptLines,
+    answered_before,
     load_record,
+    remember_turn,
     save_record,
     storage_key,
 )
@@ -124,9 +126,12 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
     async def _replay(self, turn_context: TurnContext, record: ConversationRecord) -> bool:
         """Answer a redelivered activity (client or channel retry) as before, running nothing twice."""
         activity = turn_context.activity
-        last = record.get(LAST_TURN)
-        if not (activity.id and isinstance(last, dict) and last.get("id") == activity.id):
+        if not activity.id:
             return False
+        last = record.get(LAST_TURN)
+        if not (isinstance(last, dict) and last.get("id") == activity.id):
+            # An older turn's answer went out when it ran; the conversation has moved on since.
+            return answered_before(record, activity.id)
         replies = [Activity().deserialize(a) for a in last.get("replies", [])]
         if replies:
             await turn_context.send_activities(replies)
@@ -247,7 +252,7 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
         record.set(DIALOGUE, step.state.to_dict())
         if activity.id and not isinstance(event, Resume):  # a resume answers no activity of the customer's
             # Remembered so that a redelivery gets the same answer.
-            record.set(LAST_TURN, {"id": activity.id, "replies": [to_json(a) for a in activities]})
+            remember_turn(record, activity.id, [to_json(a) for a in activities])
         transcript = TranscriptLines(
             conversation_id=ctx.conversation_id,
             channel=activity.channel_id or ctx.channel.value,

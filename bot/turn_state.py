@@ -30,6 +30,10 @@ from store.transcripts import add_lines
 # Properties of the conversation's row.
 DIALOGUE = "intake"  # the intake state machine's State.to_dict()
 LAST_TURN = "last_turn"  # {"id": activity id, "replies": [activity JSON]}: answers a redelivery
+# The ids of the activities answered lately, oldest first, the last turn's included: an older one delivered
+# again is over, whatever the dialogue asks now (see answered_before).
+ANSWERED = "answered"
+MAX_ANSWERED = 64  # a conversation's turns the row remembers; a real intake has a dozen or two
 
 
 def storage_key(activity: Activity) -> str:
@@ -71,6 +75,24 @@ class TranscriptLines:
     at: datetime
     lines: Sequence[tuple[str, str]]
     activity: Mapping[str, Any] | None = None  # the activity the first line stands for, kept with it
+
+
+def remember_turn(record: ConversationRecord, activity_id: str, replies: list[dict[str, Any]]) -> None:
+    """Keep the turn's answer for a redelivery of `activity_id`, and the id among those answered."""
+    record.set(LAST_TURN, {"id": activity_id, "replies": replies})
+    earlier = [i for i in record.get(ANSWERED) or [] if isinstance(i, str) and i != activity_id]
+    record.set(ANSWERED, [*earlier[-(MAX_ANSWERED - 1) :], activity_id])
+
+
+def answered_before(record: ConversationRecord, activity_id: str) -> bool:
+    """True when `activity_id` had its turn before the last one.
+
+    A recovery sweep takes over a turn its slow (not dead) process had already answered, or a client resends
+    an older message: by then the conversation may have moved on, and the dialogue would take the old words
+    as an answer to what it asks now (in the storm, a second proposal then a second case on the resent yes).
+    """
+    answered = record.get(ANSWERED)
+    return isinstance(answered, list) and activity_id in answered
 
 
 async def load_record(jobs: Jobs, key: str, *, conversation_id: str | None = None) -> ConversationRecord:
