@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlmodel import col, select
 
 from store.db import create_engine, session_factory
-from store.models import Case, Incident, Outbox
+from store.models import Case, DirectLineActivity, Incident, Outbox, TranscriptEntry
 from tests.bot.cluster.customers import PhoneSettings, WebChatCustomer, report_by_chat, report_by_phone
 from tests.bot.cluster.harness import Cluster, running_cluster
 from tests.bot.cluster.postgres import private_postgres
@@ -46,6 +46,7 @@ from tests.bot.voice.harness import TOKEN as TWILIO_TOKEN
 ONCALL = "+14155550101,+14155550102"
 FROM_NUMBER = "+18005550199"
 DRAIN_WAIT_S = 120.0  # how long the outbox may take to deliver the pages after the storm
+EXPLAIN_AT_MOST = 12  # conversations --explain prints
 
 
 def out(line: str = "") -> None:
@@ -79,6 +80,7 @@ class Figures:
     pages_sent: int = 0
     pages_twice: int = 0
     pages_pending: int = 0
+    suspects: list[str] = field(default_factory=list)  # conversations or calls lost or doubled
     service_cpu_s: float = 0.0
     database_cpu_s: float = 0.0
 
@@ -205,12 +207,54 @@ async def check_store(
     figures.duplicated += len(cases) - len({c.idempotency_key for c in cases})
     figures.chat_cases = sum(c.channel == "chat" for c in cases)
     figures.phone_cases = sum(c.channel == "phone" for c in cases)
-    stored = {c.conversation_id: c.number for c in cases}
-    figures.lost = sum(stored.get(conversation) != number for conversation, number in announced.items())
+    stored: dict[str | None, set[str]] = {}
+    for c in cases:
+        stored.setdefault(c.conversation_id, set()).add(c.number)
+    # Lost: the number announced is not among its conversation's cases (a doubled one is not lost too).
+    figures.lost = sum(number not in stored.get(conversation, ()) for conversation, number in announced.items())
     figures.lost += sum(1 for sid in calls if sid not in stored)
     figures.unannounced = len(cases) - len(announced) - len(calls)
     figures.pages_sent = len(twilio.messages)
     figures.pages_twice = len(twilio.messages) - len({(m["to"], m["body"]) for m in twilio.messages})
+    figures.suspects = sorted(
+        {c for c, n in by_conversation.items() if c is not None and n > 1}
+        | {c for c, number in announced.items() if number not in stored.get(c, ())}
+        | {sid for sid in calls if sid not in stored}
+    )
+
+
+async def explain(db_url: str, conversations: list[str]) -> None:
+    """Print what the store kept of each conversation lost or doubled: its cases, its Direct Line
+    activities and its transcript, in order (the conversation's own words are the benchmark's)."""
+    engine = create_engine(db_url)
+    try:
+        async with session_factory(engine)() as session:
+            for conversation in conversations[:EXPLAIN_AT_MOST]:
+                out(f"   -- conversation {conversation}")
+                cases = select(Case).where(col(Case.conversation_id) == conversation).order_by(col(Case.id))
+                for c in (await session.exec(cases)).all():
+                    out(f"      case {c.number} key {c.idempotency_key} at {c.created_at:%H:%M:%S.%f}")
+                activities = (
+                    select(DirectLineActivity)
+                    .where(col(DirectLineActivity.conversation_id) == conversation)
+                    .order_by(col(DirectLineActivity.seq))
+                )
+                for a in (await session.exec(activities)).all():
+                    who = a.body.get("from", {}).get("role", "?")
+                    text = str(a.body.get("text") or a.body.get("type"))[:60]
+                    out(
+                        f"      activity {a.seq:>3} {who:<4} {a.created_at:%H:%M:%S.%f} pending={a.pending}"
+                        f" key={a.client_key} {text!r}"
+                    )
+                lines = (
+                    select(TranscriptEntry)
+                    .where(col(TranscriptEntry.conversation_id) == conversation)
+                    .order_by(col(TranscriptEntry.id))
+                )
+                for line in (await session.exec(lines)).all():
+                    out(f"      transcript {line.id:>6} {line.at:%H:%M:%S.%f} {line.role:<8} {line.text[:60]!r}")
+    finally:
+        await engine.dispose()
 
 
 async def one_run(backend: str, processes: int, args: argparse.Namespace) -> Figures:
@@ -233,6 +277,7 @@ async def one_run(backend: str, processes: int, args: argparse.Namespace) -> Fig
             "ONCALL_NUMBERS": ONCALL,
             "SMTP_HOST": "",
             "METRICS": "off",
+            "DIRECTLINE_RECOVERY_SECONDS": str(args.recovery_seconds),
         }
         cluster = await stack.enter_async_context(
             running_cluster(db_url, workdir, processes=processes, env=env, connections=8192)
@@ -243,6 +288,8 @@ async def one_run(backend: str, processes: int, args: argparse.Namespace) -> Fig
         figures.service_cpu_s = sum(map(_cpu_seconds, pids)) - cpu_before[0]
         figures.database_cpu_s = database_cpu() - cpu_before[1]
         await check_store(db_url, figures, announced, calls, twilio)
+        if args.explain and figures.suspects:
+            await explain(db_url, figures.suspects)
     return figures
 
 
@@ -310,6 +357,18 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds any one request may take")
     parser.add_argument("--seed", type=int, default=13, help="the arrival order's seed")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument(
+        "--recovery-seconds",
+        type=int,
+        default=2,
+        help="DIRECTLINE_RECOVERY_SECONDS of the processes: how long an activity stays pending before another"
+        " process takes it, and how often each looks (default 2, as the cluster tests)",
+    )
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="print the stored cases, activities and transcript of each conversation lost or doubled",
+    )
     args = parser.parse_args()
     for run in args.runs.split(","):
         backend, _, count = run.partition(":")
