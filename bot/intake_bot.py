@@ -22,7 +22,7 @@ from bot.activity_json import Reply, to_json
 from bot.contract import EVENT_HANGUP, EVENT_NO_INPUT, PHONE_LOCALE, TURN_CHANNEL, VOICE_CHANNEL_ID
 from bot.effects import EffectRunner, transcript_lines
 from bot.incidents import IncidentConfig
-from bot.maintenance import MaintenanceConfig, notes_at
+from bot.maintenance import MaintenanceConfig
 from bot.rendering import prompt_activity
 from bot.turn_state import (
     DIALOGUE,
@@ -84,7 +84,6 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
         maintenance: MaintenanceConfig | None = None,
     ) -> None:
         self._policy = policy
-        self._sessions = session_maker
         self._maintenance = maintenance or MaintenanceConfig()
         self._jobs = jobs
         self._effects = EffectRunner(
@@ -142,7 +141,12 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
         # Only a customer's message can be a live agent's to answer: for those, the turn's read also asks
         # the handoffs table whether the conversation is handed off.
         relays = self._handoff is not None and activity.type == ActivityTypes.message
-        record = await load_record(self._jobs, key, conversation_id=activity.conversation.id if relays else None)
+        record = await load_record(
+            self._jobs,
+            key,
+            conversation_id=activity.conversation.id if relays else None,
+            maintenance=(self._clock(), self._maintenance.rules),
+        )
         turn_context.turn_state[RECORD] = record
         if await self._replay(turn_context, record):
             return
@@ -160,7 +164,7 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
         """
         key = storage_key(turn_context.activity)
         async with self._lock(key):
-            record = await load_record(self._jobs, key)
+            record = await load_record(self._jobs, key, maintenance=(at, self._maintenance.rules))
             turn_context.turn_state[RECORD] = record
             ctx = await self._context(turn_context)
             event = Resume(at=at)
@@ -270,9 +274,9 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
         # Agents matter only while live chat is open: skip the query (a transaction) at night and on the phone.
         chat_open = channel is Channel.CHAT and self._policy.chat.is_open(self._clock())
         agents = await self._agents_online() if chat_open else 0
-        # The windows in their notice period or under way, of every account: the dialogue tells the customer
-        # of theirs once it knows the K# (a few rows at most; none on most days).
-        notes = await notes_at(self._sessions, self._maintenance, self._clock())
+        # The windows in their notice period or under way, of every account, read with the conversation's row:
+        # the dialogue tells the customer of theirs once it knows the K# (a few rows at most; none on most days).
+        notes = _record(turn_context).maintenance
         return Context(
             policy=self._policy,
             channel=channel,

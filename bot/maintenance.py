@@ -17,11 +17,9 @@ from zoneinfo import ZoneInfo
 
 from intake.components import DEFAULT_COMPONENTS, Components
 from intake.maintenance import MaintenanceError, Rules, Window
-from intake.wording_maintenance import MaintenanceNote
 from store import maintenance as store
 from store.accounts import canonical_k_number
-from store.db import SessionMaker, read_session
-from store.models import MaintenanceWindowPublic
+from store.db import SessionMaker
 from store.notices import queue_staff_mail
 
 if TYPE_CHECKING:
@@ -190,15 +188,3 @@ async def _overridden(session: Any, config: MaintenanceConfig, done: store.Sched
         session, to=config.supervisors, subject=f"Maintenance override: window {window.id}", text=text, at=at,
         dedupe_key=f"maintenance:{window.id}:v{window.version}:override",
     )  # fmt: skip
-
-
-def note_of(window: MaintenanceWindowPublic) -> MaintenanceNote:
-    """What the dialogue needs of a window."""
-    accounts = None if window.all_accounts else frozenset(window.accounts)
-    return MaintenanceNote(window.summary, window.start_at, window.end_at, window.downtime, accounts)
-
-
-async def notes_at(sessions: SessionMaker, config: MaintenanceConfig, at: datetime) -> tuple[MaintenanceNote, ...]:
-    """The windows the bot tells affected customers about at `at` (notice period or under way)."""
-    async with read_session(sessions) as session:
-        return tuple(note_of(w) for w in await store.windows_telling(session, at=at, rules=config.rules))

@@ -23,8 +23,11 @@ from typing import Any
 from botbuilder.schema import Activity
 from sqlalchemy.engine import Connection
 
+from intake.maintenance import Rules
+from intake.wording_maintenance import MaintenanceNote
 from store.botstate import get_item, get_item_handed_off, swap_item
 from store.jobs import Jobs
+from store.maintenance_notes import notes_telling
 from store.transcripts import add_lines
 
 # Properties of the conversation's row.
@@ -52,6 +55,9 @@ class ConversationRecord:
     # Read with the row when asked for (load_record's conversation_id), never stored in it: the conversation
     # has a queued or active handoff, so its customer's messages are the agent's.
     handed_off: bool = False
+    # Read with the row when asked for (load_record's maintenance), never stored in it: the planned maintenance
+    # in its notice period or under way, which the dialogue tells affected customers of.
+    maintenance: tuple[MaintenanceNote, ...] = ()
 
     def get(self, name: str) -> Any:
         return self.data.get(name)
@@ -95,22 +101,35 @@ def answered_before(record: ConversationRecord, activity_id: str) -> bool:
     return isinstance(answered, list) and activity_id in answered
 
 
-async def load_record(jobs: Jobs, key: str, *, conversation_id: str | None = None) -> ConversationRecord:
+async def load_record(
+    jobs: Jobs,
+    key: str,
+    *,
+    conversation_id: str | None = None,
+    maintenance: tuple[datetime, Rules] | None = None,
+) -> ConversationRecord:
     """Read the conversation's row (an empty record for a new conversation).
 
-    With `conversation_id`, whether the conversation is handed off too, in the same statement.
+    With `conversation_id`, whether the conversation is handed off too, in the same statement. With
+    `maintenance` (an instant and the rules), the windows to tell customers of then, in the same transaction.
     """
-    return await jobs.read(partial(_load, key=key, conversation_id=conversation_id))
+    return await jobs.read(partial(_load, key=key, conversation_id=conversation_id, maintenance=maintenance))
 
 
-def _load(conn: Connection, *, key: str, conversation_id: str | None) -> ConversationRecord:
+def _load(
+    conn: Connection, *, key: str, conversation_id: str | None, maintenance: tuple[datetime, Rules] | None
+) -> ConversationRecord:
     if conversation_id is None:
         item, handed_off = get_item(conn, key), False
     else:
         item, handed_off = get_item_handed_off(conn, key, conversation_id=conversation_id)
-    if item is None:
-        return ConversationRecord(key=key, handed_off=handed_off)
-    return ConversationRecord(key=key, data=dict(item.data), etag=item.etag, handed_off=handed_off)
+    record = ConversationRecord(key=key, handed_off=handed_off)
+    if item is not None:
+        record.data, record.etag = dict(item.data), item.etag
+    if maintenance is not None:
+        at, rules = maintenance
+        record.maintenance = notes_telling(conn, at=at, rules=rules)
+    return record
 
 
 async def save_record(

@@ -56,7 +56,6 @@ __all__ = [
     "list_windows",
     "schedule_window",
     "window_of",
-    "windows_telling",
 ]
 
 
@@ -208,19 +207,6 @@ async def audit_of(session: AsyncSession, *, window_id: int) -> list[Maintenance
     """What was done to a window, oldest first."""
     query = select(MaintenanceAudit).where(MaintenanceAudit.window_id == window_id).order_by(col(MaintenanceAudit.id))
     return list((await session.exec(query)).all())
-
-
-async def windows_telling(session: AsyncSession, *, at: datetime, rules: Rules) -> list[WindowPublic]:
-    """The live windows the bot tells affected customers about at `at`: in their notice period or under way."""
-    query = (
-        select(MaintenanceWindow.id)
-        .where(MaintenanceWindow.status != WindowStatus.CANCELLED.value)
-        .where(col(MaintenanceWindow.end_at) > at, col(MaintenanceWindow.start_at) <= at + rules.notice)
-        .order_by(col(MaintenanceWindow.start_at))
-        .limit(50)
-    )
-    found = [await get_window(session, window_id=int(i)) for i in (await session.exec(query)).all() if i is not None]
-    return [w for w in found if w is not None]
 
 
 async def budgets(

@@ -167,18 +167,3 @@ async def test_the_yearly_cap_refuses_a_window_past_it_and_the_ledger_shows_it(s
         every = await store.budgets(session, rules=RULES, desk_tz=DESK, year=2026)
     assert [(b.year, b.used_hours, b.over) for b in mine] == [(2026, 97.0, True)]
     assert {b.k_number: b.used_hours for b in every} == {"K100001": 97.0, "K100002": 7.0, "K100003": 7.0}
-
-
-@pytest.mark.usefixtures("accounts")
-async def test_the_bot_hears_of_windows_in_their_notice_period_or_under_way(session_maker: SessionMaker) -> None:
-    near = await _schedule(session_maker, _window(NOW + timedelta(days=15)))
-    await _schedule(session_maker, _window(NOW + timedelta(days=40)))
-    async with session_maker() as session:
-        early = await store.windows_telling(session, at=NOW, rules=RULES)
-        now = await store.windows_telling(session, at=NOW + timedelta(days=1), rules=RULES)
-        during = await store.windows_telling(session, at=near.window.start_at + timedelta(hours=1), rules=RULES)
-        after = await store.windows_telling(session, at=near.window.end_at, rules=RULES)
-    assert early == []  # 15 days ahead: not yet in its 14-day notice period
-    assert [w.id for w in now] == [near.window.id]
-    assert [w.id for w in during] == [near.window.id]
-    assert after == []
