@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
@@ -69,13 +70,21 @@ def _kind_of_day(local: datetime, now: datetime, tz: ZoneInfo) -> int:
 def _when(phrases: Sequence[str], at: datetime, now: datetime, tz: ZoneInfo, locale: str | None) -> str:
     local = at.astimezone(tz)
     said = lookup(phrases[_kind_of_day(local, now, tz)], locale)
+    weekday, month = _day_names(local.date(), said.locale)
     return said.text.format(
         time=f"{format_clock(local.time())} {zone_label(tz)}",
-        weekday=format_date(local, "EEEE", locale=said.locale),
-        month=format_date(local, "MMM", locale=said.locale),
+        weekday=weekday,
+        month=month,
         day=local.day,
         year=local.year,
     )
+
+
+# A turn says a few due times and moments, nearly all on the same few days; Babel takes about 5 us a name.
+@lru_cache(maxsize=512)
+def _day_names(day: date, locale: str) -> tuple[str, str]:
+    """The weekday's and the month's names of `day` in `locale` (a catalog's locale: a short, known list)."""
+    return format_date(day, "EEEE", locale=locale), format_date(day, "MMM", locale=locale)
 
 
 def due(at: datetime, now: datetime, tz: ZoneInfo, locale: str | None = None) -> str:
