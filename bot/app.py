@@ -28,6 +28,7 @@ from bot.errors import (
 )
 from bot.handoff import setup_handoff
 from bot.intake_bot import IntakeBot
+from bot.jsonbody import BODY_TIMEOUT
 from bot.keys import ADAPTER, BOT, CHANNELS, CLOCK, ENGINE, INCIDENTS, JOBS, POLICY, SESSION_MAKER, SETTINGS
 from bot.maintenance import MaintenanceConfig
 from bot.messages import MAX_ACTIVITY_BYTES, handle_messages
@@ -61,6 +62,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, database_url: str 
     app[SETTINGS] = settings
     app[POLICY] = policy
     app[CLOCK] = clock
+    app[BODY_TIMEOUT] = settings.client_timeout_seconds
 
     engine = create_engine(database_url or settings.effective_database_url())
     sessions = session_factory(engine)
@@ -112,6 +114,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, database_url: str 
             bot_timeout=timedelta(seconds=settings.directline_recovery_seconds),
             recovery_interval=timedelta(seconds=settings.directline_recovery_seconds),
             trusted_proxies=settings.trusted_proxy_networks,
+            stream_heartbeat=timedelta(seconds=settings.client_timeout_seconds),
         ),
         session_maker=sessions,
         bot=app[BOT].on_turn,

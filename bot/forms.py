@@ -8,7 +8,7 @@ from aiohttp import web
 from multidict import MultiDict, MultiDictProxy
 
 from bot.errors import BadRequestError, InvalidFieldsError, UnsupportedMediaTypeError
-from bot.jsonbody import read_json
+from bot.jsonbody import body_deadline, read_json
 
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
@@ -27,7 +27,8 @@ async def read_form(request: web.Request) -> MultiDictProxy[str]:
     aiohttp's 413.
     """
     try:
-        posted = await request.post()
+        async with body_deadline(request):
+            posted = await request.post()
     except (ValueError, LookupError) as exc:  # UnicodeDecodeError is a ValueError
         raise FormBodyError(f"the body is not a readable {request.content_type} form") from exc
     return MultiDictProxy(MultiDict((k, v) for k, v in posted.items() if isinstance(v, str)))

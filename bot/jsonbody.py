@@ -9,8 +9,11 @@ anything, and every way a body can fail is one error class that the error middle
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any, Final
 
 from aiohttp import web
@@ -24,6 +27,28 @@ MAX_INT_DIGITS = 100
 
 
 _CHUNK = 64 * 1024
+# Seconds a client may take to send a request's body (CLIENT_TIMEOUT_SECONDS, set by create_app).
+BODY_TIMEOUT = web.AppKey("body_timeout", float)
+DEFAULT_BODY_TIMEOUT = 30.0
+
+
+class BodyTimeoutError(ServiceError):
+    """The client did not finish sending the body in time: a stalled or deliberately slow client."""
+
+    status = 408
+    code = "body_timeout"
+
+
+@asynccontextmanager
+async def body_deadline(request: web.Request) -> AsyncIterator[None]:
+    """Bound the reading of `request`'s body: BodyTimeoutError (408) once the client's time is up, so a
+    client that never finishes its body holds a handler and a connection no longer than that."""
+    seconds = request.config_dict.get(BODY_TIMEOUT, DEFAULT_BODY_TIMEOUT)
+    try:
+        async with asyncio.timeout(seconds):
+            yield
+    except TimeoutError as exc:
+        raise BodyTimeoutError(f"the body did not arrive within {seconds:g} s") from exc
 
 
 class JsonBodyError(ServiceError, ValueError):
@@ -44,10 +69,11 @@ async def read_body(request: web.Request, *, limit: int) -> bytes:
     if request.content_length is not None and request.content_length > limit:
         raise BodyTooLargeError(f"the body exceeds {limit} bytes")
     data = bytearray()
-    async for chunk in request.content.iter_chunked(_CHUNK):
-        data += chunk
-        if len(data) > limit:
-            raise BodyTooLargeError(f"the body exceeds {limit} bytes")
+    async with body_deadline(request):
+        async for chunk in request.content.iter_chunked(_CHUNK):
+            data += chunk
+            if len(data) > limit:
+                raise BodyTooLargeError(f"the body exceeds {limit} bytes")
     return bytes(data)
 
 

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.jsonbody import body_deadline
 from bot.links import BadLinkError, read_token
 from bot.notice_worker import ANSWER_PATH, UNSUBSCRIBE_PATH, NoticeConfig
 from intake.clock import Clock
@@ -136,7 +137,8 @@ async def _form(request: web.Request) -> dict[str, str]:
         raise _page(413, "That is too much", "Please send less.")
     if request.content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
         raise _page(415, "Please use the form on the page", "The answer must come from the page's buttons.")
-    data = await request.post()
+    async with body_deadline(request):
+        data = await request.post()
     return {k: v for k, v in data.items() if isinstance(v, str)}
 
 

@@ -21,6 +21,7 @@ SHUTDOWN_GRACE_SECONDS = 30.0
 # before any routing, logged as one line without the line itself (bot/logs.py). This is aiohttp's own
 # default, stated here so that it stays the bound whatever a later aiohttp chooses.
 MAX_REQUEST_LINE_BYTES = 8190
+LINGER_SECONDS = 10.0  # aiohttp's own default
 
 
 def pretend_clock(start: datetime) -> Clock:
@@ -51,6 +52,10 @@ def serve(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
             access_log=None,  # access logs would carry phone numbers and ids in query strings
             max_line_size=MAX_REQUEST_LINE_BYTES,
             max_field_size=MAX_REQUEST_LINE_BYTES,
+            # Slow clients: a connection without a whole request (idle, or trickling headers) is closed,
+            # and the rest of a body a handler did not read is waited for at most this briefly.
+            keepalive_timeout=settings.idle_connection_seconds,
+            lingering_time=min(LINGER_SECONDS, settings.client_timeout_seconds),
         )
     except OSError as exc:
         raise ConfigError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}") from exc

@@ -98,6 +98,13 @@ class Settings(BaseSettings):
     # A customer's message still unanswered this long after it was stored belongs to a process that died:
     # a live process answers it (and looks for such messages this often, and once at start).
     directline_recovery_seconds: int = Field(default=15, ge=1, le=3600)
+    # A slow or stalled client holds a connection at most about this long: a request's body must arrive
+    # within it (408, then the connection is closed) and a Direct Line stream must answer the service's
+    # ping within it (else it is closed).
+    client_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    # A connection that has not sent a whole request for this long is closed: one idle between requests,
+    # or one trickling its headers. Keep it above the proxy's upstream keepalive timeout (nginx: 60 s).
+    idle_connection_seconds: float = Field(default=75.0, gt=0, le=3600)
 
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""

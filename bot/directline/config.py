@@ -31,6 +31,8 @@ class DirectLineConfig:
     recovery_interval: timedelta = timedelta(seconds=30)
     # Reverse proxies whose X-Forwarded-For names the client (for the bot's per-address limits).
     trusted_proxies: tuple[IPNetwork, ...] = ()
+    # A stream that does not answer a ping within this is closed (a client gone, or one holding it idle).
+    stream_heartbeat: timedelta = timedelta(seconds=30)
     # How often streams look for activities written by other processes.
     poll_interval: timedelta = timedelta(milliseconds=250)
 

@@ -182,7 +182,8 @@ class DirectLineRoutes:
         conversation = await self._authorized_conversation(request, credential, scopes=_STREAM_SCOPES)
         watermark = parse_watermark(request.query.get("watermark"))
         # timeout bounds the wait for a vanished client's close reply (shutdown, or a stream ended here).
-        ws = web.WebSocketResponse(heartbeat=30.0, timeout=2.0, max_msg_size=_MAX_CLIENT_FRAME)
+        heartbeat = self._config.stream_heartbeat.total_seconds()
+        ws = web.WebSocketResponse(heartbeat=heartbeat, timeout=2.0, max_msg_size=_MAX_CLIENT_FRAME)
         if not ws.can_prepare(request).ok:
             raise BadArgumentError("this endpoint takes a WebSocket upgrade")
         await ws.prepare(request)

@@ -135,6 +135,11 @@ class WebChatCustomer:
                 message = await asyncio.wait_for(self._ws.receive(), left)
             except TimeoutError as exc:
                 raise CustomerError("no reply on the stream in time") from exc
+            except aiohttp.ClientConnectionError:
+                # The service closed the stream while a ping waited for its answer (the client answers
+                # pings only while it reads): open it again from the watermark, as Web Chat does.
+                await self._ws.close()
+                continue
             if message.type == aiohttp.WSMsgType.TEXT:
                 if message.data:
                     frame = json.loads(message.data)
