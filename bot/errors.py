@@ -111,6 +111,13 @@ class PreconditionRequiredError(ServiceError):
     code = "precondition_required"
 
 
+class AssetMissingError(ServiceError):
+    """A file the service serves is not installed on the server (e.g. an npm package): what to run."""
+
+    status = 503
+    code = "asset_missing"
+
+
 class DatabaseUnavailableError(ServiceError):
     """The database cannot be reached right now; the client may retry later."""
 

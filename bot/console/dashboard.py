@@ -3,7 +3,6 @@ with Chart.js served from bot/web's node_modules (no CDN); every figure lists th
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -13,10 +12,11 @@ from typing import Any
 from aiohttp import web
 
 from bot.agents.identity import require_role, require_session
+from bot.console.assets import in_static, serve_assets
 from bot.console.dashboard_report import month_report, rows
 from bot.console.events import FEED, KEEPALIVE, _send, _still_signed_in
-from bot.console.routes import STATIC_DIR, _page_handler
-from bot.errors import InvalidFieldsError, NotFoundError
+from bot.console.routes import page_handler
+from bot.errors import InvalidFieldsError
 from bot.keys import CLOCK, POLICY, SESSION_MAKER
 from intake.availability import Month
 from store.db import read_session
@@ -26,9 +26,9 @@ from store.report_model import report_json
 log = logging.getLogger(__name__)
 
 API = "/agent/console/dashboard"
-STATIC = "/agent/dashboard/static/{name}"
+STATIC = "/agent/dashboard/static"
 CHART_JS = Path(__file__).resolve().parents[1] / "web" / "node_modules" / "chart.js" / "dist" / "chart.umd.min.js"
-FILES = {name: STATIC_DIR / name for name in ("dashboard.js", "dashboard.css")} | {"chart.js": CHART_JS}
+FILES = in_static("dashboard.js", "dashboard.css") | {"chart.js": CHART_JS}
 # Without a change the console feed hears of (a handoff), the figures are read again this often.
 REFRESH = KEEPALIVE
 _MONTH = re.compile(r"\d{4}-\d{2}")
@@ -103,21 +103,9 @@ async def stream(request: web.Request) -> web.StreamResponse:
     return response
 
 
-async def static_file(request: web.Request) -> web.StreamResponse:
-    """GET /agent/dashboard/static/{name}: the page's script, stylesheet and Chart.js."""
-    path = FILES.get(request.match_info["name"])
-    if path is None:
-        raise NotFoundError("no such file")
-    if not await asyncio.to_thread(path.is_file):
-        return web.json_response(
-            {"error": {"code": "ChartMissing", "message": "run `npm ci --prefix bot/web` on the server"}}, status=503
-        )
-    return web.FileResponse(path, headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
-
-
 def setup_dashboard(app: web.Application) -> None:
     """Mount the dashboard (after the console's events, whose feed wakes it)."""
-    app.router.add_get("/agent/dashboard", _page_handler("dashboard.html", role=Role.SUPERVISOR))
-    app.router.add_get(STATIC, static_file)
+    app.router.add_get("/agent/dashboard", page_handler("dashboard.html", role=Role.SUPERVISOR))
+    serve_assets(app, STATIC, FILES)
     app.router.add_get(API, data)
     app.router.add_get(f"{API}/events", stream, allow_head=False)

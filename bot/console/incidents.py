@@ -7,14 +7,12 @@ signed-in agent, whose state-changing requests carry the session's CSRF token.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from aiohttp import web
 
 from bot.agents import api_incidents as incidents
 from bot.agents.identity import require_session
-from bot.console.routes import _page_handler
-from bot.errors import NotFoundError
+from bot.console.assets import in_static, serve_assets
+from bot.console.routes import page_handler
 from bot.keys import INCIDENTS, SESSION_MAKER
 from store import incidents as store
 from store.db import read_session
@@ -22,8 +20,6 @@ from store.models import AgentPublic, Role
 
 INCIDENTS_API = "/agent/console/incidents"
 STATIC = "/agent/static/incidents"
-_STATIC_DIR = Path(__file__).resolve().parent / "static"
-_STATIC_FILES = frozenset({"incidents.js", "incidents.css"})
 
 
 async def _signed(request: web.Request) -> tuple[AgentPublic, str]:
@@ -48,20 +44,10 @@ async def incident_page(request: web.Request) -> web.Response:
     return web.json_response({"incidents": details, "components": components}, headers={"Cache-Control": "no-store"})
 
 
-async def static_file(request: web.Request) -> web.StreamResponse:
-    """GET /agent/static/incidents/{name}: the page's script and stylesheet."""
-    name = request.match_info["name"]
-    if name not in _STATIC_FILES:
-        raise NotFoundError("no such file")
-    return web.FileResponse(
-        _STATIC_DIR / name, headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
-    )
-
-
 def setup_incident_console(app: web.Application) -> None:
     """Mount the incidents page, its files and its JSON endpoints."""
-    app.router.add_get("/agent/incidents", _page_handler("incidents.html", role=Role.AGENT))
-    app.router.add_get(STATIC + "/{name}", static_file)
+    app.router.add_get("/agent/incidents", page_handler("incidents.html", role=Role.AGENT))
+    serve_assets(app, STATIC, in_static("incidents.js", "incidents.css"))
     incidents.mount_incidents(app, INCIDENTS_API, _signed, _reader, listing=incident_page)
 
 

@@ -8,21 +8,17 @@ supervisor, whose state-changing requests carry the session's CSRF token.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from aiohttp import web
 
 from bot.agents import api_maintenance as api
 from bot.agents.identity import require_role, require_session
-from bot.console.routes import _page_handler
-from bot.errors import NotFoundError
+from bot.console.assets import in_static, serve_assets
+from bot.console.routes import page_handler
 from bot.keys import INCIDENTS
 from store.models import AgentPublic, Role
 
 MAINTENANCE_API = "/agent/console/maintenance"
 STATIC = "/agent/static/maintenance"
-_STATIC_DIR = Path(__file__).resolve().parent / "static"
-_STATIC_FILES = frozenset({"maintenance.js", "maintenance.css"})
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -54,20 +50,10 @@ async def cancel(request: web.Request) -> web.Response:
     return await api.cancel_as(request, await _supervisor(request, csrf=True))
 
 
-async def static_file(request: web.Request) -> web.StreamResponse:
-    """GET /agent/static/maintenance/{name}: the page's script and stylesheet."""
-    name = request.match_info["name"]
-    if name not in _STATIC_FILES:
-        raise NotFoundError("no such file")
-    return web.FileResponse(
-        _STATIC_DIR / name, headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
-    )
-
-
 def setup_maintenance_console(app: web.Application) -> None:
     """Mount the maintenance page, its files and its JSON endpoints."""
-    app.router.add_get("/agent/maintenance", _page_handler("maintenance.html", role=Role.SUPERVISOR))
-    app.router.add_get(STATIC + "/{name}", static_file)
+    app.router.add_get("/agent/maintenance", page_handler("maintenance.html", role=Role.SUPERVISOR))
+    serve_assets(app, STATIC, in_static("maintenance.js", "maintenance.css"))
     app.router.add_get(MAINTENANCE_API, listing)
     app.router.add_post(MAINTENANCE_API, schedule)
     app.router.add_put(MAINTENANCE_API + "/{window_id}", change)

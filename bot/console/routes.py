@@ -16,6 +16,7 @@ from bot.agents.errors import NotDeliveredError, NotYourConversationError
 from bot.agents.identity import require_page_session, require_role, require_session
 from bot.agents.rules import CaseChange, authorise
 from bot.console import supervisor
+from bot.console.assets import STATIC_DIR, in_static, serve_assets
 from bot.console.cases import setup_case_console
 from bot.console.views import JsonObject, conversation_detail, queue_snapshot
 from bot.errors import ConflictError, InvalidFieldsError, NotFoundError
@@ -36,9 +37,8 @@ from store import handoffs as handoff_store
 from store.agents import InvalidAgentError
 from store.models import AgentPublic, CasePublic, HandoffPublic, Presence, Role
 
-STATIC_DIR = Path(__file__).resolve().parent / "static"
-STATIC_FILES = frozenset(
-    {"console.js", "console.css", "supervisor.js", "desk-time.js", "cases.js", "cases-case.js", "cases.css"}
+STATIC_FILES = in_static(
+    "console.js", "console.css", "supervisor.js", "desk-time.js", "cases.js", "cases-case.js", "cases.css"
 )
 API = "/agent/console"
 MAX_TEXT = 4000
@@ -109,8 +109,9 @@ def _page_values(request: web.Request, agent: AgentPublic, csrf: str) -> dict[st
     }
 
 
-def _page_handler(template_name: str, *, role: Role) -> Handler:
-    template = (STATIC_DIR / template_name).read_text("utf-8")
+def page_handler(template_name: str, *, role: Role, directory: Path = STATIC_DIR) -> Handler:
+    """A console page (a template of `directory`) for a signed-in agent with at least `role`."""
+    template = (directory / template_name).read_text("utf-8")
 
     async def page(request: web.Request) -> web.Response:
         agent, csrf = await require_page_session(request)
@@ -122,16 +123,6 @@ def _page_handler(template_name: str, *, role: Role) -> Handler:
         return response
 
     return page
-
-
-async def static_file(request: web.Request) -> web.StreamResponse:
-    """GET /agent/static/{name}: the console's script and stylesheet."""
-    name = request.match_info["name"]
-    if name not in STATIC_FILES:
-        raise NotFoundError("no such file")
-    return web.FileResponse(
-        STATIC_DIR / name, headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
-    )
 
 
 # --- reading requests ------------------------------------------------------------------------------
@@ -378,12 +369,12 @@ async def supervisor_data(request: web.Request) -> web.Response:
 def setup_routes(app: web.Application) -> None:
     """Mount the console's pages, files and JSON endpoints."""
     router = app.router
-    router.add_get("/agent", _page_handler("console.html", role=Role.AGENT))
-    router.add_get("/agent/supervisor", _page_handler("supervisor.html", role=Role.SUPERVISOR))
-    router.add_get("/agent/cases", _page_handler("cases.html", role=Role.AGENT))
-    router.add_get("/agent/cases/{number}", _page_handler("cases-case.html", role=Role.AGENT))
+    router.add_get("/agent", page_handler("console.html", role=Role.AGENT))
+    router.add_get("/agent/supervisor", page_handler("supervisor.html", role=Role.SUPERVISOR))
+    router.add_get("/agent/cases", page_handler("cases.html", role=Role.AGENT))
+    router.add_get("/agent/cases/{number}", page_handler("cases-case.html", role=Role.AGENT))
+    serve_assets(app, "/agent/static", STATIC_FILES)
     setup_case_console(app)
-    router.add_get("/agent/static/{name}", static_file)
     router.add_get(f"{API}/queue", queue)
     router.add_post(f"{API}/presence", presence)
     router.add_get(f"{API}/supervisor", supervisor_data)

@@ -3,16 +3,17 @@ follow-up tasks, results per agent, severity and account) and marking a task don
 
 from __future__ import annotations
 
-import html
 from dataclasses import asdict
 from pathlib import Path
 
 from aiohttp import web
 
-from bot.agents.identity import require_page_session, require_role, require_session
+from bot.agents.identity import require_role, require_session
+from bot.console.assets import serve_assets
+from bot.console.routes import page_handler
 from bot.errors import InvalidFieldsError, NotFoundError
 from bot.jsonbody import read_json
-from bot.keys import CLOCK, SESSION_MAKER, SETTINGS
+from bot.keys import CLOCK, SESSION_MAKER
 from store import surveys as survey_store
 from store.db import read_session
 from store.models import Role
@@ -20,31 +21,6 @@ from store.survey_holds import held_notices
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 MAX_NOTE = 2000
-_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-    "img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
-
-
-async def page(request: web.Request) -> web.Response:
-    """GET /agent/surveys: the page (its script fetches the data)."""
-    agent, csrf = await require_page_session(request)
-    require_role(agent, Role.SUPERVISOR, action="open the survey page")
-    template = (STATIC_DIR / "surveys.html").read_text("utf-8")
-    values = {"company_name": request.app[SETTINGS].company_name, "agent_name": agent.name, "csrf_token": csrf}
-    for name, value in values.items():
-        template = template.replace("{{" + name + "}}", html.escape(value, quote=True))
-    return web.Response(text=template, content_type="text/html", charset="utf-8", headers=_HEADERS)
-
-
-async def script(request: web.Request) -> web.FileResponse:
-    """GET /agent/surveys/surveys.js."""
-    return web.FileResponse(
-        STATIC_DIR / "surveys.js", headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
-    )
 
 
 async def data(request: web.Request) -> web.Response:
@@ -95,7 +71,7 @@ async def follow_up_done(request: web.Request) -> web.Response:
 
 def setup_survey_console(app: web.Application) -> None:
     """Mount the survey page and its endpoints."""
-    app.router.add_get("/agent/surveys", page)
-    app.router.add_get("/agent/surveys/surveys.js", script)
+    app.router.add_get("/agent/surveys", page_handler("surveys.html", role=Role.SUPERVISOR, directory=STATIC_DIR))
+    serve_assets(app, "/agent/surveys", {"surveys.js": STATIC_DIR / "surveys.js"})
     app.router.add_get("/agent/console/surveys", data)
     app.router.add_post("/agent/console/surveys/follow-ups/{task_id}/done", follow_up_done)

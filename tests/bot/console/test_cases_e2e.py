@@ -135,7 +135,9 @@ async def test_a_case_worked_from_the_list_to_closed(site: Site, watched_page: W
     await expect(page.locator("#timeline")).to_contain_text("We found the cause")
     async with site.sessions() as session:
         notices = (await session.exec(select(Outbox).where(Outbox.kind == "notice"))).all()
-    assert [n.payload.get("text") for n in notices] == ["We found the cause and are testing a fix."]
+    # The desk's apology for the missed response went first, then the update (the engineer's first response).
+    said = [(n.payload["notice"], n.payload.get("text")) for n in notices]
+    assert said == [("breach_apology", None), ("first_response", "We found the cause and are testing a fix.")]
 
     # Resolve with a note, then close.
     await page.get_by_label("Resolution note (r)").fill("Restarted the dictation service.")
