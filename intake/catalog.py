@@ -68,9 +68,15 @@ class Catalogs:
     def __init__(self, root: Traversable) -> None:
         self._root = root
         self._read = cache(self._load)
+        # A turn says a few dozen sentences, each looked up through two or three catalogs; the catalogs never
+        # change once read, so the answer for a message in a locale is kept (bounded: locales come from clients).
+        self._said = lru_cache(maxsize=4096)(self._find)
 
     def lookup(self, message: str, locale: str | None = None) -> Translated:
         """`message` in the first of `locale`'s candidates (`fr_CA`, `fr`) that translates it, else in English."""
+        return self._said(message, locale)
+
+    def _find(self, message: str, locale: str | None) -> Translated:
         for name in (*candidates(locale), DEFAULT_LOCALE):
             catalog = self._read(name)
             if catalog.translates(message):
