@@ -89,12 +89,36 @@ def _refusals(handler: Handler) -> Handler:
 # --- pages -----------------------------------------------------------------------------------------
 
 
-def render(template: str, values: dict[str, str]) -> str:
-    """Fill a page template's {{placeholders}}, HTML-escaped."""
-    page = template
+def render(template: str, values: dict[str, str], *, nav: str = "") -> str:
+    """Fill a page template's {{placeholders}}, HTML-escaped, and {{nav}} with the (built, safe) links."""
+    page = template.replace("{{nav}}", nav)
     for name, value in values.items():
         page = page.replace("{{" + name + "}}", html.escape(value, quote=True))
     return page
+
+
+# Every console page's links, the same on every page: what the agent's role may open.
+_NAV = (
+    ("/agent", "Live chats", Role.AGENT),
+    ("/agent/cases", "Cases", Role.AGENT),
+    ("/agent/incidents", "Incidents", Role.AGENT),
+    ("/agent/supervisor", "Supervisor view", Role.SUPERVISOR),
+    ("/agent/dashboard", "Dashboard", Role.SUPERVISOR),
+    ("/agent/maintenance", "Maintenance", Role.SUPERVISOR),
+    ("/agent/surveys", "Surveys", Role.SUPERVISOR),
+    ("/agent/password", "Change password", Role.AGENT),
+)
+
+
+def nav_links(role: Role, current: str) -> str:
+    """The console's links for `role` as HTML, the page at `current` marked as the one open."""
+    links = []
+    for path, label, needs in _NAV:
+        if needs is Role.SUPERVISOR and role is not Role.SUPERVISOR:
+            continue
+        here = ' aria-current="page"' if path == current else ""
+        links.append(f'<a href="{path}"{here}>{html.escape(label)}</a>')
+    return "\n    ".join(links)
 
 
 def _page_values(request: web.Request, agent: AgentPublic, csrf: str) -> dict[str, str]:
@@ -119,7 +143,8 @@ def page_handler(template_name: str, *, role: Role, directory: Path = STATIC_DIR
         response = web.Response(content_type="text/html", charset="utf-8", headers=_PAGE_HEADERS)
         # A notice left by the page before (the password page: "your new password is saved"), shown once.
         notice = pages.take_notice(request, response)
-        response.text = render(template, {**_page_values(request, agent, csrf), "notice": notice})
+        values = {**_page_values(request, agent, csrf), "notice": notice}
+        response.text = render(template, values, nav=nav_links(agent.role, request.path))
         return response
 
     return page

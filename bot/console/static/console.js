@@ -390,8 +390,6 @@
       presence.value = document.body.dataset.presence;
     }
   });
-  $("supervisor-link").hidden = me.role !== "supervisor";
-  $("maintenance-link").hidden = me.role !== "supervisor";
 
   connect();
   setInterval(tick, 1000);

@@ -147,10 +147,16 @@ async def test_supervisor_page_renders_open_cases(site: Site, agent_page: Watche
     await site.add_agent("boss", role="supervisor")
     page = agent_page.page
     await _sign_in(page, site.base_url, "boss")
-    await expect(page.locator("#supervisor-link")).to_be_visible(timeout=WAIT_MS)
-    await page.locator("#supervisor-link").click()
+    await expect(page.get_by_role("link", name="Supervisor view")).to_be_visible(timeout=WAIT_MS)
+    await page.get_by_role("link", name="Supervisor view").click()
     await expect(page).to_have_url(re.compile(r"/agent/supervisor$"))
     await expect(page.locator("#updated")).to_contain_text("Updated", timeout=WAIT_MS)
     await expect(page.locator("#updated")).to_contain_text(re.compile(r"\d{1,2}:\d{2} (AM|PM) E[SD]T"))
     await expect(page.locator("#open-cases")).to_contain_text("No open cases.")
+    # Every page has the same links: from here the dashboard and the surveys are one click away.
+    await page.get_by_role("link", name="Dashboard").click()
+    await expect(page).to_have_url(re.compile(r"/agent/dashboard$"))
+    await expect(page.get_by_role("link", name="Dashboard")).to_have_attribute("aria-current", "page")
+    await page.get_by_role("link", name="Surveys").click()
+    await expect(page).to_have_url(re.compile(r"/agent/surveys$"))
     assert agent_page.errors == []
