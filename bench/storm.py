@@ -38,7 +38,7 @@ from sqlmodel import col, select
 from store.db import create_engine, session_factory
 from store.models import Case, DirectLineActivity, Incident, Outbox, TranscriptEntry
 from tests.bot.cluster.customers import PhoneSettings, WebChatCustomer, report_by_chat, report_by_phone
-from tests.bot.cluster.harness import Cluster, running_cluster
+from tests.bot.cluster.harness import running_cluster
 from tests.bot.cluster.postgres import private_postgres
 from tests.bot.voice.harness import ACCOUNT_SID, FakeTwilio
 from tests.bot.voice.harness import TOKEN as TWILIO_TOKEN
@@ -65,6 +65,7 @@ class Figures:
     calls: int
     window_s: float
     wall_s: float = 0.0
+    measured_service: bool = True  # False against a --target: its processes and store are not this harness's
     chat_ok: int = 0
     calls_ok: int = 0
     errors: list[str] = field(default_factory=list)
@@ -140,11 +141,14 @@ def arrivals(conversations: int, calls: int, window: float, seed: int) -> list[t
     return [(window * i / total, kind, i) for i, kind in enumerate(kinds)]
 
 
-async def storm(cluster: Cluster, figures: Figures, args: argparse.Namespace) -> tuple[dict[str, str], set[str]]:
-    """Play every customer; returns the chat cases announced (conversation -> case) and the calls completed."""
+async def storm(
+    base: str, figures: Figures, args: argparse.Namespace, twilio_token: str = TWILIO_TOKEN
+) -> tuple[dict[str, str], set[str]]:
+    """Play every customer against `base`; returns the chat cases announced (conversation -> case) and the
+    calls completed."""
     announced: dict[str, str] = {}
     calls_done: set[str] = set()
-    phone = PhoneSettings(auth_token=TWILIO_TOKEN, public_base_url=cluster.base)
+    phone = PhoneSettings(auth_token=twilio_token, public_base_url=base)
     timeout = aiohttp.ClientTimeout(total=args.timeout)
     connector = aiohttp.TCPConnector(limit=0)
 
@@ -159,7 +163,7 @@ async def storm(cluster: Cluster, figures: Figures, args: argparse.Namespace) ->
             await asyncio.sleep(max(0.0, began + start - loop.time()))
             try:
                 if kind == "chat":
-                    customer = WebChatCustomer(http=http, base=cluster.base, record=record)
+                    customer = WebChatCustomer(http=http, base=base, record=record)
                     try:
                         number = await report_by_chat(customer, n)
                     finally:
@@ -168,7 +172,7 @@ async def storm(cluster: Cluster, figures: Figures, args: argparse.Namespace) ->
                     announced[customer.conversation] = number
                     figures.chat_ok += 1
                 else:
-                    calls_done.add(await report_by_phone(http, cluster.base, phone, n, record))
+                    calls_done.add(await report_by_phone(http, base, phone, n, record))
                     figures.calls_ok += 1
             except Exception as exc:  # every failure is counted and named in the report
                 figures.errors.append(f"{kind}: {type(exc).__name__}: {str(exc)[:120]}")
@@ -284,7 +288,7 @@ async def one_run(backend: str, processes: int, args: argparse.Namespace) -> Fig
         )
         pids = [p.popen.pid for p in cluster.processes]
         cpu_before = sum(map(_cpu_seconds, pids)), database_cpu()
-        announced, calls = await storm(cluster, figures, args)
+        announced, calls = await storm(cluster.base, figures, args)
         figures.service_cpu_s = sum(map(_cpu_seconds, pids)) - cpu_before[0]
         figures.database_cpu_s = database_cpu() - cpu_before[1]
         await check_store(db_url, figures, announced, calls, twilio)
@@ -310,6 +314,10 @@ def report(figures: Figures) -> None:
     for path, p in data["latencies"].items():
         out(f"     {path:<22} n={p['n']:<5} p50 {p['p50']:.1f}  p99 {p['p99']:.1f}  max {p['max']:.1f} ms")
     out(f"   turns {data['turns']} ({data['turns_per_s']:.1f}/s); client resends {figures.client_retries}")
+    if not figures.measured_service:
+        for error, count in data["errors"][:8]:
+            out(f"   error x{count}: {error}")
+        return
     out(
         f"   CPU: service {figures.service_cpu_s:.1f} s, database {figures.database_cpu_s:.1f} s,"
         f" {data['cpu_ms_per_turn']:.2f} ms a turn"
@@ -335,7 +343,25 @@ def failed(figures: Figures) -> bool:
     )
 
 
+async def against(args: argparse.Namespace) -> Figures:
+    """The storm against a service already running (--target): what its customers saw, nothing of its store.
+
+    Its calls are signed with --twilio-token, which must be the service's TWILIO_AUTH_TOKEN, and the service's
+    PUBLIC_BASE_URL must be the target (Twilio signs the URL it calls)."""
+    figures = Figures(args.target, 1, args.conversations, args.calls, args.window, measured_service=False)
+    announced, calls = await storm(args.target.rstrip("/"), figures, args, twilio_token=args.twilio_token)
+    out(
+        f"cases announced in chat: {len(announced)} ({len(set(announced.values()))} different);"
+        f" calls done: {len(calls)}"
+    )
+    return figures
+
+
 async def main_async(args: argparse.Namespace) -> list[Figures]:
+    if args.target:
+        figures = await against(args)
+        report(figures)
+        return [figures]
     results: list[Figures] = []
     for run in args.runs.split(","):
         backend, _, count = run.partition(":")
@@ -365,11 +391,23 @@ def main() -> int:
         " process takes it, and how often each looks (default 2, as the cluster tests)",
     )
     parser.add_argument(
+        "--target",
+        help="storm a service already running at this URL instead (e.g. http://localhost:3978, to watch it on its"
+        " /agent/dashboard); its store is not checked",
+    )
+    parser.add_argument(
+        "--twilio-token",
+        default="",
+        help="with --target and --calls: the service's TWILIO_AUTH_TOKEN, to sign the calls' webhooks",
+    )
+    parser.add_argument(
         "--explain",
         action="store_true",
         help="print the stored cases, activities and transcript of each conversation lost or doubled",
     )
     args = parser.parse_args()
+    if args.target and args.calls and not args.twilio_token:
+        parser.error("--calls against --target need --twilio-token (the service's TWILIO_AUTH_TOKEN)")
     for run in args.runs.split(","):
         backend, _, count = run.partition(":")
         if backend not in ("postgres", "sqlite") or not (count or "1").isdigit() or not 1 <= int(count or 1) <= 8:
