@@ -242,6 +242,10 @@ class HandoffService:
     async def expire_due(self) -> int:
         """Turn handoffs nobody took within the timeout into web support requests; return how many."""
         now = self._clock()
+        # A read first: the sweep's write transaction (SQLite's write lock, which every turn's save waits
+        # for) and its async session cost a turn's worth of CPU each second, for a queue that is rarely late.
+        if not await self._jobs.read(partial(handoff_store.any_timeout_due, now=now, timeout=self.timeout)):
+            return 0
         told: dict[int, str] = {}
         async with self._sessions() as session, session.begin():
             expired = await handoff_store.due_timeouts(session, now=now, timeout=self.timeout)

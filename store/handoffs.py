@@ -6,7 +6,8 @@ from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam
+from sqlalchemy import Table, bindparam, exists
+from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
 from sqlalchemy.engine import Connection
 from sqlmodel import col, select
@@ -16,7 +17,7 @@ from intake.domain import CaseEventKind, Outcome, require_aware
 from store.cases import add_event, normalise_case_number
 from store.db import upsert
 from store.errors import CaseNotFoundError
-from store.jobs import run
+from store.jobs import fetch, run
 from store.models import OPEN_STATUSES, Case, Handoff, HandoffPublic, HandoffStatus
 
 _HANDOFFS: Table = Handoff.__table__  # type: ignore[attr-defined]
@@ -25,6 +26,13 @@ _TOUCH_OPEN = (
     sa_update(_HANDOFFS)
     .where(_HANDOFFS.c.open_conversation_id == bindparam("open_for"))
     .values(version=_HANDOFFS.c.version + 1)
+)
+# Every process's timeout sweep asks this each second; nearly always the answer is no.
+_ANY_DUE = sa_select(
+    exists().where(
+        _HANDOFFS.c.status == HandoffStatus.QUEUED.value,
+        _HANDOFFS.c.created_at <= bindparam("cutoff", type_=_HANDOFFS.c.created_at.type),
+    )
 )
 
 
@@ -201,6 +209,11 @@ async def close(session: AsyncSession, *, handoff_id: int, agent_id: int, at: da
         from_statuses=(HandoffStatus.ACTIVE,),
         agent_id=agent_id,
     )
+
+
+def any_timeout_due(conn: Connection, *, now: datetime, timeout: timedelta) -> bool:
+    """Whether a handoff has been queued for `timeout` or longer (a store job: due_timeouts then has work)."""
+    return bool(fetch(conn, _ANY_DUE, {"cutoff": require_aware(now, "now") - timeout})[0][0])
 
 
 async def due_timeouts(

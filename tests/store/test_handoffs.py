@@ -136,6 +136,23 @@ async def test_only_the_claiming_agent_hands_back_or_closes(session_maker: Sessi
     assert stored.ended_at == T0 + timedelta(minutes=3) and not stored.is_open
 
 
+async def test_the_sweep_reads_whether_any_handoff_waited_too_long(session_maker: SessionMaker, jobs: Jobs) -> None:
+    timeout = timedelta(minutes=5)
+
+    async def due(minutes: float) -> bool:
+        return await jobs.read(partial(h.any_timeout_due, now=T0 + timedelta(minutes=minutes), timeout=timeout))
+
+    assert not await due(10)  # no handoff at all
+    agent = await _agent(session_maker, "dave")
+    taken = await _create(session_maker, "taken")
+    async with session_maker() as session, session.begin():
+        assert await h.claim(session, handoff_id=taken.id, agent_id=agent, at=T0)
+    assert not await due(10)  # claimed: no longer queued
+    await _create(session_maker, "waiting", at=T0 + timedelta(minutes=1))
+    assert not await due(5.9)  # queued 4.9 minutes
+    assert await due(6)  # queued for the whole timeout
+
+
 async def test_due_timeouts_claims_each_unclaimed_handoff_once(session_maker: SessionMaker) -> None:
     agent = await _agent(session_maker, "carol")
     old = await _create(session_maker, "old")
