@@ -21,6 +21,7 @@ PRODUCTION = {
     "intake_env": "production",
     "public_base_url": "https://support.example.com",
     "directline_secret": "a-real-directline-secret-of-enough-length-0123",
+    "link_secret": "a-real-link-secret-of-enough-length-0123456789",
 }
 
 

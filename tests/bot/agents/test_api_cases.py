@@ -145,7 +145,10 @@ async def test_resolve_with_a_note_then_close_and_reopen(api: Api) -> None:
     assert status == 200 and body["events"][-1]["detail"] == {"text": "Checked the logs."}
     status, body = await _post(api, first, "resolve", {"resolution": "Restarted dictation service."})
     assert status == 200 and body["case"]["status"] == "resolved"
-    assert body["events"][-1]["detail"]["reason"] == "Restarted dictation service."
+    [resolved] = [e for e in body["events"] if e["kind"] == "status_changed" and e["detail"]["to"] == "resolved"]
+    assert resolved["detail"]["reason"] == "Restarted dictation service."
+    # The customer is told what was done, and asked in two days whether everything works.
+    assert [e["kind"] for e in body["events"][-2:]] == ["notice_queued", "notice_queued"]
     status, _ = await _post(api, first, "close")
     assert status == 403  # closing is a supervisor's
     status, body = await _post(api, first, "close", token=api.supervisor)
