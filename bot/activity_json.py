@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -47,6 +48,36 @@ def to_json(model: Model) -> dict[str, Any]:
             out.update(value)
             continue
         out[desc["key"]] = _value(value, desc["type"])
+    return out
+
+
+# TurnContext.turn_state: {position in buffered_reply_activities: that reply's JSON before it was sent}.
+SENT_JSON = "intake.sent_json"
+
+# What TurnContext.send_activities sets on its copy of an outgoing activity (apply_conversation_reference, then
+# its validator); the copy's other attributes are the very values of the activity the bot built.
+_STAMPED = tuple(
+    (attr, Activity._attribute_map[attr]["key"], Activity._attribute_map[attr]["type"])
+    for attr in (
+        "type", "id", "channel_id", "locale", "service_url", "conversation", "from_property", "recipient",
+        "reply_to_id", "input_hint",
+    )
+)  # fmt: skip
+
+
+def stamped_json(before: Mapping[str, Any], sent: Activity) -> dict[str, Any]:
+    """`to_json(sent)`, where `sent` is TurnContext's stamped copy of an activity whose JSON was `before`.
+
+    The bot serialises its replies once for the conversation's row (an answer to a redelivery); the
+    expectReplies body then needs only the stamped fields again, not a second walk of every reply.
+    """
+    out = dict(before)
+    for attr, key, kind in _STAMPED:
+        value = getattr(sent, attr)
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = _value(value, kind)
     return out
 
 

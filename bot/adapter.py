@@ -20,7 +20,7 @@ from botframework.connector.auth import (
     ConnectorFactory,
 )
 
-from bot.activity_json import to_json
+from bot.activity_json import SENT_JSON, stamped_json, to_json
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -151,7 +151,11 @@ class IntakeAdapter(CloudAdapter):  # type: ignore[misc]
 
     def _process_turn_results(self, context: TurnContext) -> InvokeResponse:
         if context.activity.delivery_mode == DeliveryModes.expect_replies:
-            activities = [to_json(activity) for activity in context.buffered_reply_activities]
+            known = context.turn_state.get(SENT_JSON) or {}
+            activities = [
+                stamped_json(known[i], activity) if i in known else to_json(activity)
+                for i, activity in enumerate(context.buffered_reply_activities)
+            ]
             return InvokeResponse(status=HTTPStatus.OK, body={"activities": activities})
         return super()._process_turn_results(context)
 

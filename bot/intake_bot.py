@@ -14,11 +14,12 @@ from botbuilder.schema import (
     Activity,
     ActivityTypes,
     ChannelAccount,
+    DeliveryModes,
     EndOfConversationCodes,
 )
 from sqlalchemy.exc import DBAPIError
 
-from bot.activity_json import Reply, to_json
+from bot.activity_json import SENT_JSON, Reply, to_json
 from bot.contract import EVENT_HANGUP, EVENT_NO_INPUT, PHONE_LOCALE, TURN_CHANNEL, VOICE_CHANNEL_ID
 from bot.effects import EffectRunner, transcript_lines
 from bot.incidents import IncidentConfig
@@ -254,9 +255,10 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
             )
         activity = turn_context.activity
         record.set(DIALOGUE, step.state.to_dict())
+        replies = [to_json(a) for a in activities]
         if activity.id and not isinstance(event, Resume):  # a resume answers no activity of the customer's
             # Remembered so that a redelivery gets the same answer.
-            remember_turn(record, activity.id, [to_json(a) for a in activities])
+            remember_turn(record, activity.id, replies)
         transcript = TranscriptLines(
             conversation_id=ctx.conversation_id,
             channel=activity.channel_id or ctx.channel.value,
@@ -266,7 +268,7 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
         # State and transcript are committed before any reply leaves: what the customer is told is kept.
         await save_record(self._jobs, record, now=self._clock(), transcript=transcript)
         if activities:
-            await turn_context.send_activities(activities)
+            await _send(turn_context, activities, replies)
 
     async def _context(self, turn_context: TurnContext) -> Context:
         activity = turn_context.activity
@@ -286,6 +288,16 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
             locale=PHONE_LOCALE if channel is Channel.PHONE else activity.locale or DEFAULT_LOCALE,
             maintenance=notes,
         )
+
+
+async def _send(turn_context: TurnContext, activities: list[Activity], replies: list[dict[str, Any]]) -> None:
+    """Send the turn's replies; an expectReplies body reuses their JSON (bot/adapter.py, stamped_json)."""
+    first = len(turn_context.buffered_reply_activities)
+    await turn_context.send_activities(activities)
+    if turn_context.activity.delivery_mode == DeliveryModes.expect_replies:
+        # send_activities buffered one stamped copy of each, in order, after those buffered before.
+        known = turn_context.turn_state.setdefault(SENT_JSON, {})
+        known.update({first + i: reply for i, reply in enumerate(replies)})
 
 
 def _record(turn_context: TurnContext) -> ConversationRecord:

@@ -20,7 +20,7 @@ from botbuilder.schema import (
     SuggestedActions,
 )
 
-from bot.activity_json import Reply, activity_from_json, to_json
+from bot.activity_json import Reply, activity_from_json, stamped_json, to_json
 
 ACTIVITIES = [
     pytest.param(
@@ -112,6 +112,36 @@ def test_reply_copies_leave_the_original_untouched() -> None:
     assert sent.conversation.id == "c-1" and sent.recipient.id == "user-1"
     assert original.conversation is None and original.recipient is None
     assert to_json(sent)["channelData"] == {"intake": {"expects": "none"}}
+
+
+@pytest.mark.parametrize(
+    "built",
+    [
+        Reply(type=ActivityTypes.message, text="hi", suggested_actions=SuggestedActions(actions=[])),
+        Reply(text="no type or hint yet", channel_data={"intake": {"expects": "none", "choices": []}}),
+        Activity(type=ActivityTypes.event, name="intake/connectOnCall", value={"case_number": "2611-0042"}),
+        Reply(type=ActivityTypes.end_of_conversation, code="completedSuccessfully", id="stale", locale="fr"),
+    ],
+)
+def test_a_sent_copy_s_json_from_the_json_before_it_was_stamped(built: Activity) -> None:
+    before = to_json(built)
+    incoming = Activity(
+        type=ActivityTypes.message,
+        id="a-1",
+        channel_id="webchat",
+        service_url="http://localhost/expect-replies",
+        conversation=ConversationAccount(id="c-1"),
+        from_property=ChannelAccount(id="user-1", role="user"),
+        recipient=ChannelAccount(id="bot"),
+        locale="en-US",
+    )
+    sent = TurnContext.apply_conversation_reference(
+        copy.deepcopy(built), TurnContext.get_conversation_reference(incoming)
+    )
+    # What send_activities' validator does to each copy after stamping it.
+    sent.type, sent.input_hint, sent.id = sent.type or "message", sent.input_hint or "acceptingInput", None
+    assert stamped_json(before, sent) == to_json(sent) == sent.serialize()
+    assert to_json(built) == before  # the reply itself is left as it was built
 
 
 INCOMING = [
