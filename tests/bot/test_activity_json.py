@@ -93,21 +93,26 @@ def test_a_reply_is_the_same_activity_to_msrest() -> None:
     )
 
 
-def test_reply_copies_leave_the_original_untouched() -> None:
-    # What TurnContext.send_activities does to each outgoing activity: copy, then stamp the reference.
-    original = Reply(type=ActivityTypes.message, text="hi", channel_data={"intake": {"expects": "none"}})
-    incoming = Activity(
+def _stamped(built: Activity, channel: str, **incoming: str) -> Activity:
+    """What TurnContext.send_activities does to each outgoing activity: copy, then stamp the reference."""
+    received = Activity(
         type=ActivityTypes.message,
         id="a-1",
-        channel_id="directline",
+        channel_id=channel,
         service_url="http://localhost/",
         conversation=ConversationAccount(id="c-1"),
         from_property=ChannelAccount(id="user-1"),
         recipient=ChannelAccount(id="bot"),
+        **incoming,
     )
-    sent = TurnContext.apply_conversation_reference(
-        copy.deepcopy(original), TurnContext.get_conversation_reference(incoming)
-    )
+    reference = TurnContext.get_conversation_reference(received)
+    return TurnContext.apply_conversation_reference(copy.deepcopy(built), reference)
+
+
+def test_reply_copies_leave_the_original_untouched() -> None:
+    # What TurnContext.send_activities does to each outgoing activity: copy, then stamp the reference.
+    original = Reply(type=ActivityTypes.message, text="hi", channel_data={"intake": {"expects": "none"}})
+    sent = _stamped(original, "directline")
     assert sent is not original
     assert sent.conversation.id == "c-1" and sent.recipient.id == "user-1"
     assert original.conversation is None and original.recipient is None
@@ -123,21 +128,10 @@ def test_reply_copies_leave_the_original_untouched() -> None:
         Reply(type=ActivityTypes.end_of_conversation, code="completedSuccessfully", id="stale", locale="fr"),
     ],
 )
-def test_a_sent_copy_s_json_from_the_json_before_it_was_stamped(built: Activity) -> None:
+@pytest.mark.parametrize("channel", ["webchat", "msteams"])  # msteams: the reply names the activity it answers
+def test_a_sent_copy_s_json_from_the_json_before_it_was_stamped(built: Activity, channel: str) -> None:
     before = to_json(built)
-    incoming = Activity(
-        type=ActivityTypes.message,
-        id="a-1",
-        channel_id="webchat",
-        service_url="http://localhost/expect-replies",
-        conversation=ConversationAccount(id="c-1"),
-        from_property=ChannelAccount(id="user-1", role="user"),
-        recipient=ChannelAccount(id="bot"),
-        locale="en-US",
-    )
-    sent = TurnContext.apply_conversation_reference(
-        copy.deepcopy(built), TurnContext.get_conversation_reference(incoming)
-    )
+    sent = _stamped(built, channel, locale="en-US")
     # What send_activities' validator does to each copy after stamping it.
     sent.type, sent.input_hint, sent.id = sent.type or "message", sent.input_hint or "acceptingInput", None
     assert stamped_json(before, sent) == to_json(sent) == sent.serialize()
