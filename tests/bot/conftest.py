@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import random
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -90,11 +92,33 @@ def buttons(activities: list[dict[str, Any]]) -> list[str]:
     return found
 
 
+def _ephemeral_ports() -> range:
+    try:
+        low, high = (int(n) for n in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999  # Linux's default
+    return range(low, high + 1)
+
+
+_EPHEMERAL = _ephemeral_ports()
+_LISTEN_PORTS = [p for p in range(10_000, 32_768) if p not in _EPHEMERAL]
+
+
 def free_port() -> int:
-    # The gateway must know the bot's own URL before the app starts, so pick the port first.
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A loopback port free to listen on, outside the kernel's range for outgoing connections.
+
+    The gateway (and a process started by a test) must know its own URL before it listens, so the port is
+    picked first. A port from the ephemeral range could meanwhile become the local end of one of the many
+    connections a test opens (to PostgreSQL, to the service), and the listener would fail to bind.
+    """
+    for port in random.sample(_LISTEN_PORTS, 200):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free loopback port outside the ephemeral range")
 
 
 async def start_service(db_url: str, clock: FakeClock, **settings: Any) -> tuple[web.AppRunner, str]:

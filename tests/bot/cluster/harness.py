@@ -145,7 +145,7 @@ async def running_cluster(
         members: list[Process] = []
         for n in range(processes):
             port, metrics_port = free_port(), free_port()
-            env = {
+            process_env = {
                 **os.environ,
                 "PYTHONPATH": str(ROOT),  # the tree under test, whatever the virtualenv points at
                 "DATABASE_URL": db_url,
@@ -167,7 +167,7 @@ async def running_cluster(
                     "--port",
                     str(port),
                     cwd=workdir,
-                    env=env,
+                    env=process_env,
                     stdout=asyncio.subprocess.DEVNULL,
                     stderr=log,
                 )
