@@ -15,13 +15,17 @@ import asyncio
 import logging
 import re
 import tempfile
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from sqlalchemy import event
 from sqlalchemy.engine import Connection
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 
 from store.db import create_engine
 
@@ -45,22 +49,47 @@ def alembic_config(url: str | None = None) -> Config:
 
 async def upgrade_async(url: str, revision: str = "head") -> None:
     """Upgrade the database at `url` to `revision`, in one transaction."""
+    await _migrate_async(url, partial(command.upgrade, revision=revision))
+
+
+async def downgrade_async(url: str, revision: str) -> None:
+    """Downgrade the database at `url` to `revision`, in one transaction (tests of a migration's data)."""
+    await _migrate_async(url, partial(command.downgrade, revision=revision))
+
+
+async def _migrate_async(url: str, run: Callable[[Config], None]) -> None:
     engine = create_engine(url, poolclass=NullPool)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _foreign_keys_off)
     try:
         async with engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 # Processes starting together would race to create the same tables; SQLite's
                 # BEGIN IMMEDIATE already serialises them.
                 await connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
-            await connection.run_sync(_upgrade, revision)
+            await connection.run_sync(_migrate, run)
     finally:
         await engine.dispose()
 
 
-def _upgrade(connection: Connection, revision: str) -> None:
+def _foreign_keys_off(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # SQLite alters a table by copying it and dropping the original. With foreign keys enforced, dropping a
+    # table other rows point at (cases -> accounts) fails, or cascades (account_phones): a migration runs
+    # without them (the pragma only takes effect outside a transaction, hence on connecting) and checks the
+    # whole database before it commits (_migrate).
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = OFF")
+    cursor.close()
+
+
+def _migrate(connection: Connection, run: Callable[[Config], None]) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
-    command.upgrade(config, revision)
+    run(config)
+    if connection.dialect.name == "sqlite":
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"the migration left {len(broken)} row(s) pointing at nothing; nothing was changed")
 
 
 def upgrade(url: str) -> None:

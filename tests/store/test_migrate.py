@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
@@ -13,9 +12,12 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import store.models  # noqa: F401  (registers every table on the metadata)
-from store.db import create_engine
-from store.migrate import alembic_config, head_revision, upgrade_async
+from store.accounts import get_account, import_accounts_csv
+from store.cases import get_case
+from store.db import SessionMaker, create_engine
+from store.migrate import downgrade_async, head_revision, upgrade_async
 from store.models import UTCDateTime
+from tests.store.helpers import T0, new_case
 
 
 async def test_upgrade_from_empty_is_repeatable(blank_db_url: str) -> None:
@@ -59,12 +61,6 @@ _AGENTS = sa.table(
 _HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"
 
 
-def _downgrade(connection: Connection, revision: str) -> None:
-    config = alembic_config()
-    config.attributes["connection"] = connection
-    command.downgrade(config, revision)
-
-
 async def _agents(url: str) -> dict[str, tuple[str, bool]]:
     engine = create_engine(url)
     try:
@@ -100,12 +96,27 @@ async def test_0008_moves_the_one_time_mark_into_its_own_column_and_back(blank_d
         "dee": (f"ONCE{_HASH}", False),  # not the mark (it is lower case): left as it was
     }
 
+    await downgrade_async(blank_db_url, "0007_directline_delivery")
     engine = create_engine(blank_db_url)
     try:
-        async with engine.begin() as connection:
-            await connection.run_sync(_downgrade, "0007_directline_delivery")
+        async with engine.connect() as connection:
             rows = await connection.execute(text("SELECT name, password_hash FROM agents"))
             restored = {name: stored for name, stored in rows}
     finally:
         await engine.dispose()
     assert restored == {"ada": f"once{_HASH}", "bob": _HASH, "cy": "", "dee": f"ONCE{_HASH}"}
+
+
+async def test_an_existing_sqlite_database_with_cases_upgrades_and_downgrades(
+    session_maker: SessionMaker, db_url: str
+) -> None:
+    # SQLite alters a table by copying it: with rows pointing at it (a case at its account, an account's phone
+    # numbers) the copy must neither fail on nor cascade through foreign keys, and nothing may be left dangling.
+    await import_accounts_csv(session_maker, "k_number,name,phones\nK123456,North,617 253 1000\n", now=T0)
+    case = await new_case(session_maker)
+    await downgrade_async(db_url, "0009_sla_watch")  # back across the accounts' own migrations
+    await upgrade_async(db_url)
+    async with session_maker() as session:
+        account = await get_account(session, k_number="K123456")
+        assert await get_case(session, number=case.number) is not None
+    assert account is not None and account.phones == ["+16172531000"]  # not cascaded away

@@ -5,15 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import partial
 
-from alembic import command
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
 
 from intake.domain import CaseStatus
 from store.cases import update_case
 from store.db import create_engine, session_factory
 from store.jobs import Jobs
-from store.migrate import alembic_config, upgrade_async
+from store.migrate import downgrade_async, upgrade_async
 from store.sla import claim_alert, due_cases, set_next_look
 from tests.store.helpers import T0, new_case
 
@@ -38,12 +36,6 @@ async def test_due_cases_are_those_whose_next_look_has_come(jobs: Jobs) -> None:
     assert await jobs.write(partial(due_cases, now=T0 + timedelta(minutes=4), limit=10)) == []
 
 
-def _downgrade(connection: Connection, revision: str) -> None:
-    config = alembic_config()
-    config.attributes["connection"] = connection
-    command.downgrade(config, revision)
-
-
 async def test_0009_gives_every_case_not_closed_a_look_at_once(db_url: str) -> None:
     engine = create_engine(db_url)
     sessions = session_factory(engine)
@@ -54,10 +46,9 @@ async def test_0009_gives_every_case_not_closed_a_look_at_once(db_url: str) -> N
             await update_case(
                 session, number=closed.number, actor="a", at=T0 + timedelta(hours=1), status=CaseStatus.CLOSED
             )
-        async with engine.begin() as connection:
-            await connection.run_sync(_downgrade, "0008_password_one_time")
     finally:
         await engine.dispose()
+    await downgrade_async(db_url, "0008_password_one_time")
     await upgrade_async(db_url)
     engine = create_engine(db_url)
     try:
