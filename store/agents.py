@@ -11,13 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Table, bindparam, func
+from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
+from sqlalchemy.engine import Connection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake.domain import require_aware
 from store.errors import StoreError
+from store.jobs import fetch
 from store.models import (
     Agent,
     AgentPublic,
@@ -206,25 +209,38 @@ async def set_presence(session: AsyncSession, *, agent_id: int, presence: Presen
     return _public(agent)
 
 
-async def count_available(session: AsyncSession, *, now: datetime) -> int:
-    """Count enabled, available agents with a live console session seen within LIVE_WINDOW of `now`."""
-    require_aware(now, "now")
-    live = (
-        select(ConsoleSession.agent_id)
+_AGENTS: Table = Agent.__table__  # type: ignore[attr-defined]
+_CONSOLES: Table = ConsoleSession.__table__  # type: ignore[attr-defined]
+# Built once: every chat turn asks it while live chat is open (available_now, a store job).
+_AVAILABLE = sa_select(func.count()).where(
+    _AGENTS.c.disabled.is_(False),
+    _AGENTS.c.presence == Presence.AVAILABLE.value,
+    _AGENTS.c.id.in_(
+        sa_select(_CONSOLES.c.agent_id)
         .where(
-            col(ConsoleSession.revoked_at).is_(None),
-            col(ConsoleSession.expires_at) > now,
-            col(ConsoleSession.last_seen_at) >= now - LIVE_WINDOW,
-            col(ConsoleSession.password_change_required).is_(False),
+            _CONSOLES.c.revoked_at.is_(None),
+            _CONSOLES.c.expires_at > bindparam("now", type_=_CONSOLES.c.expires_at.type),
+            _CONSOLES.c.last_seen_at >= bindparam("seen_since", type_=_CONSOLES.c.last_seen_at.type),
+            _CONSOLES.c.password_change_required.is_(False),
         )
         .distinct()
-    )
-    query = select(func.count()).where(
-        col(Agent.disabled).is_(False),
-        Agent.presence == Presence.AVAILABLE.value,
-        col(Agent.id).in_(live),
-    )
-    return int((await session.exec(query)).one())
+    ),
+)
+
+
+def _available_params(now: datetime) -> dict[str, datetime]:
+    return {"now": require_aware(now, "now"), "seen_since": now - LIVE_WINDOW}
+
+
+async def count_available(session: AsyncSession, *, now: datetime) -> int:
+    """Count enabled, available agents with a live console session seen within LIVE_WINDOW of `now`."""
+    connection = await session.connection()
+    return int((await connection.execute(_AVAILABLE, _available_params(now))).scalar_one())
+
+
+def available_now(conn: Connection, *, now: datetime) -> int:
+    """count_available as a store job (store/jobs.py): what a chat turn asks while live chat is open."""
+    return int(fetch(conn, _AVAILABLE, _available_params(now))[0][0])
 
 
 # --- API tokens -----------------------------------------------------------------------------------
