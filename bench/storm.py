@@ -22,14 +22,13 @@ import random
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Callable
+from contextlib import AsyncExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -40,7 +39,7 @@ from store.models import Case, DirectLineActivity, Incident, Outbox, TranscriptE
 from tests.bot.cluster.customers import PhoneSettings, WebChatCustomer, report_by_chat, report_by_phone
 from tests.bot.cluster.harness import running_cluster
 from tests.bot.cluster.postgres import private_postgres
-from tests.bot.voice.harness import ACCOUNT_SID, FakeTwilio
+from tests.bot.voice.harness import ACCOUNT_SID, FakeTwilio, fake_twilio_api
 from tests.bot.voice.harness import TOKEN as TWILIO_TOKEN
 
 ONCALL = "+14155550101,+14155550102"
@@ -116,21 +115,6 @@ def _percentiles(values: list[float]) -> dict[str, float]:
 def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-@asynccontextmanager
-async def fake_twilio() -> AsyncIterator[tuple[FakeTwilio, str]]:
-    """Twilio's Messages API on loopback, where the processes send their pages."""
-    twilio = FakeTwilio()
-    runner = web.AppRunner(twilio.app(), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        yield twilio, f"http://{host}:{port}"
-    finally:
-        await runner.cleanup()
 
 
 def arrivals(conversations: int, calls: int, window: float, seed: int) -> list[tuple[float, str, int]]:
@@ -272,7 +256,7 @@ async def one_run(backend: str, processes: int, args: argparse.Namespace) -> Fig
         else:
             db_url = f"sqlite+aiosqlite:///{workdir / 'intake.db'}"
             database_cpu = lambda: 0.0  # noqa: E731 (SQLite runs inside the service's processes)
-        twilio, twilio_url = await stack.enter_async_context(fake_twilio())
+        twilio, twilio_url = await stack.enter_async_context(fake_twilio_api())
         env = {
             "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
             "TWILIO_ACCOUNT_SID": ACCOUNT_SID,

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 from sqlmodel import col, select
 
 from store.db import create_engine, session_factory
@@ -23,27 +20,12 @@ from tests.bot.cluster.customers import (
 )
 from tests.bot.cluster.harness import running_cluster
 from tests.bot.conftest import stored_cases
-from tests.bot.voice.harness import ACCOUNT_SID, FakeTwilio
+from tests.bot.voice.harness import ACCOUNT_SID, FakeTwilio, fake_twilio_api
 from tests.bot.voice.harness import TOKEN as TWILIO_TOKEN
 from tests.conftest import BACKENDS
 
 ONCALL = "+14155550101,+14155550102"
 CUSTOMERS = 12
-
-
-@asynccontextmanager
-async def twilio_api() -> AsyncIterator[tuple[FakeTwilio, str]]:
-    """Twilio's Messages API on loopback: where the processes send their pages."""
-    twilio = FakeTwilio()
-    runner = web.AppRunner(twilio.app())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        yield twilio, f"http://{host}:{port}"
-    finally:
-        await runner.cleanup()
 
 
 def phone_env(twilio_url: str) -> dict[str, str]:
@@ -85,7 +67,7 @@ def sent_once(twilio: FakeTwilio) -> None:
 
 @pytest.mark.parametrize("db_url", [BACKENDS[1]], indirect=True)
 async def test_a_process_killed_mid_burst_loses_and_doubles_nothing(db_url: str, tmp_path: Path) -> None:
-    async with twilio_api() as (twilio, twilio_url):
+    async with fake_twilio_api() as (twilio, twilio_url):
         env = phone_env(twilio_url)
         async with running_cluster(db_url, tmp_path, processes=3, env=env) as cluster:
             http, base = cluster.http, cluster.base

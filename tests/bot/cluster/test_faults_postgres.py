@@ -10,8 +10,9 @@ from pathlib import Path
 from tests.bot.cluster.customers import CASE_NUMBER, OUTAGE_CHAT, WebChatCustomer, k_number
 from tests.bot.cluster.harness import running_cluster
 from tests.bot.cluster.postgres import private_postgres
-from tests.bot.cluster.test_faults import CUSTOMERS, phone_env, sent_once, twilio_api, until_pages_sent
+from tests.bot.cluster.test_faults import CUSTOMERS, phone_env, sent_once, until_pages_sent
 from tests.bot.conftest import stored_cases
+from tests.bot.voice.harness import fake_twilio_api
 
 UNAVAILABLE = 503
 
@@ -25,7 +26,7 @@ async def test_postgres_restarted_mid_burst_is_a_503_then_every_case_once(tmp_pa
         if status == UNAVAILABLE:
             refused.set()
 
-    async with private_postgres() as server, twilio_api() as (twilio, twilio_url):
+    async with private_postgres() as server, fake_twilio_api() as (twilio, twilio_url):
         async with running_cluster(server.url, tmp_path, processes=2, env=phone_env(twilio_url)) as cluster:
             customers = [
                 WebChatCustomer(http=cluster.http, base=cluster.base, on_status=seen) for _ in range(CUSTOMERS)

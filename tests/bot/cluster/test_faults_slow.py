@@ -17,8 +17,9 @@ import pytest
 
 from tests.bot.cluster.customers import PhoneSettings, WebChatCustomer, report_by_chat, report_by_phone
 from tests.bot.cluster.harness import Process, running_cluster
-from tests.bot.cluster.test_faults import phone_env, twilio_api
+from tests.bot.cluster.test_faults import phone_env
 from tests.bot.voice.harness import TOKEN as TWILIO_TOKEN
+from tests.bot.voice.harness import fake_twilio_api
 from tests.conftest import BACKENDS
 
 EACH = 20  # slow connections of each kind, to each process
@@ -88,7 +89,7 @@ async def idle_stream(http: aiohttp.ClientSession, process: Process) -> asyncio.
 
 @pytest.mark.parametrize("db_url", [BACKENDS[1]], indirect=True)
 async def test_slow_clients_are_closed_and_other_customers_go_on(db_url: str, tmp_path: Path) -> None:
-    async with twilio_api() as (_twilio, twilio_url):
+    async with fake_twilio_api() as (_twilio, twilio_url):
         env = {**phone_env(twilio_url), **SETTINGS}
         async with running_cluster(db_url, tmp_path, processes=2, env=env) as cluster:
             http = cluster.http

@@ -24,9 +24,10 @@ from tests.bot.cluster.customers import (
     report_by_phone,
 )
 from tests.bot.cluster.harness import running_cluster
-from tests.bot.cluster.test_faults import phone_env, sent_once, twilio_api, until_pages_sent
+from tests.bot.cluster.test_faults import phone_env, sent_once, until_pages_sent
 from tests.bot.conftest import stored_cases
 from tests.bot.voice.harness import TOKEN as TWILIO_TOKEN
+from tests.bot.voice.harness import fake_twilio_api
 from tests.conftest import BACKENDS
 
 CALLERS = 8
@@ -99,7 +100,7 @@ async def _customer_lines(db_url: str, conversation_id: str) -> list[str]:
 
 @pytest.mark.parametrize("db_url", [BACKENDS[1]], indirect=True)
 async def test_resent_webhooks_under_load_get_the_first_answer_and_file_one_case(db_url: str, tmp_path: Path) -> None:
-    async with twilio_api() as (twilio, twilio_url):
+    async with fake_twilio_api() as (twilio, twilio_url):
         async with running_cluster(db_url, tmp_path, processes=2, env=phone_env(twilio_url)) as cluster:
             resending = ResendingTwilio(cluster.http)
             phone = PhoneSettings(auth_token=TWILIO_TOKEN, public_base_url=cluster.base)

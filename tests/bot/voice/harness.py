@@ -345,3 +345,11 @@ class FakeTwilio:
                 "uri": request.path_qs,
             }
         )
+
+
+@asynccontextmanager
+async def fake_twilio_api() -> AsyncIterator[tuple[FakeTwilio, str]]:
+    """Twilio's Messages API on loopback (pages and SMS are sent there): the fake and its base URL."""
+    twilio = FakeTwilio()
+    async with serve(twilio.app()) as url:
+        yield twilio, url
