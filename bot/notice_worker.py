@@ -139,6 +139,9 @@ class NoticeWorker:
             log.info("notice %s (%s) held for the manager's survey follow-up", item.id, notice.value)
             return None
         recipient = self._recipient(account)
+        if recipient is None and account.emails and not self._config.smtp.ready:
+            # The contacts have addresses but this desk sends no mail yet: tried again, not lost at once.
+            return await self._fail(item, "email is not configured (SMTP_HOST, SMTP_FROM)", final=False)
         if recipient is None:
             return await self._fail(item, "the account has no contact address we can use", final=True)
         facts = replace(self._facts(item, notice, case, account), locale=locale)

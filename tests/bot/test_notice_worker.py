@@ -4,7 +4,7 @@ to the account's addresses or phones, in its time zone, with the opt-out honoure
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -201,3 +201,13 @@ async def test_the_follow_up_waits_two_days_and_is_dropped_for_a_reopened_case(r
     assert ("notice_skipped", "the case is no longer resolved") in [
         (k, d.get("reason")) for k, d in await rig.events(other)
     ]
+
+
+async def test_addresses_without_a_mail_server_are_tried_again_not_given_up(rig: Rig) -> None:
+    # An account reachable only by email, on a desk that has not set up its mail server yet.
+    await import_accounts_csv(rig.sessions, "k_number,name,phones,emails\nK5555,East,,ops@east.example\n", now=T0)
+    case = await rig.case("K5555")
+    rig.worker._config = replace(rig.worker._config, smtp=SmtpConfig(host="", port=25, sender=""))
+    await rig.worker.run_once()
+    [failed] = [d for k, d in await rig.events(case) if k == "notice_failed"]
+    assert failed["error"] == "email is not configured (SMTP_HOST, SMTP_FROM)" and failed["retry_at"] is not None
