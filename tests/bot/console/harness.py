@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import ClientSession, CookieJar, web
+from playwright.async_api import Page, expect
 
 from bot.agents.passwords import hash_password
 from bot.keys import SESSION_MAKER
@@ -189,3 +191,13 @@ async def hand_off(customer: Customer, *, with_case: bool) -> None:
         await customer.say("K123456 how do I export a report to PDF?")
     await customer.say("talk to an agent")
     await customer.wait_for("in the queue for a live agent")
+
+
+async def sign_in_in_browser(page: Page, base_url: str, name: str, *, opening: str = "/agent") -> None:
+    """Open a console page signed out, sign in as `name` on the page it sends to, land on the console."""
+    await page.goto(f"{base_url}{opening}")
+    await expect(page).to_have_url(re.compile(r"/agent/sign-in$"))
+    await page.get_by_label("Name").fill(name)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page).to_have_url(re.compile(r"/agent$"))

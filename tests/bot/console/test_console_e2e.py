@@ -13,7 +13,7 @@ from store.directline import list_activities
 from store.handoffs import list_handoffs
 from tests.bot.browser import WatchedPage, chromium_fixture, watched_context, watched_page_fixture  # noqa: F401  (fixtures)
 
-from .harness import PASSWORD, Site, running_site
+from .harness import Site, running_site, sign_in_in_browser
 
 pytestmark = pytest.mark.browser
 
@@ -34,12 +34,7 @@ async def agent_page(chromium: Browser) -> AsyncIterator[WatchedPage]:
 
 
 async def _sign_in(page: Page, base_url: str, name: str) -> None:
-    await page.goto(f"{base_url}/agent")
-    await expect(page).to_have_url(re.compile(r"/agent/sign-in$"))
-    await page.get_by_label("Name").fill(name)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
-    await expect(page).to_have_url(re.compile(r"/agent$"))
+    await sign_in_in_browser(page, base_url, name)
     await expect(page.locator("#connection")).to_have_text("Live", timeout=WAIT_MS)
     async with page.expect_response(lambda r: r.url.endswith("/agent/console/presence") and r.ok):
         await page.get_by_label("Status").select_option("available")

@@ -19,7 +19,7 @@ from bot.cli import run
 from tests.bot.browser import WatchedPage, chromium_fixture, watched_context  # noqa: F401  (fixtures)
 from tests.store.test_reports import NOW, november_cases
 
-from .harness import PASSWORD, Site, hand_off, running_site
+from .harness import Site, hand_off, running_site, sign_in_in_browser
 
 pytestmark = pytest.mark.browser
 
@@ -41,11 +41,7 @@ async def boss_page(chromium: Browser) -> AsyncIterator[WatchedPage]:
 
 
 async def _sign_in(page: Page, base_url: str, name: str) -> None:
-    await page.goto(f"{base_url}/agent")
-    await page.get_by_label("Name").fill(name)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
-    await expect(page).to_have_url(re.compile(r"/agent$"))
+    await sign_in_in_browser(page, base_url, name)
 
 
 def _cli_csv(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[list[str]]:

@@ -20,7 +20,7 @@ from store.transcripts import get_transcript
 from tests.bot.browser import WatchedPage, chromium_fixture, watched_page_fixture  # noqa: F401  (fixtures)
 from tests.store.helpers import new_case
 
-from .harness import PASSWORD, Site, hand_off, running_site
+from .harness import Site, hand_off, running_site, sign_in_in_browser
 
 pytestmark = pytest.mark.browser
 
@@ -34,12 +34,7 @@ async def site(db_url: str) -> AsyncIterator[Site]:
 
 
 async def _sign_in(page: Page, site: Site, name: str) -> None:
-    await page.goto(f"{site.base_url}/agent/incidents")
-    await expect(page).to_have_url(re.compile(r"/agent/sign-in$"))
-    await page.get_by_label("Name").fill(name)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
-    await expect(page).to_have_url(re.compile(r"/agent$"))
+    await sign_in_in_browser(page, site.base_url, name, opening="/agent/incidents")
 
 
 async def _case(site: Site, key: str, k_number: str) -> str:

@@ -15,7 +15,7 @@ from playwright.async_api import Page, expect
 from store.models import Account
 from tests.bot.browser import WatchedPage, chromium_fixture, watched_page_fixture  # noqa: F401  (fixtures)
 
-from .harness import PASSWORD, Site, running_site
+from .harness import Site, running_site, sign_in_in_browser
 
 pytestmark = pytest.mark.browser
 
@@ -32,12 +32,7 @@ async def site(db_url: str) -> AsyncIterator[Site]:
 
 
 async def _sign_in(page: Page, site: Site, name: str) -> None:
-    await page.goto(f"{site.base_url}/agent/maintenance")
-    await expect(page).to_have_url(re.compile(r"/agent/sign-in$"))
-    await page.get_by_label("Name").fill(name)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
-    await expect(page).to_have_url(re.compile(r"/agent$"))
+    await sign_in_in_browser(page, site.base_url, name, opening="/agent/maintenance")
 
 
 async def test_a_supervisor_plans_maintenance_from_the_console(site: Site, watched_page: WatchedPage) -> None:
