@@ -120,6 +120,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, database_url: str 
         bot=app[BOT].on_turn,
         on_turn_error=_on_turn_error,
         clock=clock,
+        jobs=jobs,
     )
     channels.register(WEBSITE_CHANNEL_ID, website)
     setup_website(app, company_name=settings.company_name, chat_hours=policy.chat.describe(), web_dir=WEB_DIR)

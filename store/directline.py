@@ -1,18 +1,24 @@
-"""Direct Line gateway queries: conversations, their activities and per-conversation sequences."""
+"""Direct Line gateway queries: conversations, their activities and per-conversation sequences.
+
+A chat turn on the website reads and writes here several times (the customer's activity, each reply, the
+streams' reads), so the hot queries are prebuilt statements run as store jobs (`store/jobs.py`): one hand-off
+and one transaction each, with no ORM session.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake.domain import require_aware
-from store.db import SessionMaker, read_session
+from store.db import SessionMaker
+from store.jobs import Jobs, fetch, run
 from store.models import (
     DirectLineActivity,
     DirectLineActivityPublic,
@@ -23,60 +29,149 @@ from store.models import (
 # Bounds one read so a long conversation cannot make a single response or stream frame huge.
 DEFAULT_PAGE = 200
 
+Db = Jobs | SessionMaker
+
+_CONVERSATIONS: Table = DirectLineConversation.__table__  # type: ignore[attr-defined]
+_ACTIVITIES: Table = DirectLineActivity.__table__  # type: ignore[attr-defined]
+_C = _CONVERSATIONS.c
+_A = _ACTIVITIES.c
+
+_CREATE = insert(_CONVERSATIONS).values(
+    id=bindparam("conversation_id"), user_id=bindparam("user_id"), created_at=bindparam("now"), last_seq=0
+)
+_GET = select(_C.id, _C.user_id, _C.created_at, _C.started_at, _C.last_seq).where(_C.id == bindparam("conversation_id"))
+_MARK_STARTED = (
+    update(_CONVERSATIONS)
+    .where(_C.id == bindparam("conversation_id"), _C.started_at.is_(None))
+    .values(started_at=bindparam("now"))
+)
+# The UPDATE row-locks the conversation (PostgreSQL) or holds the write lock (SQLite) until commit, so
+# positions become visible in order and a stream that has read up to N never misses an N-1.
+_NEXT_SEQ = (
+    update(_CONVERSATIONS)
+    .where(_C.id == bindparam("conversation_id"))
+    .values(last_seq=_C.last_seq + 1)
+    .returning(_C.last_seq)
+)
+_ACTIVITY_COLUMNS = (_A.seq, _A.activity_id, _A.body, _A.pending)
+_BY_CLIENT_KEY = select(*_ACTIVITY_COLUMNS).where(
+    _A.conversation_id == bindparam("conversation_id"), _A.client_key == bindparam("client_key")
+)
+_APPEND = insert(_ACTIVITIES).values(
+    conversation_id=bindparam("conversation_id"),
+    seq=bindparam("seq"),
+    activity_id=bindparam("activity_id"),
+    body=bindparam("body"),
+    created_at=bindparam("now"),
+    client_key=bindparam("client_key"),
+    pending=bindparam("pending"),
+)
+# (In an UPDATE's WHERE a parameter may not share a column's name.)
+_MARK_PROCESSED = update(_ACTIVITIES).where(_A.activity_id == bindparam("the_activity")).values(pending=False)
+_PAGE = (
+    select(*_ACTIVITY_COLUMNS)
+    .where(_A.conversation_id == bindparam("conversation_id"), _A.seq > bindparam("after_seq"))
+    .order_by(_A.seq)
+    .limit(bindparam("limit"))
+)
+_PENDING = (
+    select(_A.conversation_id, *_ACTIVITY_COLUMNS)
+    .where(_A.pending.is_(True), _A.created_at < bindparam("before"))
+    .order_by(_A.conversation_id, _A.seq)
+    .limit(bindparam("limit"))
+)
+_PENDING_IN = _PENDING.where(_A.conversation_id == bindparam("conversation_id"))
+_ONE = (_A.conversation_id == bindparam("the_conversation"), _A.activity_id == bindparam("the_activity"))
+_STORED = select(_A.pk).where(*_ONE)
+_MOVE = update(_ACTIVITIES).where(*_ONE).values(seq=bindparam("seq"), body=bindparam("body"))
+_DELETE = delete(_ACTIVITIES).where(*_ONE)
+
 
 def format_activity_id(conversation_id: str, seq: int) -> str:
     """Return the Direct Line activity id "{conversationId}|{seq:07d}"."""
     return f"{conversation_id}|{seq:07d}"
 
 
+def _jobs(db: Db) -> Jobs:
+    return db if isinstance(db, Jobs) else Jobs.over(db)
+
+
+def _activity(row: Sequence[Any]) -> DirectLineActivityPublic:
+    # Rows this module wrote: no validation needed.
+    seq, activity_id, body, pending = row
+    return DirectLineActivityPublic.model_construct(seq=seq, activity_id=activity_id, body=body, pending=bool(pending))
+
+
 async def create_conversation(
-    session_maker: SessionMaker, *, conversation_id: str, user_id: str, now: datetime
+    db: Db, *, conversation_id: str, user_id: str, now: datetime
 ) -> DirectLineConversationPublic:
     """Insert a new conversation for `user_id` and return it."""
-    row = DirectLineConversation(id=conversation_id, user_id=user_id, created_at=require_aware(now, "now"), last_seq=0)
-    async with session_maker() as session, session.begin():
-        session.add(row)
-    return DirectLineConversationPublic.model_validate(row, from_attributes=True)
+    created_at = require_aware(now, "now")
+    params = {"conversation_id": conversation_id, "user_id": user_id, "now": created_at}
+    await _jobs(db).write(partial(run, statement=_CREATE, params=params))
+    return DirectLineConversationPublic(
+        id=conversation_id, user_id=user_id, created_at=created_at, started_at=None, last_seq=0
+    )
 
 
-async def get_conversation(session_maker: SessionMaker, *, conversation_id: str) -> DirectLineConversationPublic | None:
+def _get(conn: Connection, conversation_id: str) -> DirectLineConversationPublic | None:
+    rows = fetch(conn, _GET, {"conversation_id": conversation_id})
+    if not rows:
+        return None
+    id_, user_id, created_at, started_at, last_seq = rows[0]
+    return DirectLineConversationPublic(
+        id=id_, user_id=user_id, created_at=created_at, started_at=started_at, last_seq=last_seq
+    )
+
+
+async def get_conversation(db: Db, *, conversation_id: str) -> DirectLineConversationPublic | None:
     """Return the conversation `conversation_id`, or None."""
-    async with read_session(session_maker) as session:
-        row = await session.get(DirectLineConversation, conversation_id)
-        if row is None:
-            return None
-        return DirectLineConversationPublic.model_validate(row, from_attributes=True)
+    return await _jobs(db).read(partial(_get, conversation_id=conversation_id))
 
 
-async def mark_started(session_maker: SessionMaker, *, conversation_id: str, now: datetime) -> bool:
+async def mark_started(db: Db, *, conversation_id: str, now: datetime) -> bool:
     """Record that the conversation started; True only for the first caller across all processes."""
-    statement = (
-        update(DirectLineConversation)
-        .where(col(DirectLineConversation.id) == conversation_id)
-        .where(col(DirectLineConversation.started_at).is_(None))
-        .values(started_at=require_aware(now, "now"))
-    )
-    async with session_maker() as session, session.begin():
-        result = await session.exec(statement)
-        return bool(result.rowcount == 1)
+    params = {"conversation_id": conversation_id, "now": require_aware(now, "now")}
+    return await _jobs(db).write(partial(run, statement=_MARK_STARTED, params=params)) == 1
 
 
-async def _next_seq(session: AsyncSession, conversation_id: str) -> int | None:
-    # The UPDATE row-locks the conversation (PostgreSQL) or holds the write lock (SQLite) until commit,
-    # so positions become visible in order and a stream that has read up to N never misses an N-1.
-    statement = (
-        update(DirectLineConversation)
-        .where(col(DirectLineConversation.id) == conversation_id)
-        .values(last_seq=col(DirectLineConversation.last_seq) + 1)
-        .returning(col(DirectLineConversation.last_seq))
-    )
-    result = await session.exec(statement)
-    seq = result.scalar_one_or_none()
-    return None if seq is None else int(seq)
+def _by_client_key(conn: Connection, conversation_id: str, client_key: str) -> DirectLineActivityPublic | None:
+    rows = fetch(conn, _BY_CLIENT_KEY, {"conversation_id": conversation_id, "client_key": client_key})
+    return _activity(rows[0]) if rows else None
+
+
+def _append(
+    conn: Connection,
+    *,
+    conversation_id: str,
+    activity: dict[str, Any],
+    now: datetime,
+    client_key: str | None,
+    pending: bool,
+) -> DirectLineActivityPublic | None:
+    if client_key is not None and (existing := _by_client_key(conn, conversation_id, client_key)) is not None:
+        return existing
+    seqs = fetch(conn, _NEXT_SEQ, {"conversation_id": conversation_id})
+    if not seqs:
+        return None
+    seq = int(seqs[0][0])
+    activity_id = format_activity_id(conversation_id, seq)
+    body = {**activity, "id": activity_id}
+    params = {
+        "conversation_id": conversation_id,
+        "seq": seq,
+        "activity_id": activity_id,
+        "body": body,
+        "now": now,
+        "client_key": client_key,
+        "pending": pending,
+    }
+    run(conn, _APPEND, params)
+    return DirectLineActivityPublic.model_construct(seq=seq, activity_id=activity_id, body=body, pending=pending)
 
 
 async def append_activity(
-    session_maker: SessionMaker,
+    db: Db,
     *,
     conversation_id: str,
     activity: dict[str, Any],
@@ -89,150 +184,96 @@ async def append_activity(
     With a `client_key` already stored for the conversation, nothing is written and the stored activity
     is returned: a retried write is the same write.
     """
-    if client_key is not None:
-        existing = await find_by_client_key(session_maker, conversation_id=conversation_id, client_key=client_key)
-        if existing is not None:
-            return existing
+    jobs = _jobs(db)
+    job = partial(
+        _append,
+        conversation_id=conversation_id,
+        activity=activity,
+        now=require_aware(now, "now"),
+        client_key=client_key,
+        pending=pending,
+    )
     try:
-        async with session_maker() as session, session.begin():
-            seq = await _next_seq(session, conversation_id)
-            if seq is None:
-                return None
-            activity_id = format_activity_id(conversation_id, seq)
-            body = {**activity, "id": activity_id}
-            session.add(
-                DirectLineActivity(
-                    conversation_id=conversation_id,
-                    seq=seq,
-                    activity_id=activity_id,
-                    body=body,
-                    created_at=require_aware(now, "now"),
-                    client_key=client_key,
-                    pending=pending,
-                )
-            )
+        return await jobs.write(job)
     except IntegrityError:
-        # Another writer stored the same key between our look and our insert: theirs is ours.
+        # Another writer (another process, on PostgreSQL) stored the same key between our look and our
+        # insert: theirs is ours.
         if client_key is None:
             raise
-        existing = await find_by_client_key(session_maker, conversation_id=conversation_id, client_key=client_key)
+        existing = await find_by_client_key(jobs, conversation_id=conversation_id, client_key=client_key)
         if existing is None:
             raise
         return existing
-    return DirectLineActivityPublic(seq=seq, activity_id=activity_id, body=body, pending=pending)
 
 
-def _public(row: DirectLineActivity) -> DirectLineActivityPublic:
-    return DirectLineActivityPublic(seq=row.seq, activity_id=row.activity_id, body=row.body, pending=row.pending)
-
-
-async def find_by_client_key(
-    session_maker: SessionMaker, *, conversation_id: str, client_key: str
-) -> DirectLineActivityPublic | None:
+async def find_by_client_key(db: Db, *, conversation_id: str, client_key: str) -> DirectLineActivityPublic | None:
     """Return the conversation's activity stored under `client_key`, or None."""
-    async with read_session(session_maker) as session:
-        row = (
-            await session.exec(
-                select(DirectLineActivity)
-                .where(col(DirectLineActivity.conversation_id) == conversation_id)
-                .where(col(DirectLineActivity.client_key) == client_key)
-            )
-        ).one_or_none()
-        return None if row is None else _public(row)
+    return await _jobs(db).read(partial(_by_client_key, conversation_id=conversation_id, client_key=client_key))
 
 
-async def mark_processed(session_maker: SessionMaker, *, activity_id: str) -> None:
+async def mark_processed(db: Db, *, activity_id: str) -> None:
     """The bot has finished with this user activity (its replies are stored)."""
-    statement = (
-        update(DirectLineActivity).where(col(DirectLineActivity.activity_id) == activity_id).values(pending=False)
-    )
-    async with session_maker() as session, session.begin():
-        await session.exec(statement)
+    await _jobs(db).write(partial(run, statement=_MARK_PROCESSED, params={"the_activity": activity_id}))
 
 
 async def pending_activities(
-    session_maker: SessionMaker, *, created_before: datetime, conversation_id: str | None = None, limit: int = 100
+    db: Db, *, created_before: datetime, conversation_id: str | None = None, limit: int = 100
 ) -> list[tuple[str, DirectLineActivityPublic]]:
     """(conversation id, activity) of user activities still pending that were stored before `created_before`."""
-    statement = (
-        select(DirectLineActivity)
-        .where(col(DirectLineActivity.pending).is_(True))
-        .where(col(DirectLineActivity.created_at) < require_aware(created_before, "created_before"))
-        .order_by(col(DirectLineActivity.conversation_id), col(DirectLineActivity.seq))
-        .limit(limit)
-    )
+    params: dict[str, Any] = {"before": require_aware(created_before, "created_before"), "limit": limit}
+    statement = _PENDING
     if conversation_id is not None:
-        statement = statement.where(col(DirectLineActivity.conversation_id) == conversation_id)
-    async with read_session(session_maker) as session:
-        rows = (await session.exec(statement)).all()
-        return [(row.conversation_id, _public(row)) for row in rows]
+        statement, params["conversation_id"] = _PENDING_IN, conversation_id
+    rows = await _jobs(db).read(partial(fetch, statement=statement, params=params))
+    return [(row[0], _activity(row[1:])) for row in rows]
+
+
+def _replace(
+    conn: Connection, *, conversation_id: str, activity_id: str, activity: dict[str, Any]
+) -> DirectLineActivityPublic | None:
+    where = {"the_conversation": conversation_id, "the_activity": activity_id}
+    if not fetch(conn, _STORED, where):
+        return None
+    seqs = fetch(conn, _NEXT_SEQ, {"conversation_id": conversation_id})
+    if not seqs:
+        return None
+    seq = int(seqs[0][0])
+    body = {**activity, "id": activity_id}
+    run(conn, _MOVE, {**where, "seq": seq, "body": body})
+    return DirectLineActivityPublic.model_construct(seq=seq, activity_id=activity_id, body=body, pending=False)
 
 
 async def replace_activity(
-    session_maker: SessionMaker, *, conversation_id: str, activity_id: str, activity: dict[str, Any]
+    db: Db, *, conversation_id: str, activity_id: str, activity: dict[str, Any]
 ) -> DirectLineActivityPublic | None:
     """Replace a stored activity's JSON and move it to the next position; None if there is none."""
-    async with session_maker() as session, session.begin():
-        row = await _stored_activity(session, conversation_id, activity_id)
-        if row is None:
-            return None
-        seq = await _next_seq(session, conversation_id)
-        if seq is None:
-            return None
-        body = {**activity, "id": activity_id}
-        row.seq = seq
-        row.body = body
-        session.add(row)
-    return DirectLineActivityPublic(seq=seq, activity_id=activity_id, body=body)
+    job = partial(_replace, conversation_id=conversation_id, activity_id=activity_id, activity=activity)
+    return await _jobs(db).write(job)
 
 
-async def _stored_activity(session: AsyncSession, conversation_id: str, activity_id: str) -> DirectLineActivity | None:
-    return (
-        await session.exec(
-            select(DirectLineActivity)
-            .where(col(DirectLineActivity.conversation_id) == conversation_id)
-            .where(col(DirectLineActivity.activity_id) == activity_id)
-        )
-    ).one_or_none()
-
-
-async def delete_activity(session_maker: SessionMaker, *, conversation_id: str, activity_id: str) -> bool:
+async def delete_activity(db: Db, *, conversation_id: str, activity_id: str) -> bool:
     """Delete a stored activity; False if there is no such activity."""
-    async with session_maker() as session, session.begin():
-        row = await _stored_activity(session, conversation_id, activity_id)
-        if row is None:
-            return False
-        await session.delete(row)
-        return True
+    params = {"the_conversation": conversation_id, "the_activity": activity_id}
+    return await _jobs(db).write(partial(run, statement=_DELETE, params=params)) > 0
 
 
 async def list_activities(
-    session_maker: SessionMaker, *, conversation_id: str, after_seq: int, limit: int = DEFAULT_PAGE
+    db: Db, *, conversation_id: str, after_seq: int, limit: int = DEFAULT_PAGE
 ) -> list[DirectLineActivityPublic]:
     """Return up to `limit` activities positioned after `after_seq`, oldest first."""
-    async with read_session(session_maker) as session:
-        rows = (
-            await session.exec(
-                select(DirectLineActivity)
-                .where(col(DirectLineActivity.conversation_id) == conversation_id)
-                .where(col(DirectLineActivity.seq) > after_seq)
-                .order_by(col(DirectLineActivity.seq))
-                .limit(limit)
-            )
-        ).all()
-        return [_public(r) for r in rows]
+    params = {"conversation_id": conversation_id, "after_seq": after_seq, "limit": limit}
+    rows = await _jobs(db).read(partial(fetch, statement=_PAGE, params=params))
+    return [_activity(row) for row in rows]
 
 
-async def last_seqs(session_maker: SessionMaker, *, conversation_ids: Sequence[str]) -> dict[str, int]:
+def _last_seqs(conn: Connection, conversation_ids: list[str]) -> dict[str, int]:
+    # Built per call (the IN list varies), so through SQLAlchemy rather than fetch()'s prebuilt statements.
+    rows = conn.execute(select(_C.id, _C.last_seq).where(_C.id.in_(conversation_ids)))
+    return {conversation_id: seq for conversation_id, seq in rows}
+
+
+async def last_seqs(db: Db, *, conversation_ids: Sequence[str]) -> dict[str, int]:
     """Return the newest position of each of `conversation_ids` that exists (one query for a poller)."""
     if not conversation_ids:
         return {}
-    async with read_session(session_maker) as session:
-        rows = (
-            await session.exec(
-                select(DirectLineConversation.id, DirectLineConversation.last_seq).where(
-                    col(DirectLineConversation.id).in_(list(conversation_ids))
-                )
-            )
-        ).all()
-        return {conversation_id: seq for conversation_id, seq in rows}
+    return await _jobs(db).read(partial(_last_seqs, conversation_ids=list(conversation_ids)))

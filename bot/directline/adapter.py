@@ -66,7 +66,7 @@ class DirectLineAdapter(BotAdapter):  # type: ignore[misc]
         """Replace a stored activity; streams get it again under the same id."""
         conversation_id, body = await self._stamped(activity)
         stored = await replace_activity(
-            self._service.session_maker, conversation_id=conversation_id, activity_id=activity.id, activity=body
+            self._service.db, conversation_id=conversation_id, activity_id=activity.id, activity=body
         )
         if stored is None:
             raise ActivityNotFoundError("no activity of this conversation has this id")
@@ -92,7 +92,7 @@ class DirectLineAdapter(BotAdapter):  # type: ignore[misc]
     async def delete_activity(self, context: TurnContext, reference: ConversationReference) -> None:
         """Remove a stored activity (clients that already got it keep it)."""
         deleted = await delete_activity(
-            self._service.session_maker,
+            self._service.db,
             conversation_id=reference.conversation.id,
             activity_id=reference.activity_id,
         )

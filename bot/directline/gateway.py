@@ -23,6 +23,7 @@ from intake.clock import Clock
 from store.clock import utc_now
 from store.db import SessionMaker
 from store.directline import list_activities
+from store.jobs import Jobs
 from store.models import DirectLineActivityPublic, DirectLineConversationPublic
 
 log = logging.getLogger(__name__)
@@ -169,7 +170,7 @@ class DirectLineRoutes:
         credential = self._credential(request)
         conversation = await self._authorized_conversation(request, credential)
         watermark = parse_watermark(request.query.get("watermark"))
-        batch = await list_activities(self._service.session_maker, conversation_id=conversation.id, after_seq=watermark)
+        batch = await list_activities(self._service.db, conversation_id=conversation.id, after_seq=watermark)
         last = batch[-1].seq if batch else watermark
         return web.json_response(activity_set([item.body for item in batch], last))
 
@@ -187,10 +188,10 @@ class DirectLineRoutes:
         if not ws.can_prepare(request).ok:
             raise BadArgumentError("this endpoint takes a WebSocket upgrade")
         await ws.prepare(request)
-        session_maker = self._service.session_maker
+        db = self._service.db
 
         async def fetch(after: int) -> list[DirectLineActivityPublic]:
-            return await list_activities(session_maker, conversation_id=conversation.id, after_seq=after)
+            return await list_activities(db, conversation_id=conversation.id, after_seq=after)
 
         with self._service.hub.subscribe(conversation.id) as subscription:
             await pump(ws, subscription, fetch=fetch, watermark=watermark)
@@ -205,10 +206,11 @@ def setup_directline(
     bot: BotLogic,
     on_turn_error: TurnErrorHandler,
     clock: Clock = utc_now,
+    jobs: Jobs | None = None,
 ) -> DirectLineAdapter:
     """Mount the Direct Line gateway on `app`; the bot's turns run in this process through the adapter."""
     service = DirectLineService(
-        config=config, session_maker=session_maker, clock=clock, bus=app_bus(app, session_maker)
+        config=config, session_maker=session_maker, clock=clock, bus=app_bus(app, session_maker), jobs=jobs
     )
     app[DIRECTLINE_SERVICE] = service
     adapter = DirectLineAdapter(service, bot, on_turn_error)

@@ -29,6 +29,7 @@ from store.directline import (
     mark_started,
     pending_activities,
 )
+from store.jobs import Jobs
 from store.models import DirectLineActivityPublic, DirectLineConversationPublic
 from store.notify import Bus
 
@@ -57,12 +58,20 @@ class DirectLineService:
     """State and operations of one gateway instance; handlers translate HTTP to these calls."""
 
     def __init__(
-        self, *, config: DirectLineConfig, session_maker: SessionMaker, clock: Clock, bus: Bus | None = None
+        self,
+        *,
+        config: DirectLineConfig,
+        session_maker: SessionMaker,
+        clock: Clock,
+        bus: Bus | None = None,
+        jobs: Jobs | None = None,
     ) -> None:
         self.config = config
         self.session_maker = session_maker
+        # Where the gateway's own reads and writes run (store/jobs.py): the app's jobs, or the session's engine.
+        self.db = jobs if jobs is not None else Jobs.over(session_maker)
         self.clock = clock
-        self.hub = StreamHub(session_maker, bus)
+        self.hub = StreamHub(self.db, bus)
         self.bot_account = Account(id=config.bot_id, role="bot", name=config.bot_name)
         self._key = signing_key(config.secret)
         self._bot: Deliver | None = None
@@ -133,7 +142,7 @@ class DirectLineService:
         if user_id is not None and not _USER_ID.fullmatch(user_id):
             raise BadArgumentError('user.id must look like "dl_" followed by up to 64 letters, digits, - or _')
         conversation = await create_conversation(
-            self.session_maker,
+            self.db,
             conversation_id=secrets.token_urlsafe(18),
             user_id=user_id or f"dl_{secrets.token_urlsafe(12)}",
             now=self.clock(),
@@ -143,14 +152,14 @@ class DirectLineService:
 
     async def conversation(self, conversation_id: str) -> DirectLineConversationPublic:
         """Return the conversation; raise ConversationNotFoundError."""
-        found = await get_conversation(self.session_maker, conversation_id=conversation_id)
+        found = await get_conversation(self.db, conversation_id=conversation_id)
         if found is None:
             raise ConversationNotFoundError("no conversation has this id")
         return found
 
     async def start(self, conversation: DirectLineConversationPublic, *, locale: str | None) -> bool:
         """Mark the conversation started; the first time, return True and greet via a conversationUpdate."""
-        if not await mark_started(self.session_maker, conversation_id=conversation.id, now=self.clock()):
+        if not await mark_started(self.db, conversation_id=conversation.id, now=self.clock()):
             return False
         update = conversation_update(
             conversation_id=conversation.id,
@@ -185,7 +194,7 @@ class DirectLineService:
     ) -> DirectLineActivityPublic:
         """Store `activity` (assigning its id; once per `client_key`) and wake the conversation's streams."""
         stored = await append_activity(
-            self.session_maker,
+            self.db,
             conversation_id=conversation_id,
             activity=activity,
             now=self.clock(),
@@ -225,13 +234,13 @@ class DirectLineService:
 
     async def _turn(self, stored: DirectLineActivityPublic, client: str | None) -> None:
         await self.deliver(with_client(stored.body, client))
-        await mark_processed(self.session_maker, activity_id=stored.activity_id)
+        await mark_processed(self.db, activity_id=stored.activity_id)
 
     async def recover(self) -> int:
         """Have the bot take user activities left pending by a process that died; return how many."""
         cutoff = self.clock() - self.config.bot_timeout
         taken = 0
-        for _conversation_id, stored in await pending_activities(self.session_maker, created_before=cutoff):
+        for _conversation_id, stored in await pending_activities(self.db, created_before=cutoff):
             if stored.activity_id in self._turns:
                 continue
             try:

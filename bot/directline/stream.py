@@ -14,8 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.directline.models import activity_set
 from bot.signal import Subscription
-from store.db import SessionMaker
-from store.directline import last_seqs
+from store.directline import Db, last_seqs
 from store.models import DirectLineActivityPublic
 from store.notify import Bus, LocalBus
 
@@ -31,8 +30,8 @@ class StreamHub:
     """Open streams by conversation, woken by in-process writes and by other processes' notices (or, without
     a notice bus, by one poll for all of them)."""
 
-    def __init__(self, session_maker: SessionMaker, bus: Bus | None = None) -> None:
-        self._session_maker = session_maker
+    def __init__(self, db: Db, bus: Bus | None = None) -> None:
+        self._db = db
         self._bus: Bus = bus or LocalBus()
         self._subscriptions: dict[str, set[Subscription]] = {}
         self._seen: dict[str, int] = {}
@@ -96,7 +95,7 @@ class StreamHub:
         """Wake the streams of conversations that another process (or this one) wrote to since last time."""
         if not self._subscriptions:
             return
-        positions = await last_seqs(self._session_maker, conversation_ids=list(self._subscriptions))
+        positions = await last_seqs(self._db, conversation_ids=list(self._subscriptions))
         for conversation_id, seq in positions.items():
             if seq > self._seen.get(conversation_id, -1):
                 self._seen[conversation_id] = seq
