@@ -11,6 +11,7 @@ from bot.app import create_app
 from bot.logs import apply_log_policy
 from bot.settings import ConfigError, Settings
 from intake.clock import Clock
+from intake.triage_model import default_model
 from store.clock import utc_now
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ def serve(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
 
         upgrade(url)
     app = create_app(settings, database_url=url, **({"clock": clock} if clock else {}))
+    # Read before the port opens (about half a second), not on the first customer's turn.
+    default_model()
     if clock is not None:
         log.warning("development clock: the service believes it is %s", clock().isoformat())
     log.info("serving on http://%s:%s (public URL %s)", settings.host, settings.port, settings.base_url)
