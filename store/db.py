@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any, TypeAlias
 
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.engine import URL, Connection, ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import SQLModel
@@ -52,7 +53,29 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     engine = create_async_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
     event.listen(engine.sync_engine, "connect", sqlite_connect)
     event.listen(engine.sync_engine, "begin", _sqlite_begin)
+    event.listen(engine.sync_engine, "handle_error", _drop_read_only_connection)
     return engine
+
+
+def opened_read_only(error: BaseException) -> bool:
+    """Whether `error` is SQLite refusing a write because its connection has the file read-only.
+
+    SQLite opens a file it may not write (wrong owner or mode, an immutable file) read-only and keeps it
+    so: once the file is writable again, only a new connection can write.
+    """
+    seen = 0
+    current: BaseException | None = error
+    while current is not None and seen < 8:
+        if isinstance(current, sqlite3.Error) and (current.sqlite_errorcode & 0xFF) == sqlite3.SQLITE_READONLY:
+            return True
+        current, seen = current.__cause__ or current.__context__, seen + 1
+    return False
+
+
+def _drop_read_only_connection(context: ExceptionContext) -> None:
+    # Treated as a lost connection: the pool discards it and the next checkout opens the file afresh.
+    if opened_read_only(context.original_exception):
+        context.is_disconnect = True
 
 
 def sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

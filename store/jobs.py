@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
-from store.db import SQLITE_BUSY_TIMEOUT_MS, sqlite_connect
+from store.db import SQLITE_BUSY_TIMEOUT_MS, opened_read_only, sqlite_connect
 
 T = TypeVar("T")
 Job = Callable[[Connection], T]
@@ -85,14 +85,17 @@ class Jobs:
             self._conn = self._sync.connect()
         conn = self._conn
         driver = _driver(conn)
-        driver.execute(f"BEGIN {mode}")
         try:
+            driver.execute(f"BEGIN {mode}")
             result = job(conn)
-        except BaseException:
+        except BaseException as exc:
             if conn.in_transaction():
                 conn.rollback()
             else:
                 driver.rollback()
+            if opened_read_only(exc):  # the next job opens the file afresh (see opened_read_only)
+                self._conn = None
+                conn.invalidate()
             raise
         if conn.in_transaction():
             conn.commit()

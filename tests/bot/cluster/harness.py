@@ -120,9 +120,11 @@ async def running_cluster(
     processes: int = 2,
     env: Mapping[str, str] | None = None,
     connections: int = 256,
+    started_when: str = "/readyz",
 ) -> AsyncIterator[Cluster]:
     """Start `processes` servers (their settings from `env` over the defaults) and nginx in front of them,
-    allowing it `connections` at once; stop everything on exit."""
+    allowing it `connections` at once; stop everything on exit. A process counts as started once
+    `started_when` answers 200 (`/healthz` for one expected not to be ready)."""
     assert NGINX is not None, "Debian's nginx is needed (apt-get install nginx)"
     listen = free_port()
     base = f"http://127.0.0.1:{listen}"
@@ -174,7 +176,7 @@ async def running_cluster(
             started.append(popen)
             members.append(Process(port=port, metrics_port=metrics_port, popen=popen))
         for member in members:
-            await _until_answers(http, f"http://127.0.0.1:{member.port}/readyz", member.popen)
+            await _until_answers(http, f"http://127.0.0.1:{member.port}{started_when}", member.popen)
         conf = render_nginx(workdir, listen=listen, upstreams=[m.port for m in members], connections=connections)
         check = await asyncio.create_subprocess_exec(
             NGINX, "-t", "-c", str(conf), "-p", str(workdir), stderr=asyncio.subprocess.PIPE

@@ -1,6 +1,7 @@
-"""A full disk under one process's SQLite file (issue #13 item 3): customers get a clear 503 (never a 500),
-/readyz says not ready and why, and once there is room again the same conversation goes on and the file is
-sound. The disk is a small tmpfs of the test's own (mounting needs root, as the suite runs in CI)."""
+"""A full disk under one process's SQLite file, or a file it may not write (issue #13 item 3): customers get a
+clear 503 (never a 500), /readyz says not ready and why, and once there is room again, or the file is
+writable again, conversations go on without a restart and the file is sound. The disk is a small tmpfs of
+the test's own and the unwritable file an immutable one (both need root, as the suite runs in CI)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from store.migrate import upgrade_async
 from tests.bot.cluster.customers import OUTAGE_CHAT, WebChatCustomer, k_number
 from tests.bot.cluster.harness import Cluster, running_cluster
+from tests.store.files import immutable
 
 DISK = "16m"
 # Each refused message is big (the bot keeps a long description), so the write-ahead log must grow.
@@ -99,3 +102,37 @@ async def test_a_full_disk_is_a_clear_503_and_not_ready_then_fine_with_room_agai
             await customer.close()
         with sqlite3.connect(db_path) as connection:
             assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+async def test_a_read_only_file_is_a_clear_503_and_not_ready_then_fine_once_writable(tmp_path: Path) -> None:
+    # The operator restored a backup the service may not write: it starts, reads, and refuses writes clearly.
+    db_path = tmp_path / "intake.db"
+    url = f"sqlite+aiosqlite:///{db_path}"
+    await upgrade_async(url)
+    with immutable(db_path) as writable_again:
+        async with running_cluster(
+            url, tmp_path, processes=1, env={"METRICS": "off"}, started_when="/healthz"
+        ) as cluster:
+            status, body = await ready(cluster)
+            assert status == 503 and body["error"] == {
+                "code": "database_not_writable",
+                "message": "the database file is read-only",
+            }, body
+            async with cluster.http.post(f"{cluster.base}/api/webchat/token") as response:
+                assert response.status == 503, await response.text()
+                assert response.headers["Retry-After"]
+                refused = await response.json()
+            assert refused["error"]["code"] == "database_not_writable", refused
+            assert "read-only" in refused["error"]["message"]
+
+            writable_again()
+            assert (await ready(cluster))[0] == 200
+            # The same process, not restarted, takes a whole conversation to its proposal.
+            customer = WebChatCustomer(http=cluster.http, base=cluster.base)
+            await customer.start()
+            await customer.says(
+                f"{k_number(3)} {OUTAGE_CHAT}", until=lambda t: "Is that right?" in t or "Severity" in t
+            )
+            await customer.close()
+    with sqlite3.connect(db_path) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
