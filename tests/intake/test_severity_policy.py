@@ -7,7 +7,7 @@ import pytest
 from intake.domain import Severity
 from intake.guided_answers import answer_in_words
 from intake.guided_questions import Question
-from intake.severity_policy import MAX_QUESTIONS, decide, possible_severities, severity_of
+from intake.severity_policy import MAX_QUESTIONS, PLAIN_WORDS, assess, decide, possible_severities, severity_of
 
 S1, S2, S3, S4 = Severity.SEV1, Severity.SEV2, Severity.SEV3, Severity.SEV4
 
@@ -59,6 +59,22 @@ def test_a_material_chance_of_sev1_is_confirmed_first() -> None:
 def test_a_short_message_is_not_settled_on_the_words_alone() -> None:
     decision = decide((0.98, 0.01, 0.01, 0.0), {}, sev1_threshold=0.25, plain=False)
     assert decision.questions and decision.questions[0] in (Question.SCOPE, Question.OUTAGE)
+
+
+def test_a_verdict_two_away_from_a_fair_chance_is_asked_about_first() -> None:
+    # Sure enough of Sev1 by the gates, but a Sev3 chance of 7% on the words alone: ask, do not page.
+    on_words = decide((0.93, 0.0, 0.07, 0.0), {}, sev1_threshold=0.25)
+    assert on_words.severity is S1 and on_words.questions
+    # "Everyone" answered: "everyone, but only a cosmetic fault" (Sev3) is still possible, so the outage is
+    # asked before Sev1 is settled.
+    after_scope = decide((0.9, 0.05, 0.05, 0.0), {Question.SCOPE: "everyone"}, sev1_threshold=0.25)
+    assert after_scope.severity is S1 and after_scope.questions[0] is Question.OUTAGE
+    assert decide((0.9, 0.05, 0.05, 0.0), {Question.SCOPE: "everyone"}, sev1_threshold=0.25, far=1.0).questions == ()
+
+
+def test_a_message_under_seven_words_is_asked_about() -> None:
+    assert PLAIN_WORDS == 7
+    assert assess("everything red, nothing loads", {}).questions
 
 
 def test_answers_beat_the_words() -> None:
