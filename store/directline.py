@@ -206,6 +206,42 @@ async def append_activity(
         return existing
 
 
+def _append_all(
+    conn: Connection, *, conversation_id: str, items: Sequence[tuple[dict[str, Any], str | None]], now: datetime
+) -> list[DirectLineActivityPublic] | None:
+    stored = []
+    for activity, client_key in items:
+        one = _append(
+            conn, conversation_id=conversation_id, activity=activity, now=now, client_key=client_key, pending=False
+        )
+        if one is None:
+            return None
+        stored.append(one)
+    return stored
+
+
+async def append_activities(
+    db: Db, *, conversation_id: str, items: Sequence[tuple[dict[str, Any], str | None]], now: datetime
+) -> list[DirectLineActivityPublic] | None:
+    """Store several activities (each with its client key, or None) in order, in one transaction, as
+    append_activity stores one; None if there is no such conversation."""
+    jobs = _jobs(db)
+    job = partial(_append_all, conversation_id=conversation_id, items=items, now=require_aware(now, "now"))
+    try:
+        return await jobs.write(job)
+    except IntegrityError:
+        # Another process stored one of the keys meanwhile (PostgreSQL): one at a time, theirs kept.
+        stored = []
+        for activity, client_key in items:
+            one = await append_activity(
+                jobs, conversation_id=conversation_id, activity=activity, now=now, client_key=client_key
+            )
+            if one is None:
+                return None
+            stored.append(one)
+        return stored
+
+
 async def find_by_client_key(db: Db, *, conversation_id: str, client_key: str) -> DirectLineActivityPublic | None:
     """Return the conversation's activity stored under `client_key`, or None."""
     return await _jobs(db).read(partial(_by_client_key, conversation_id=conversation_id, client_key=client_key))

@@ -21,6 +21,7 @@ from bot.directline.errors import ActivityNotFoundError, BadArgumentError
 from bot.directline.models import JsonObject, bot_activity
 from bot.directline.service import DirectLineService
 from store.directline import delete_activity, replace_activity
+from store.models import DirectLineConversationPublic
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +53,19 @@ class DirectLineAdapter(BotAdapter):  # type: ignore[misc]
     async def send_activities(self, context: TurnContext, activities: list[Activity]) -> list[ResourceResponse]:
         """Store each activity in the conversation's log (keyed, when it answers an activity, by its place)."""
         answering = context.activity.id if context.activity is not None else None
-        responses = []
+        # A turn's replies go to its one conversation: looked up once, stored in one write.
+        batches: dict[str, list[tuple[JsonObject, str | None]]] = {}
+        known: dict[str, DirectLineConversationPublic] = {}
         for activity in activities:
-            conversation_id, body = await self._stamped(activity)
+            conversation_id, body = await self._stamped(activity, known)
             index = context.turn_state.get(_SENT, 0)
             context.turn_state[_SENT] = index + 1
             key = reply_key(answering, index) if answering else None
-            stored = await self._service.append(conversation_id, body, client_key=key)
-            responses.append(ResourceResponse(id=stored.activity_id))
+            batches.setdefault(conversation_id, []).append((body, key))
+        responses: list[ResourceResponse] = []
+        for conversation_id, items in batches.items():
+            stored = await self._service.append_all(conversation_id, items)
+            responses.extend(ResourceResponse(id=one.activity_id) for one in stored)
         return responses
 
     async def update_activity(self, context: TurnContext, activity: Activity) -> ResourceResponse:
@@ -73,12 +79,17 @@ class DirectLineAdapter(BotAdapter):  # type: ignore[misc]
         self._service.hub.notify(conversation_id, stored.seq)
         return ResourceResponse(id=stored.activity_id)
 
-    async def _stamped(self, activity: Activity) -> tuple[str, JsonObject]:
-        """The activity's conversation and its JSON as the bot's, for the gateway's log."""
+    async def _stamped(
+        self, activity: Activity, known: dict[str, DirectLineConversationPublic] | None = None
+    ) -> tuple[str, JsonObject]:
+        """The activity's conversation and its JSON as the bot's, for the gateway's log (`known`: conversations
+        already looked up)."""
         conversation_id = activity.conversation.id if activity.conversation else None
         if not conversation_id:
             raise BadArgumentError("the bot sent an activity without a conversation")
-        conversation = await self._service.conversation(conversation_id)
+        conversation = (known or {}).get(conversation_id) or await self._service.conversation(conversation_id)
+        if known is not None:
+            known[conversation_id] = conversation
         body = bot_activity(
             to_json(activity),
             conversation_id=conversation.id,

@@ -7,7 +7,7 @@ import hmac
 import logging
 import re
 import secrets
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from bot.directline.config import DirectLineConfig
@@ -22,6 +22,7 @@ from bot.directline.tokens import Scope, TokenClaims, issue_token, signing_key, 
 from intake.clock import Clock
 from store.db import SessionMaker
 from store.directline import (
+    append_activities,
     append_activity,
     create_conversation,
     get_conversation,
@@ -205,6 +206,17 @@ class DirectLineService:
             raise ConversationNotFoundError("no conversation has this id")
         self.hub.notify(conversation_id, stored.seq)
         log.debug("directline activity %s stored", stored.activity_id)
+        return stored
+
+    async def append_all(
+        self, conversation_id: str, items: Sequence[tuple[JsonObject, str | None]]
+    ) -> list[DirectLineActivityPublic]:
+        """Store activities (each with its client key, or None) in order in one write; wake the streams once."""
+        stored = await append_activities(self.db, conversation_id=conversation_id, items=items, now=self.clock())
+        if stored is None:
+            raise ConversationNotFoundError("no conversation has this id")
+        if stored:
+            self.hub.notify(conversation_id, max(one.seq for one in stored))
         return stored
 
     async def receive(
