@@ -21,7 +21,6 @@ from bot.directline.errors import ActivityNotFoundError, BadArgumentError
 from bot.directline.models import JsonObject, bot_activity
 from bot.directline.service import DirectLineService
 from store.directline import delete_activity, replace_activity
-from store.models import DirectLineConversationPublic
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +52,10 @@ class DirectLineAdapter(BotAdapter):  # type: ignore[misc]
     async def send_activities(self, context: TurnContext, activities: list[Activity]) -> list[ResourceResponse]:
         """Store each activity in the conversation's log (keyed, when it answers an activity, by its place)."""
         answering = context.activity.id if context.activity is not None else None
-        # A turn's replies go to its one conversation: looked up once, stored in one write.
+        # A turn's replies go to its one conversation: stored in one write.
         batches: dict[str, list[tuple[JsonObject, str | None]]] = {}
-        known: dict[str, DirectLineConversationPublic] = {}
         for activity in activities:
-            conversation_id, body = await self._stamped(activity, known)
+            conversation_id, body = await self._stamped(activity)
             index = context.turn_state.get(_SENT, 0)
             context.turn_state[_SENT] = index + 1
             key = reply_key(answering, index) if answering else None
@@ -76,29 +74,24 @@ class DirectLineAdapter(BotAdapter):  # type: ignore[misc]
         )
         if stored is None:
             raise ActivityNotFoundError("no activity of this conversation has this id")
+        self._service.hub.forget(conversation_id)  # its old position may be remembered with its old words
         self._service.hub.notify(conversation_id, stored.seq)
         return ResourceResponse(id=stored.activity_id)
 
-    async def _stamped(
-        self, activity: Activity, known: dict[str, DirectLineConversationPublic] | None = None
-    ) -> tuple[str, JsonObject]:
-        """The activity's conversation and its JSON as the bot's, for the gateway's log (`known`: conversations
-        already looked up)."""
+    async def _stamped(self, activity: Activity) -> tuple[str, JsonObject]:
+        """The activity's conversation and its JSON as the bot's, for the gateway's log."""
         conversation_id = activity.conversation.id if activity.conversation else None
         if not conversation_id:
             raise BadArgumentError("the bot sent an activity without a conversation")
-        conversation = (known or {}).get(conversation_id) or await self._service.conversation(conversation_id)
-        if known is not None:
-            known[conversation_id] = conversation
         body = bot_activity(
             to_json(activity),
-            conversation_id=conversation.id,
-            user_id=conversation.user_id,
+            conversation_id=conversation_id,
+            user_id=await self._service.user_of(conversation_id),
             bot=self._service.bot_account,
             reply_to_id=None,
             now=self._service.clock(),
         )
-        return conversation.id, body
+        return conversation_id, body
 
     async def delete_activity(self, context: TurnContext, reference: ConversationReference) -> None:
         """Remove a stored activity (clients that already got it keep it)."""
@@ -109,6 +102,7 @@ class DirectLineAdapter(BotAdapter):  # type: ignore[misc]
         )
         if not deleted:
             raise ActivityNotFoundError("no activity of this conversation has this id")
+        self._service.hub.forget(reference.conversation.id)
 
     async def continue_conversation(
         self,

@@ -188,9 +188,12 @@ class DirectLineRoutes:
         if not ws.can_prepare(request).ok:
             raise BadArgumentError("this endpoint takes a WebSocket upgrade")
         await ws.prepare(request)
-        db = self._service.db
+        db, hub = self._service.db, self._service.hub
 
         async def fetch(after: int) -> list[DirectLineActivityPublic]:
+            known = hub.recent(conversation.id, after)
+            if known is not None:
+                return known
             return await list_activities(db, conversation_id=conversation.id, after_seq=after)
 
         with self._service.hub.subscribe(conversation.id) as subscription:

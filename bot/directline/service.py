@@ -80,6 +80,8 @@ class DirectLineService:
         self._greetings: dict[str, asyncio.Task[None]] = {}
         # The turn of each user activity being processed here: a resend of it waits for that turn.
         self._turns: dict[str, asyncio.Task[None]] = {}
+        # Each conversation's user id, for stamping the bot's replies (oldest first, bounded).
+        self._users: dict[str, str] = {}
 
     # --- lifecycle -----------------------------------------------------------------------------------
 
@@ -151,6 +153,16 @@ class DirectLineService:
         log.info("directline conversation %s created", conversation.id)
         return conversation
 
+    async def user_of(self, conversation_id: str) -> str:
+        """The conversation's user id (it never changes: kept once looked up); raise ConversationNotFoundError."""
+        user_id = self._users.get(conversation_id)
+        if user_id is None:
+            user_id = (await self.conversation(conversation_id)).user_id
+            self._users[conversation_id] = user_id
+            if len(self._users) > _KNOWN_USERS:
+                del self._users[next(iter(self._users))]
+        return user_id
+
     async def conversation(self, conversation_id: str) -> DirectLineConversationPublic:
         """Return the conversation; raise ConversationNotFoundError."""
         found = await get_conversation(self.db, conversation_id=conversation_id)
@@ -204,7 +216,7 @@ class DirectLineService:
         )
         if stored is None:
             raise ConversationNotFoundError("no conversation has this id")
-        self.hub.notify(conversation_id, stored.seq)
+        self.hub.notify(conversation_id, stored.seq, (stored,))
         log.debug("directline activity %s stored", stored.activity_id)
         return stored
 
@@ -216,7 +228,7 @@ class DirectLineService:
         if stored is None:
             raise ConversationNotFoundError("no conversation has this id")
         if stored:
-            self.hub.notify(conversation_id, max(one.seq for one in stored))
+            self.hub.notify(conversation_id, max(one.seq for one in stored), stored)
         return stored
 
     async def receive(
@@ -272,6 +284,8 @@ class DirectLineService:
 
 
 _MAX_CLIENT_ACTIVITY_ID = 100
+# Conversations whose user id is kept (a few hundred bytes each).
+_KNOWN_USERS = 10_000
 
 
 def client_key(activity: JsonObject) -> str | None:

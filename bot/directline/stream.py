@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 
 from aiohttp import WSCloseCode, web
 from sqlalchemy.exc import SQLAlchemyError
@@ -24,6 +24,8 @@ Fetch = Callable[[int], Awaitable[list[DirectLineActivityPublic]]]
 
 # The notice channel: payload "<conversation id> <position>" (ids are random tokens, never customer data).
 CHANNEL = "intake_directline"
+# The activities this process wrote last, kept per conversation with an open stream here (see recent).
+RECENT = 32
 
 
 class StreamHub:
@@ -35,6 +37,7 @@ class StreamHub:
         self._bus: Bus = bus or LocalBus()
         self._subscriptions: dict[str, set[Subscription]] = {}
         self._seen: dict[str, int] = {}
+        self._recent: dict[str, list[DirectLineActivityPublic]] = {}
         self._bus.subscribe(CHANNEL, self._heard)
         self._bus.on_connect(self._wake_all)
 
@@ -56,17 +59,47 @@ class StreamHub:
             if not group:
                 self._subscriptions.pop(conversation_id, None)
                 self._seen.pop(conversation_id, None)
+                self._recent.pop(conversation_id, None)
 
     @property
     def open_streams(self) -> int:
         """Return how many streams are open in this process."""
         return sum(len(group) for group in self._subscriptions.values())
 
-    def notify(self, conversation_id: str, seq: int) -> None:
+    def notify(self, conversation_id: str, seq: int, stored: Sequence[DirectLineActivityPublic] = ()) -> None:
         """Wake the conversation's streams here and in every other process: an activity at position `seq` was
-        just written (and committed) by this process."""
+        just written (and committed) by this process; `stored` are the activities written, if at hand."""
+        if stored and conversation_id in self._subscriptions:
+            recent = self._recent.setdefault(conversation_id, [])
+            recent.extend(stored)
+            recent.sort(key=lambda activity: activity.seq)
+            del recent[:-RECENT]
         self._wake(conversation_id, seq)
         self._bus.publish(CHANNEL, f"{conversation_id} {seq}")
+
+    def forget(self, conversation_id: str) -> None:
+        """Drop what this process remembers writing to the conversation (an activity was deleted)."""
+        self._recent.pop(conversation_id, None)
+
+    def recent(self, conversation_id: str, after: int) -> list[DirectLineActivityPublic] | None:
+        """The conversation's activities after position `after`, from what this process wrote, when that is
+        all of them up to the newest position heard of; None when only the store can tell.
+
+        A stream's reads are then mostly answered from memory: its own process wrote the customer's message
+        and the bot's replies. Positions must run on from `after` without a gap (another process may have
+        written in between) and reach the newest one announced; later notices wake the stream again.
+        """
+        newest = self._seen.get(conversation_id)
+        if newest is None:
+            return None
+        if after >= newest:
+            return []
+        batch = [activity for activity in self._recent.get(conversation_id, ()) if activity.seq > after]
+        if not batch or batch[-1].seq < newest:
+            return None
+        if any(activity.seq != after + 1 + n for n, activity in enumerate(batch)):
+            return None
+        return batch
 
     def _heard(self, payload: str) -> None:
         conversation_id, _, seq = payload.partition(" ")
