@@ -80,8 +80,8 @@ class DirectLineService:
         self._greetings: dict[str, asyncio.Task[None]] = {}
         # The turn of each user activity being processed here: a resend of it waits for that turn.
         self._turns: dict[str, asyncio.Task[None]] = {}
-        # Each conversation's user id, for stamping the bot's replies (oldest first, bounded).
-        self._users: dict[str, str] = {}
+        # Started conversations, as read (oldest first, bounded): see conversation().
+        self._started: dict[str, DirectLineConversationPublic] = {}
 
     # --- lifecycle -----------------------------------------------------------------------------------
 
@@ -154,20 +154,25 @@ class DirectLineService:
         return conversation
 
     async def user_of(self, conversation_id: str) -> str:
-        """The conversation's user id (it never changes: kept once looked up); raise ConversationNotFoundError."""
-        user_id = self._users.get(conversation_id)
-        if user_id is None:
-            user_id = (await self.conversation(conversation_id)).user_id
-            self._users[conversation_id] = user_id
-            if len(self._users) > _KNOWN_USERS:
-                del self._users[next(iter(self._users))]
-        return user_id
+        """The conversation's user id; raise ConversationNotFoundError."""
+        return (await self.conversation(conversation_id)).user_id
 
     async def conversation(self, conversation_id: str) -> DirectLineConversationPublic:
-        """Return the conversation; raise ConversationNotFoundError."""
+        """Return the conversation; raise ConversationNotFoundError.
+
+        A started conversation is kept once read: all the gateway reads of it (its id, its user, that it has
+        started) then never change, and every message and reply of a chat asks.
+        """
+        found = self._started.get(conversation_id)
+        if found is not None:
+            return found
         found = await get_conversation(self.db, conversation_id=conversation_id)
         if found is None:
             raise ConversationNotFoundError("no conversation has this id")
+        if found.started_at is not None:
+            self._started[conversation_id] = found
+            if len(self._started) > _KNOWN_CONVERSATIONS:
+                del self._started[next(iter(self._started))]
         return found
 
     async def start(self, conversation: DirectLineConversationPublic, *, locale: str | None) -> bool:
@@ -284,8 +289,8 @@ class DirectLineService:
 
 
 _MAX_CLIENT_ACTIVITY_ID = 100
-# Conversations whose user id is kept (a few hundred bytes each).
-_KNOWN_USERS = 10_000
+# Started conversations kept in memory (a few hundred bytes each).
+_KNOWN_CONVERSATIONS = 10_000
 
 
 def client_key(activity: JsonObject) -> str | None:
