@@ -70,15 +70,15 @@ class StreamHub:
         """Wake the conversation's streams here and in every other process: an activity at position `seq` was
         just written (and committed) by this process; `stored` are the activities written, if at hand."""
         if stored and conversation_id in self._subscriptions:
-            recent = self._recent.setdefault(conversation_id, [])
-            recent.extend(stored)
-            recent.sort(key=lambda activity: activity.seq)
-            del recent[:-RECENT]
+            # By position, once each (a resent activity comes back as the one stored), newest RECENT kept.
+            by_seq = {activity.seq: activity for activity in self._recent.get(conversation_id, ())}
+            by_seq.update((activity.seq, activity) for activity in stored)
+            self._recent[conversation_id] = [by_seq[seq] for seq in sorted(by_seq)[-RECENT:]]
         self._wake(conversation_id, seq)
         self._bus.publish(CHANNEL, f"{conversation_id} {seq}")
 
     def forget(self, conversation_id: str) -> None:
-        """Drop what this process remembers writing to the conversation (an activity was deleted)."""
+        """Drop what this process remembers writing to the conversation (an activity was updated or deleted)."""
         self._recent.pop(conversation_id, None)
 
     def recent(self, conversation_id: str, after: int) -> list[DirectLineActivityPublic] | None:

@@ -48,6 +48,7 @@ def test_what_this_process_wrote_answers_a_stream_that_is_right_behind() -> None
         assert hub.recent(CONVERSATION, 0) is None  # nothing heard yet: only the store can tell
         hub.notify(CONVERSATION, 3, [_activity(3)])
         hub.notify(CONVERSATION, 5, [_activity(4), _activity(5)])
+        hub.notify(CONVERSATION, 4, [_activity(4)])  # a resend answered with the activity stored before
         assert _seqs(hub.recent(CONVERSATION, 2)) == [3, 4, 5]
         assert _seqs(hub.recent(CONVERSATION, 4)) == [5]
         assert hub.recent(CONVERSATION, 5) == []  # nothing newer is known
