@@ -368,8 +368,12 @@ TO_SEVERITY = (("keys", "123456"), ("says", COSMETIC))  # Severity 3 proposed
 ANSWERS = {
     "yes, the account on file": Answer((), ("yes",), "yes", r"problem", caller=KNOWN_CALLER),
     "no, not the account on file": Answer((), ("no",), "no", r"account", caller=KNOWN_CALLER),
+    # Seven words or more: a shorter message is not settled on a single answer (intake/severity_policy.py).
     "a guided question's choice": Answer(
-        (("keys", "123456"), ("says", "the viewer is not working")), ("just one user",), "just one user", r"severity 3"
+        (("keys", "123456"), ("says", "the viewer is not working right now, please help")),
+        ("just one user",),
+        "just one user",
+        r"severity 3",
     ),
     "yes to the severity proposed": Answer(
         TO_SEVERITY, ("yes", "severity 3"), "yes", r"severity 3", files=Severity.SEV3
