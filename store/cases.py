@@ -101,7 +101,7 @@ class CaseCreate:
 
 async def create_case(db: Jobs | SessionMaker, *, case: CaseCreate) -> CasePublic:
     """Record a case with its events and outbox items in one transaction; a repeated key returns that case."""
-    jobs = db if isinstance(db, Jobs) else Jobs.over(db)
+    jobs = Jobs.of(db)
     for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
         try:
             return await jobs.write(partial(_create, case=case))

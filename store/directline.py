@@ -92,10 +92,6 @@ def format_activity_id(conversation_id: str, seq: int) -> str:
     return f"{conversation_id}|{seq:07d}"
 
 
-def _jobs(db: Db) -> Jobs:
-    return db if isinstance(db, Jobs) else Jobs.over(db)
-
-
 def _activity(row: Sequence[Any]) -> DirectLineActivityPublic:
     # Rows this module wrote: no validation needed.
     seq, activity_id, body, pending = row
@@ -108,7 +104,7 @@ async def create_conversation(
     """Insert a new conversation for `user_id` and return it."""
     created_at = require_aware(now, "now")
     params = {"conversation_id": conversation_id, "user_id": user_id, "now": created_at}
-    await _jobs(db).write(partial(run, statement=_CREATE, params=params))
+    await Jobs.of(db).write(partial(run, statement=_CREATE, params=params))
     return DirectLineConversationPublic(
         id=conversation_id, user_id=user_id, created_at=created_at, started_at=None, last_seq=0
     )
@@ -126,18 +122,24 @@ def _get(conn: Connection, conversation_id: str) -> DirectLineConversationPublic
 
 async def get_conversation(db: Db, *, conversation_id: str) -> DirectLineConversationPublic | None:
     """Return the conversation `conversation_id`, or None."""
-    return await _jobs(db).read(partial(_get, conversation_id=conversation_id))
+    return await Jobs.of(db).read(partial(_get, conversation_id=conversation_id))
 
 
 async def mark_started(db: Db, *, conversation_id: str, now: datetime) -> bool:
     """Record that the conversation started; True only for the first caller across all processes."""
     params = {"conversation_id": conversation_id, "now": require_aware(now, "now")}
-    return await _jobs(db).write(partial(run, statement=_MARK_STARTED, params=params)) == 1
+    return await Jobs.of(db).write(partial(run, statement=_MARK_STARTED, params=params)) == 1
 
 
 def _by_client_key(conn: Connection, conversation_id: str, client_key: str) -> DirectLineActivityPublic | None:
     rows = fetch(conn, _BY_CLIENT_KEY, {"conversation_id": conversation_id, "client_key": client_key})
     return _activity(rows[0]) if rows else None
+
+
+def _next_seq(conn: Connection, conversation_id: str) -> int | None:
+    """Take the conversation's next position (None: no such conversation); see _NEXT_SEQ."""
+    rows = fetch(conn, _NEXT_SEQ, {"conversation_id": conversation_id})
+    return int(rows[0][0]) if rows else None
 
 
 def _append(
@@ -151,10 +153,9 @@ def _append(
 ) -> DirectLineActivityPublic | None:
     if client_key is not None and (existing := _by_client_key(conn, conversation_id, client_key)) is not None:
         return existing
-    seqs = fetch(conn, _NEXT_SEQ, {"conversation_id": conversation_id})
-    if not seqs:
+    seq = _next_seq(conn, conversation_id)
+    if seq is None:
         return None
-    seq = int(seqs[0][0])
     activity_id = format_activity_id(conversation_id, seq)
     body = {**activity, "id": activity_id}
     params = {
@@ -184,7 +185,7 @@ async def append_activity(
     With a `client_key` already stored for the conversation, nothing is written and the stored activity
     is returned: a retried write is the same write.
     """
-    jobs = _jobs(db)
+    jobs = Jobs.of(db)
     job = partial(
         _append,
         conversation_id=conversation_id,
@@ -225,7 +226,7 @@ async def append_activities(
 ) -> list[DirectLineActivityPublic] | None:
     """Store several activities (each with its client key, or None) in order, in one transaction, as
     append_activity stores one; None if there is no such conversation."""
-    jobs = _jobs(db)
+    jobs = Jobs.of(db)
     job = partial(_append_all, conversation_id=conversation_id, items=items, now=require_aware(now, "now"))
     try:
         return await jobs.write(job)
@@ -244,12 +245,12 @@ async def append_activities(
 
 async def find_by_client_key(db: Db, *, conversation_id: str, client_key: str) -> DirectLineActivityPublic | None:
     """Return the conversation's activity stored under `client_key`, or None."""
-    return await _jobs(db).read(partial(_by_client_key, conversation_id=conversation_id, client_key=client_key))
+    return await Jobs.of(db).read(partial(_by_client_key, conversation_id=conversation_id, client_key=client_key))
 
 
 async def mark_processed(db: Db, *, activity_id: str) -> None:
     """The bot has finished with this user activity (its replies are stored)."""
-    await _jobs(db).write(partial(run, statement=_MARK_PROCESSED, params={"the_activity": activity_id}))
+    await Jobs.of(db).write(partial(run, statement=_MARK_PROCESSED, params={"the_activity": activity_id}))
 
 
 async def pending_activities(
@@ -260,7 +261,7 @@ async def pending_activities(
     statement = _PENDING
     if conversation_id is not None:
         statement, params["conversation_id"] = _PENDING_IN, conversation_id
-    rows = await _jobs(db).read(partial(fetch, statement=statement, params=params))
+    rows = await Jobs.of(db).read(partial(fetch, statement=statement, params=params))
     return [(row[0], _activity(row[1:])) for row in rows]
 
 
@@ -270,10 +271,9 @@ def _replace(
     where = {"the_conversation": conversation_id, "the_activity": activity_id}
     if not fetch(conn, _STORED, where):
         return None
-    seqs = fetch(conn, _NEXT_SEQ, {"conversation_id": conversation_id})
-    if not seqs:
+    seq = _next_seq(conn, conversation_id)
+    if seq is None:
         return None
-    seq = int(seqs[0][0])
     body = {**activity, "id": activity_id}
     run(conn, _MOVE, {**where, "seq": seq, "body": body})
     return DirectLineActivityPublic.model_construct(seq=seq, activity_id=activity_id, body=body, pending=False)
@@ -284,13 +284,13 @@ async def replace_activity(
 ) -> DirectLineActivityPublic | None:
     """Replace a stored activity's JSON and move it to the next position; None if there is none."""
     job = partial(_replace, conversation_id=conversation_id, activity_id=activity_id, activity=activity)
-    return await _jobs(db).write(job)
+    return await Jobs.of(db).write(job)
 
 
 async def delete_activity(db: Db, *, conversation_id: str, activity_id: str) -> bool:
     """Delete a stored activity; False if there is no such activity."""
     params = {"the_conversation": conversation_id, "the_activity": activity_id}
-    return await _jobs(db).write(partial(run, statement=_DELETE, params=params)) > 0
+    return await Jobs.of(db).write(partial(run, statement=_DELETE, params=params)) > 0
 
 
 async def list_activities(
@@ -298,7 +298,7 @@ async def list_activities(
 ) -> list[DirectLineActivityPublic]:
     """Return up to `limit` activities positioned after `after_seq`, oldest first."""
     params = {"conversation_id": conversation_id, "after_seq": after_seq, "limit": limit}
-    rows = await _jobs(db).read(partial(fetch, statement=_PAGE, params=params))
+    rows = await Jobs.of(db).read(partial(fetch, statement=_PAGE, params=params))
     return [_activity(row) for row in rows]
 
 
@@ -312,4 +312,4 @@ async def last_seqs(db: Db, *, conversation_ids: Sequence[str]) -> dict[str, int
     """Return the newest position of each of `conversation_ids` that exists (one query for a poller)."""
     if not conversation_ids:
         return {}
-    return await _jobs(db).read(partial(_last_seqs, conversation_ids=list(conversation_ids)))
+    return await Jobs.of(db).read(partial(_last_seqs, conversation_ids=list(conversation_ids)))

@@ -62,6 +62,11 @@ class Jobs:
             raise TypeError("the session maker is not bound to an AsyncEngine")
         return cls(bind, own_thread=False)
 
+    @classmethod
+    def of(cls, db: Jobs | async_sessionmaker[Any]) -> Jobs:
+        """`db` itself, or jobs on a session maker's engine: for store functions that take either."""
+        return db if isinstance(db, Jobs) else cls.over(db)
+
     async def write(self, job: Job[T]) -> T:
         """Run `job` in a write transaction (on SQLite it holds the write lock from the start)."""
         if self._thread is not None:
