@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from types import TracebackType
 from typing import ClassVar
 
@@ -20,6 +20,8 @@ import asyncpg
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from sqlalchemy import exc as sa_exc
+
+from store.errors import causes
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +158,7 @@ _SQLITE_NOT_WRITABLE = frozenset({sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY})
 
 def is_database_not_writable(error: BaseException) -> bool:
     """Whether `error` (or what caused it) says the database could not write: disk full or read-only."""
-    for link in _chain(error):
+    for link in causes(error):
         if isinstance(link, sqlite3.Error) and (getattr(link, "sqlite_errorcode", 0) & 0xFF) in _SQLITE_NOT_WRITABLE:
             return True
         if isinstance(link, asyncpg.DiskFullError | asyncpg.ReadOnlySQLTransactionError):
@@ -179,7 +181,7 @@ def is_database_unavailable(error: BaseException) -> bool:
     missing SQLite file); a connection refused or timed out inside the database stack counts too, since
     asyncpg lets the socket's own error through.
     """
-    for link in _chain(error):
+    for link in causes(error):
         if isinstance(link, sa_exc.DBAPIError) and link.connection_invalidated:
             return True
         if isinstance(
@@ -197,15 +199,6 @@ def is_database_unavailable(error: BaseException) -> bool:
         if isinstance(link, OSError | TimeoutError) and _raised_in_database_stack(link.__traceback__):
             return True
     return False
-
-
-def _chain(error: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen and len(seen) < 16:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
 
 
 def _raised_in_database_stack(tb: TracebackType | None) -> bool:

@@ -16,7 +16,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from store.errors import DatabaseUrlError
+from store.errors import DatabaseUrlError, causes
 
 # Several processes share one SQLite file: wait for the write lock rather than failing at once.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -63,13 +63,10 @@ def opened_read_only(error: BaseException) -> bool:
     SQLite opens a file it may not write (wrong owner or mode, an immutable file) read-only and keeps it
     so: once the file is writable again, only a new connection can write.
     """
-    seen = 0
-    current: BaseException | None = error
-    while current is not None and seen < 8:
-        if isinstance(current, sqlite3.Error) and (current.sqlite_errorcode & 0xFF) == sqlite3.SQLITE_READONLY:
-            return True
-        current, seen = current.__cause__ or current.__context__, seen + 1
-    return False
+    return any(
+        isinstance(link, sqlite3.Error) and (link.sqlite_errorcode & 0xFF) == sqlite3.SQLITE_READONLY
+        for link in causes(error)
+    )
 
 
 def _drop_read_only_connection(context: ExceptionContext) -> None:

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+
+
+def causes(error: BaseException) -> Iterator[BaseException]:
+    """`error`, then what caused it (`__cause__`, else `__context__`), each once, at most 16."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen and len(seen) < 16:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
 
 
 class StoreError(Exception):
