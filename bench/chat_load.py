@@ -77,11 +77,14 @@ class NightClock:
 def intake_app(db_url: str) -> web.Application:
     """The real service, as `intake serve` builds it (logging as configured by the service's settings)."""
     from bot.app import create_app
+    from bot.server import settle_before_serving
     from bot.settings import load_settings
 
     settings = load_settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return create_app(settings, clock=NightClock(), database_url=db_url)
+    app = create_app(settings, clock=NightClock(), database_url=db_url)
+    settle_before_serving()
+    return app
 
 
 def echo_app() -> web.Application:
