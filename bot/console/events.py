@@ -59,6 +59,14 @@ class ConsoleFeed:
             yield subscription
         finally:
             self._subscriptions.discard(subscription)
+            if not self._subscriptions:
+                self._forget()
+
+    def _forget(self) -> None:
+        """With no stream open nothing is watched, so what was last read may go stale: drop it."""
+        self._versions = None
+        self._snapshot = None
+        self._generation += 1  # a read still in flight is not kept either
 
     def close_all(self) -> None:
         """End every stream (shutdown: open streams would hold it up)."""
@@ -92,6 +100,11 @@ class ConsoleFeed:
             subscription.wake()
         return True
 
+    async def poll_if_watched(self) -> bool:
+        """poll_once() while a stream is open; with none, nobody is told, so nothing is read (on SQLite,
+        this poll twice a second was most of an idle process's work)."""
+        return bool(self._subscriptions) and await self.poll_once()
+
     def stop(self) -> None:
         """End the poll after its current round (cancelling a query midway strands its connection)."""
         self._stopping = True
@@ -108,7 +121,7 @@ class ConsoleFeed:
             # Cleared before reading, so a change made during the read wakes the next round.
             changed.clear()
             try:
-                await self.poll_once()
+                await self.poll_if_watched()
             except (SQLAlchemyError, OSError) as exc:
                 log.warning("console feed poll failed: %s", type(exc).__name__)
 

@@ -192,3 +192,39 @@ async def test_a_change_seen_while_the_queue_is_read_is_not_lost(monkeypatch: py
     assert (await feed.snapshot())["read"] == 1
     assert (await feed.snapshot())["read"] == 2  # read again: the first read may have missed the change
     assert (await feed.snapshot())["read"] == 2  # and now cached
+
+
+async def test_with_no_stream_open_the_poll_reads_nothing_and_the_next_stream_reads_afresh(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    version_reads: list[int] = []
+    queue_reads: list[int] = []
+
+    async def open_versions(session: object) -> dict[int, int]:
+        version_reads.append(1)
+        return {1: len(version_reads)}
+
+    async def queue_snapshot(session: object) -> dict[str, Any]:
+        queue_reads.append(1)
+        return {"items": [], "read": len(queue_reads)}
+
+    @contextlib.asynccontextmanager
+    async def sessions() -> AsyncIterator[None]:
+        yield None
+
+    monkeypatch.setattr(events.handoff_store, "open_versions", open_versions)
+    monkeypatch.setattr(events, "queue_snapshot", queue_snapshot)
+    feed = events.ConsoleFeed(SimpleNamespace(changed=asyncio.Event()), sessions, interval=timedelta(seconds=1))  # type: ignore[arg-type]
+
+    assert not await feed.poll_if_watched()
+    assert version_reads == []  # nobody watching: the store is not asked
+
+    with feed.subscribe():
+        assert await feed.poll_if_watched()  # a stream is open: the poll reads, and the first read is news
+        assert (await feed.snapshot())["read"] == 1
+        assert (await feed.snapshot())["read"] == 1  # cached while watched
+    assert len(version_reads) == 1
+
+    # The last stream closed; the queue may change unseen meanwhile. The next stream reads it again.
+    with feed.subscribe():
+        assert (await feed.snapshot())["read"] == 2
