@@ -31,7 +31,7 @@ from bot.intake_bot import IntakeBot
 from bot.jsonbody import BODY_TIMEOUT
 from bot.keys import ADAPTER, BOT, CHANNELS, CLOCK, ENGINE, INCIDENTS, JOBS, POLICY, SESSION_MAKER, SETTINGS
 from bot.maintenance import MaintenanceConfig
-from bot.messages import MAX_ACTIVITY_BYTES, handle_messages
+from bot.messages import MAX_ACTIVITY_BYTES, mount_messages
 from bot.metrics import setup_metrics
 from bot.notice_pages import setup_notice_pages
 from bot.notice_worker import notice_config, setup_notices
@@ -99,7 +99,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, database_url: str 
         maintenance=MaintenanceConfig.from_settings(settings, app[INCIDENTS].components),
     )
 
-    app.router.add_post("/api/messages", handle_messages)
+    mount_messages(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
 

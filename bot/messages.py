@@ -25,6 +25,7 @@ from bot.adapter import ServiceUrlNotAllowedError, service_url_allowed
 from bot.contract import BUILT_IN_CHANNEL_IDS, CLIENT_DATA_KEY
 from bot.errors import BadRequestError, ForbiddenError, NotFoundError, ServiceError
 from bot.jsonbody import read_json
+from bot.kept import Kept
 from bot.keys import ADAPTER, BOT, JOBS, SETTINGS
 from store import ownership
 from store.jobs import Jobs
@@ -39,6 +40,10 @@ MAX_CHANNEL_ID = 64
 _EXPECT_REPLIES_SERVICE_URL = "http://localhost/expect-replies"
 # Twilio's call ids: the phone line's conversations, even before the call is stored.
 _CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
+# Conversations found to belong to no built-in channel. That never changes: the website's conversation ids
+# are 144 random bits the gateway draws itself, and calls are Twilio's; so the store is asked once each.
+_KNOWN_OUTSIDE = 10_000
+OUTSIDE: web.AppKey[Kept[str, bool]] = web.AppKey("outside_conversations")
 
 
 class ActivityError(BadRequestError, ValueError):
@@ -113,12 +118,23 @@ def parse_activity(data: Any) -> Activity:
         raise ActivityError(f"not a Bot Framework activity: {exc}") from exc
 
 
-async def owned_by_built_in_channel(jobs: Jobs, conversation_id: str) -> bool:
+def mount_messages(app: web.Application) -> None:
+    """Route `POST /api/messages` and give it its memory of outside conversations."""
+    app[OUTSIDE] = Kept(_KNOWN_OUTSIDE)
+    app.router.add_post("/api/messages", handle_messages)
+
+
+async def owned_by_built_in_channel(jobs: Jobs, outside: Kept[str, bool], conversation_id: str) -> bool:
     """True if the website gateway or the phone line owns `conversation_id`."""
     if _CALL_SID.fullmatch(conversation_id):
         return True
+    if conversation_id in outside:
+        return False
     # One statement in one store job: through an async session the two lookups cost about a fifth of the turn.
-    return await jobs.read(partial(ownership.owned_by_built_in_channel, conversation_id=conversation_id))
+    if await jobs.read(partial(ownership.owned_by_built_in_channel, conversation_id=conversation_id)):
+        return True
+    outside.keep(conversation_id, True)
+    return False
 
 
 async def handle_messages(request: web.Request) -> web.StreamResponse:
@@ -132,7 +148,7 @@ async def handle_messages(request: web.Request) -> web.StreamResponse:
     ):
         log.warning("activity refused: its serviceUrl is not on the allowlist (BOT_SERVICE_HOSTS)")
         raise ServiceUrlRefusedError("the serviceUrl is not a Bot Framework host we reply to")
-    if await owned_by_built_in_channel(request.app[JOBS], activity.conversation.id):
+    if await owned_by_built_in_channel(request.app[JOBS], request.app[OUTSIDE], activity.conversation.id):
         raise ConversationNotAllowedError("this conversation belongs to another channel")
     adapter: CloudAdapter = request.app[ADAPTER]
     bot: Bot = request.app[BOT]

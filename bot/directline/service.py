@@ -19,6 +19,7 @@ from bot.directline.errors import (
 from bot.directline.models import Account, JsonObject, conversation_update, with_client
 from bot.directline.stream import StreamHub
 from bot.directline.tokens import Scope, TokenClaims, issue_token, signing_key, verify_token
+from bot.kept import Kept
 from intake.clock import Clock
 from store.db import SessionMaker
 from store.directline import (
@@ -81,7 +82,7 @@ class DirectLineService:
         # The turn of each user activity being processed here: a resend of it waits for that turn.
         self._turns: dict[str, asyncio.Task[None]] = {}
         # Started conversations, as read (oldest first, bounded): see conversation().
-        self._started: dict[str, DirectLineConversationPublic] = {}
+        self._started: Kept[str, DirectLineConversationPublic] = Kept(_KNOWN_CONVERSATIONS)
 
     # --- lifecycle -----------------------------------------------------------------------------------
 
@@ -170,9 +171,7 @@ class DirectLineService:
         if found is None:
             raise ConversationNotFoundError("no conversation has this id")
         if found.started_at is not None:
-            self._started[conversation_id] = found
-            if len(self._started) > _KNOWN_CONVERSATIONS:
-                del self._started[next(iter(self._started))]
+            self._started.keep(conversation_id, found)
         return found
 
     async def start(self, conversation: DirectLineConversationPublic, *, locale: str | None) -> bool:
