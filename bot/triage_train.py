@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 
 import intake
+from intake.severity_policy import severity_of
 from intake.triage_model import (
     FEATURE_VERSION,
     FORMAT,
@@ -85,6 +86,22 @@ class TrainOptions:
     digits: int = 4
 
 
+def _check_factors(path: Path, number: int, severity: int, labels: dict[str, Any]) -> None:
+    """A line's factor labels must give its severity by the policy table, which the dialogue answers by."""
+    if not labels.get("request"):
+        return
+    combo = (labels["request"], labels.get("scope"), labels.get("outage"), labels.get("workaround"))
+    try:
+        by_policy = int(severity_of(combo))
+    except AssertionError:
+        raise DataError(f"{path} line {number}: unknown request {labels['request']!r}") from None
+    if by_policy != severity:
+        raise DataError(
+            f"{path} line {number}: severity {severity}, but its factor labels "
+            f"{'/'.join(str(v) for v in combo)} are severity {by_policy} by the policy table"
+        )
+
+
 def read_lines(paths: Iterable[Path]) -> list[Line]:
     """Labelled lines from JSON-lines files, or from every *.jsonl in a directory, in name order."""
     files: list[Path] = []
@@ -108,6 +125,7 @@ def read_lines(paths: Iterable[Path]) -> list[Line]:
             if not isinstance(text, str) or severity not in {1, 2, 3, 4}:
                 raise DataError(f"{path} line {number}: needs a string 'text' and a severity 1-4")
             factors = tuple((key, item[key]) for key in FACTOR_LABELS if key in item)
+            _check_factors(path, number, severity, dict(factors))
             channel = "phone" if item.get("channel") == "phone" else "chat"
             lines.append(Line(text, severity, lang, path.name, channel, factors))
     return lines

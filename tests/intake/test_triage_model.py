@@ -190,6 +190,27 @@ def test_unusable_labelled_lines_are_named(tmp_path: Path) -> None:
         read_lines([path])
 
 
+def test_a_line_whose_factor_labels_the_policy_rates_otherwise_is_named(tmp_path: Path) -> None:
+    # Nobody able to work is Sev1 whatever workaround is claimed: the dialogue would end there, not at Sev3.
+    path = tmp_path / "disagrees.jsonl"
+    line = {
+        "text": "x",
+        "severity": 3,
+        "request": "problem",
+        "scope": "everyone",
+        "outage": "down",
+        "workaround": "yes",
+    }
+    path.write_text(json.dumps({"text": "fine", "severity": 4, "request": "question"}) + "\n" + json.dumps(line) + "\n")
+    with pytest.raises(
+        DataError, match=r"line 2: severity 3, but its factor labels problem/everyone/down/yes are severity 1"
+    ):
+        read_lines([path])
+    path.write_text(json.dumps({**line, "request": "complaint"}) + "\n")
+    with pytest.raises(DataError, match="line 1: unknown request 'complaint'"):
+        read_lines([path])
+
+
 # --- the command line -----------------------------------------------------------------------------
 
 
