@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeAlias
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import URL, Connection, ExceptionContext, make_url
+from sqlalchemy.engine import URL, Connection, Dialect, ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import SQLModel
@@ -48,13 +50,43 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # or a traceback may carry) shows the SQL without them.
     kwargs["hide_parameters"] = True
     if parsed.get_backend_name() != "sqlite":
-        # pool_pre_ping: a PostgreSQL restart must not poison the pool with dead connections.
-        return create_async_engine(parsed, pool_pre_ping=True, **kwargs)
+        engine = create_async_engine(parsed, **kwargs)
+        # A PostgreSQL restart must not poison the pool with dead connections (see _ping_if_idle).
+        event.listen(engine.sync_engine, "checkin", _checked_in)
+        event.listen(engine.sync_engine, "checkout", partial(_ping_if_idle, engine.dialect))
+        return engine
     engine = create_async_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
     event.listen(engine.sync_engine, "connect", sqlite_connect)
     event.listen(engine.sync_engine, "begin", _sqlite_begin)
     event.listen(engine.sync_engine, "handle_error", _drop_read_only_connection)
     return engine
+
+
+# A pooled PostgreSQL connection unused this long is checked with a round trip before it is handed out.
+PING_AFTER_IDLE_SECONDS = 0.25
+_CHECKED_IN_AT = "intake_checked_in_at"
+
+
+def _checked_in(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    record.info[_CHECKED_IN_AT] = time.monotonic()
+
+
+def _ping_if_idle(dialect: Dialect, dbapi_connection: Any, record: ConnectionPoolEntry, proxy: Any) -> None:
+    """The pool's pre-ping, for connections that sat idle only.
+
+    SQLAlchemy's own pre-ping costs asyncpg three round trips (BEGIN, a statement, ROLLBACK) on every
+    checkout, about a store job's worth. A connection in steady use is handed out as it is: if the server
+    went away under it, the pool reconnects every older connection after the first error, and a turn that
+    met it runs once more (bot/intake_bot.py). One that sat idle, as across a restart between two turns, is
+    checked first; a dead one is replaced before anyone uses it.
+    """
+    last = record.info.get(_CHECKED_IN_AT)
+    if last is None or time.monotonic() - last < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        dialect.do_ping(dbapi_connection)
+    except Exception as error:
+        raise exc.DisconnectionError("the pooled connection is gone") from error
 
 
 def opened_read_only(error: BaseException) -> bool:

@@ -8,10 +8,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy.exc import StatementError
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlmodel import select
 
 from intake.domain import NaiveDatetimeError
+from store import db as store_db
 from store.db import (
     SQLITE_BEGIN_OPTION,
     SQLITE_BUSY_TIMEOUT_MS,
@@ -96,5 +98,46 @@ async def test_sqlite_readers_can_opt_out_of_the_write_lock(tmp_path: Path) -> N
                 # A default (IMMEDIATE) session would wait out the 30 s busy timeout here.
                 agents = await asyncio.wait_for(reader.exec(select(Agent)), timeout=5)
                 assert agents.all() == []
+    finally:
+        await engine.dispose()
+
+
+async def _end_other_connections(url: str) -> None:
+    """Every other connection to the database ends, as in a server restart."""
+    admin = create_engine(url)
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+    finally:
+        await admin.dispose()
+
+
+@pytest.mark.parametrize("blank_db_url", ["postgres"], indirect=True)
+@pytest.mark.parametrize("idle_enough", [True, False], ids=["idle", "busy"])
+async def test_a_postgres_connection_that_sat_idle_is_checked_before_use(
+    blank_db_url: str, idle_enough: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The threshold stands in for the wait: 0 makes any pooled connection "idle", a day none.
+    monkeypatch.setattr(store_db, "PING_AFTER_IDLE_SECONDS", 0.0 if idle_enough else 86_400.0)
+    engine = create_engine(blank_db_url, pool_size=1, max_overflow=0)
+    try:
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT 1"))).scalar() == 1
+        await _end_other_connections(blank_db_url)  # the pooled connection is now dead
+        if idle_enough:
+            async with engine.connect() as conn:  # checked, found dead, replaced: the caller never sees it
+                assert (await conn.execute(text("SELECT 2"))).scalar() == 2
+        else:
+            with pytest.raises(DBAPIError) as raised:  # in steady use it goes out unchecked ...
+                async with engine.connect() as conn:
+                    await conn.execute(text("SELECT 2"))
+            assert raised.value.connection_invalidated  # ... and the error says so, for the turn's retry
+            async with engine.connect() as conn:  # then the pool reconnects
+                assert (await conn.execute(text("SELECT 3"))).scalar() == 3
     finally:
         await engine.dispose()
