@@ -177,13 +177,14 @@ def _in_memory(database: str | None) -> bool:
     return not database or database == ":memory:" or "mode=memory" in database
 
 
-# -- statements on the jobs thread's own SQLite connection ------------------------------------------
+# -- statements straight on the driver ---------------------------------------------------------------
 #
-# SQLAlchemy's execution machinery costs about 40 us a statement, more than SQLite takes to run these.
-# The turn's own statements (module-level constants built with bindparam()) are compiled once for the
-# dialect and, on the jobs thread's pysqlite connection, run on the driver inside the job's transaction,
-# with the column types' own bind and result processors, so values are stored and read exactly as
-# SQLAlchemy would. Anywhere else (PostgreSQL, aiosqlite through run_sync) they run through SQLAlchemy.
+# SQLAlchemy's execution machinery costs about 40 us a statement, more than SQLite takes to run these, and
+# on PostgreSQL about as much as asyncpg's own work. The turn's own statements (module-level constants built
+# with bindparam()) are compiled once per dialect and run on the DBAPI connection (the jobs thread's pysqlite
+# one, or SQLAlchemy's asyncpg adapter inside run_sync) within the job's transaction, with the column types'
+# own bind and result processors, so values are stored and read exactly as SQLAlchemy would. Elsewhere
+# (aiosqlite through run_sync, as in tests on an in-memory database) they run through SQLAlchemy.
 
 
 class _Direct(NamedTuple):
@@ -194,7 +195,10 @@ class _Direct(NamedTuple):
     literals: dict[str, Any]  # values written into the statement itself, e.g. .values(seq=1)
 
 
-_DIRECT: dict[Executable, _Direct] = {}
+_DIRECT: dict[tuple[Executable, str], _Direct] = {}
+# Drivers whose DBAPI connection runs a statement synchronously in the job (asyncpg's through SQLAlchemy's
+# adapter, in the greenlet run_sync gives the job).
+_DIRECT_DRIVERS = frozenset({"pysqlite", "asyncpg"})
 
 
 def fetch(conn: Connection, statement: Executable, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
@@ -202,7 +206,7 @@ def fetch(conn: Connection, statement: Executable, params: Mapping[str, Any]) ->
     direct = _direct(conn, statement)
     if direct is None:
         return [tuple(row) for row in conn.execute(statement, params)]
-    rows: list[tuple[Any, ...]] = _driver(conn).execute(direct.sql, _args(direct, params)).fetchall()
+    rows: list[tuple[Any, ...]] = _execute(conn, direct.sql, _args(direct, params)).fetchall()
     if any(direct.results):
         return [tuple(v if p is None else p(v) for p, v in zip(direct.results, row, strict=True)) for row in rows]
     return rows
@@ -213,7 +217,7 @@ def run(conn: Connection, statement: Executable, params: Mapping[str, Any]) -> i
     direct = _direct(conn, statement)
     if direct is None:
         return int(conn.execute(statement, params).rowcount)  # type: ignore[attr-defined]
-    return int(_driver(conn).execute(direct.sql, _args(direct, params)).rowcount)
+    return int(_execute(conn, direct.sql, _args(direct, params)).rowcount)
 
 
 def run_many(conn: Connection, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -224,13 +228,19 @@ def run_many(conn: Connection, statement: Executable, rows: Sequence[Mapping[str
     if direct is None:
         conn.execute(statement, list(rows))
         return
-    _driver(conn).executemany(direct.sql, [_args(direct, params) for params in rows])
+    args = [_args(direct, params) for params in rows]
+    cursor = _cursor(conn)
+    try:
+        cursor.executemany(direct.sql, args)
+    except Exception as error:
+        conn._handle_dbapi_exception(error, direct.sql, args, cursor, None)
 
 
 def _direct(conn: Connection, statement: Executable) -> _Direct | None:
-    if conn.dialect.driver != "pysqlite":
+    driver = conn.dialect.driver
+    if driver not in _DIRECT_DRIVERS:
         return None
-    direct = _DIRECT.get(statement)
+    direct = _DIRECT.get((statement, driver))
     if direct is None:
         dialect = conn.dialect
         compiled = cast(SQLCompiler, cast(ClauseElement, statement).compile(dialect=dialect))
@@ -240,7 +250,7 @@ def _direct(conn: Connection, statement: Executable) -> _Direct | None:
         results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
         literals = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
         direct = _Direct(compiled.string, names, binds, results, literals)
-        _DIRECT[statement] = direct
+        _DIRECT[(statement, driver)] = direct
     return direct
 
 
@@ -257,3 +267,16 @@ def _param(direct: _Direct, params: Mapping[str, Any], name: str) -> Any:
 
 def _driver(conn: Connection) -> Any:
     return conn.connection.driver_connection
+
+
+def _cursor(conn: Connection) -> Any:
+    return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+
+def _execute(conn: Connection, sql: str, args: tuple[Any, ...]) -> Any:
+    """Run one statement on a new DBAPI cursor and return the cursor. Through SQLAlchemy's own lightweight
+    path, so a failure is what SQLAlchemy would raise (IntegrityError, OperationalError ...), and a lost
+    connection is invalidated with the pool's older ones, as the turn's retry expects."""
+    cursor = _cursor(conn)
+    conn._cursor_execute(cursor, sql, args)
+    return cursor

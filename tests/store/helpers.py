@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import text
+
 from intake.domain import CaseStatus, Channel, Outcome, Severity
 from store.cases import CaseCreate, create_case
-from store.db import SessionMaker
+from store.db import SessionMaker, create_engine
 from store.jobs import Jobs
 from store.models import CasePublic
 
@@ -32,3 +34,18 @@ async def new_case(db: SessionMaker | Jobs, key: str = "key-1", /, **overrides: 
     }
     values.update(overrides)
     return await create_case(db, case=CaseCreate(**values))
+
+
+async def end_other_connections(url: str) -> None:
+    """Every other connection to the database ends, as in a server restart."""
+    admin = create_engine(url)
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+    finally:
+        await admin.dispose()

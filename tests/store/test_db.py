@@ -26,8 +26,11 @@ from store.db import (
 from store.errors import DatabaseUrlError
 from store.migrate import upgrade_async
 from store.models import Agent
+from tests.conftest import BACKENDS
 
-from .helpers import T0
+from .helpers import T0, end_other_connections
+
+POSTGRES = BACKENDS[1]  # skipped without a test server
 
 
 @pytest.mark.parametrize(
@@ -102,22 +105,7 @@ async def test_sqlite_readers_can_opt_out_of_the_write_lock(tmp_path: Path) -> N
         await engine.dispose()
 
 
-async def _end_other_connections(url: str) -> None:
-    """Every other connection to the database ends, as in a server restart."""
-    admin = create_engine(url)
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-            )
-    finally:
-        await admin.dispose()
-
-
-@pytest.mark.parametrize("blank_db_url", ["postgres"], indirect=True)
+@pytest.mark.parametrize("blank_db_url", [POSTGRES], indirect=True)
 @pytest.mark.parametrize("idle_enough", [True, False], ids=["idle", "busy"])
 async def test_a_postgres_connection_that_sat_idle_is_checked_before_use(
     blank_db_url: str, idle_enough: bool, monkeypatch: pytest.MonkeyPatch
@@ -128,7 +116,7 @@ async def test_a_postgres_connection_that_sat_idle_is_checked_before_use(
     try:
         async with engine.connect() as conn:
             assert (await conn.execute(text("SELECT 1"))).scalar() == 1
-        await _end_other_connections(blank_db_url)  # the pooled connection is now dead
+        await end_other_connections(blank_db_url)  # the pooled connection is now dead
         if idle_enough:
             async with engine.connect() as conn:  # checked, found dead, replaced: the caller never sees it
                 assert (await conn.execute(text("SELECT 2"))).scalar() == 2

@@ -11,15 +11,23 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from store import db as store_db
 from store.botstate import get_item, swap_item
 from store.db import create_engine, session_factory
+from store.directline import create_conversation
 from store.errors import StorageConflictError
 from store.jobs import Jobs
 from store.models import BotState
 from store.transcripts import add_lines, get_transcript
+from tests.conftest import BACKENDS
+
+from .helpers import end_other_connections
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+POSTGRES = BACKENDS[1]  # skipped without a test server
 
 
 def _put(conn: Connection, key: str, value: int, expected: str | None = None) -> str:
@@ -171,6 +179,33 @@ async def test_a_cancelled_caller_does_not_stop_its_job_or_the_next(tmp_path: Pa
         with pytest.raises(asyncio.CancelledError):
             await waiting
         assert await jobs.read(lambda conn: 2) == 2
+    finally:
+        await jobs.aclose()
+        await engine.dispose()
+
+
+async def test_a_direct_statement_fails_as_sqlalchemy_would(jobs: Jobs) -> None:
+    # The same primary key twice: SQLAlchemy's IntegrityError, which callers catch, not the driver's own.
+    await create_conversation(jobs, conversation_id="dl-1", user_id="u", now=NOW)
+    with pytest.raises(IntegrityError):
+        await create_conversation(jobs, conversation_id="dl-1", user_id="u", now=NOW)
+
+
+@pytest.mark.parametrize("db_url", [POSTGRES], indirect=True)
+async def test_a_direct_statement_on_a_lost_postgres_connection_is_marked_for_the_retry(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_db, "PING_AFTER_IDLE_SECONDS", 86_400.0)  # in steady use: no ping
+    engine = create_engine(db_url, pool_size=2, max_overflow=0)
+    jobs = Jobs(engine)
+    try:
+        await jobs.write(partial(_put, key="k", value=1))
+        await end_other_connections(db_url)
+        with pytest.raises(DBAPIError) as raised:
+            await jobs.read(partial(get_item, key="k"))
+        assert raised.value.connection_invalidated  # what the turn's retry looks for
+        item = await jobs.read(partial(get_item, key="k"))  # the pool has reconnected
+        assert item is not None and item.data == {"v": 1}
     finally:
         await jobs.aclose()
         await engine.dispose()
