@@ -43,6 +43,9 @@ class Jobs:
         self._thread: _JobThread | None = None
         self._conn: Connection | None = None
         url = engine.url
+        # PostgreSQL reads committed data statement by statement even inside a transaction (READ COMMITTED),
+        # so a read job there needs none: without one it saves asyncpg a BEGIN and a ROLLBACK round trip.
+        self._autocommit_reads = url.get_backend_name() == "postgresql"
         if own_thread and url.get_backend_name() == "sqlite" and not _in_memory(url.database):
             self._sync = create_sync_engine(
                 url.set(drivername="sqlite+pysqlite"),
@@ -79,6 +82,8 @@ class Jobs:
         if self._thread is not None:
             return await self._thread.call(partial(self._run, job, "DEFERRED"))
         async with self._engine.connect() as conn:
+            if self._autocommit_reads:
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             return await conn.run_sync(job)
 
     def _run(self, job: Job[T], mode: str) -> T:
