@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cache, partial
+from typing import Any
 
 from sqlalchemy import Executable, Table, bindparam, func, literal_column
 from sqlalchemy import select as sa_select
@@ -68,11 +69,23 @@ class ReportsRule:
 
 
 @dataclass(frozen=True)
+class IncidentRef:
+    """The incident a filing joined, without its cases: in an outage hundreds of reports join one incident,
+    and reading all their numbers at every filing made each one slower than the last."""
+
+    id: int
+    component: str
+    opened_at: datetime
+    paged_at: datetime | None
+
+
+@dataclass(frozen=True)
 class Filed:
-    """A filed case and the incident it is linked to (None: none), `opened` when this filing opened it."""
+    """A filed case and the incident it is linked to (None: none), `opened` when this filing opened it
+    (its linked cases: incident_of)."""
 
     case: CasePublic
-    incident: IncidentPublic | None
+    incident: IncidentRef | None
     opened: bool = False
 
 
@@ -164,12 +177,16 @@ def incident_of(conn: Connection, incident_id: int) -> IncidentPublic | None:
     return IncidentPublic.model_validate({**row._mapping, "cases": cases, "detached": detached})
 
 
-def _open_for(conn: Connection, component: str) -> IncidentPublic | None:
-    row = conn.execute(_OPEN_FOR, {"component": component}).first()
-    return None if row is None else incident_of(conn, int(row.id))
+def _ref(conn: Connection, query: Executable, params: dict[str, Any]) -> IncidentRef | None:
+    row = conn.execute(query, params).first()
+    return None if row is None else IncidentRef(int(row.id), row.component, row.opened_at, row.paged_at)
 
 
-def _link(conn: Connection, *, incident: IncidentPublic, case_id: int, by: str, at: datetime) -> bool:
+def _open_for(conn: Connection, component: str) -> IncidentRef | None:
+    return _ref(conn, _OPEN_FOR, {"component": component})
+
+
+def _link(conn: Connection, *, incident: IncidentRef, case_id: int, by: str, at: datetime) -> bool:
     inserted = conn.execute(
         _insert_link(conn.dialect.name), {"incident_id": incident.id, "case_id": case_id, "at": at, "by": by}
     ).first()
@@ -192,7 +209,7 @@ def file_case(
     existing = case_store._case_by_key(conn, key=case.idempotency_key)  # a retried filing: the same answer
     if existing is not None:
         linked = conn.execute(_LINK_OF_CASE, {"case_id": existing.id}).scalar()
-        return Filed(existing, None if linked is None else incident_of(conn, int(linked)))
+        return Filed(existing, None if linked is None else _ref(conn, _BY_ID, {"id": int(linked)}))
     at, k_number = case.created_at, canonical_k_number(case.k_number)
     counted = int(case.severity) in rule.severities and bool(components)
     target = next((i for c in components if (i := _open_for(conn, c)) is not None), None) if counted else None
@@ -218,7 +235,7 @@ def file_case(
             _insert_open(conn.dialect.name), {"component": opening, "title": title, "opened_by": AUTO, "at": at}
         ).scalar()
         opened = new_id is not None
-        target = incident_of(conn, int(new_id)) if new_id is not None else _open_for(conn, opening)
+        target = _ref(conn, _BY_ID, {"id": int(new_id)}) if new_id is not None else _open_for(conn, opening)
         if opened and target is not None:
             for case_id, _ in _recent(conn, opening, at, rule):
                 _link(conn, incident=target, case_id=int(case_id), by=AUTO, at=at)
@@ -231,7 +248,7 @@ def file_case(
         if conn.execute(_MARK_PAGED, {"incident_id": target.id, "paged": at}).rowcount == 1:
             history = case_store.queue_for_case(conn, case_id=created.id, items=[item], now=at, actor=AUTO)
             conn.execute(_EVENTS.insert(), history)
-    return Filed(created, incident_of(conn, target.id), opened=opened)
+    return Filed(created, target, opened=opened)
 
 
 def _recent(conn: Connection, component: str, at: datetime, rule: ReportsRule) -> list[tuple[int, int]]:

@@ -78,8 +78,9 @@ async def test_three_accounts_open_one_incident_paged_once(jobs: Jobs, session_m
     assert second.incident is None
     third = await _file(jobs, "d", "K100003", 14)
     assert third.opened and third.incident is not None
-    incident = third.incident
-    assert incident.component == "viewer" and incident.status is IncidentStatus.OPEN
+    incident = await jobs.read(partial(inc.incident_of, incident_id=third.incident.id))
+    assert incident is not None and third.incident.opened_at == incident.opened_at
+    assert incident.component == third.incident.component == "viewer" and incident.status is IncidentStatus.OPEN
     assert incident.opened_by == "auto" and incident.opened_at == T0 + timedelta(minutes=14)
     assert incident.cases == [first.case.number, again.case.number, second.case.number, third.case.number]
     later = await _file(jobs, "e", "K100004", 30)  # outside the window, but the incident is open
@@ -101,7 +102,8 @@ async def test_reports_outside_the_window_or_severity_or_component_do_not_count(
     assert (await _file(jobs, "e", "K100005", 20, severity=Severity.SEV2)).incident is None
     opened = await _file(jobs, "f", "K100006", 25, severity=Severity.SEV2)
     assert opened.opened and opened.incident is not None
-    assert len(opened.incident.cases) == 3
+    incident = await jobs.read(partial(inc.incident_of, incident_id=opened.incident.id))
+    assert incident is not None and len(incident.cases) == 3
 
 
 async def test_agent_opens_links_detaches_updates_and_resolves(jobs: Jobs, session_maker: SessionMaker) -> None:
@@ -165,8 +167,7 @@ async def test_a_case_is_in_at_most_one_incident(jobs: Jobs, session_maker: Sess
 async def test_two_processes_seeing_the_third_report_open_one_incident(db_url: str, jobs: Jobs) -> None:
     if not db_url.startswith("postgresql"):
         pytest.skip("SQLite has one writer at a time: its filings cannot interleave")
-    await _file(jobs, "a", "K100001", 0)
-    await _file(jobs, "b", "K100002", 1)
+    first_two = [(await _file(jobs, key, f"K10000{n}", n - 1)).case.number for n, key in ((1, "a"), (2, "b"))]
     engine = create_engine(db_url)
     try:
         job = partial(
@@ -190,7 +191,9 @@ async def test_two_processes_seeing_the_third_report_open_one_incident(db_url: s
         await engine.dispose()
     assert winner.incident is not None and loser.incident is not None
     assert loser.incident.id == winner.incident.id and not loser.opened
-    assert sorted(loser.incident.cases) == sorted([*winner.incident.cases, loser.case.number])
+    incident = await jobs.read(partial(inc.incident_of, incident_id=loser.incident.id))
+    assert incident is not None
+    assert sorted(incident.cases) == sorted([*first_two, winner.case.number, loser.case.number])
     async with create_engine(db_url).connect() as conn:
         count = (await conn.execute(text("SELECT count(*) FROM incidents"))).scalar()
         pages = (await conn.execute(text("SELECT count(*) FROM outbox WHERE dedupe_key LIKE 'incident:%'"))).scalar()
