@@ -35,7 +35,8 @@ Job = Callable[[Connection], T]
 
 
 class Jobs:
-    """Runs jobs on the database behind `engine`: `write` in a write transaction, `read` in a read-only one."""
+    """Runs jobs on the database behind `engine`: `write` in a write transaction, `read` for lookups only (in a
+    read transaction on SQLite, statement by statement on PostgreSQL)."""
 
     def __init__(self, engine: AsyncEngine, *, own_thread: bool = True) -> None:
         self._engine = engine
