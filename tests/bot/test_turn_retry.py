@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot import intake_bot
-from store.db import create_engine
 from tests.bot.conftest import Service, texts
+from tests.store.helpers import end_other_connections
 
 
 class _Dropped(Exception):
@@ -50,18 +49,7 @@ async def test_other_database_errors_are_not_retried(service: Service, monkeypat
 async def test_postgres_restarting_its_connections_between_turns_costs_no_turn(service: Service) -> None:
     await service.join()
     await service.say("K123456 the print preview icon is misaligned for one user")
-    admin = create_engine(service.db_url)
-    try:
-        async with admin.connect() as conn:
-            # Every other connection of this database ends, as in a server restart.
-            await conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-            )
-    finally:
-        await admin.dispose()
+    await end_other_connections(service.db_url)  # as in a server restart
     reply = texts(await service.say("Yes, that's right"))
     assert "wrong on our side" not in reply and "case" in reply.lower()
 

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -166,6 +166,22 @@ async def test_a_closed_tab_ends_its_stream_quietly(
     assert tracebacks(caplog) == []
 
 
+def _feed_reading(
+    monkeypatch: pytest.MonkeyPatch,
+    open_versions: Callable[[object], Awaitable[dict[int, int]]],
+    queue_snapshot: Callable[[object], Awaitable[dict[str, Any]]],
+) -> events.ConsoleFeed:
+    """A feed whose store reads are these two functions (no database)."""
+
+    @contextlib.asynccontextmanager
+    async def sessions() -> AsyncIterator[None]:
+        yield None
+
+    monkeypatch.setattr(events.handoff_store, "open_versions", open_versions)
+    monkeypatch.setattr(events, "queue_snapshot", queue_snapshot)
+    return events.ConsoleFeed(SimpleNamespace(changed=asyncio.Event()), sessions, interval=timedelta(seconds=1))  # type: ignore[arg-type]
+
+
 async def test_a_change_seen_while_the_queue_is_read_is_not_lost(monkeypatch: pytest.MonkeyPatch) -> None:
     # A stream reads the queue; meanwhile the poll sees a change and wakes it. The read may predate the
     # change, so the woken stream must get a fresh read, not that one again from the cache.
@@ -181,13 +197,7 @@ async def test_a_change_seen_while_the_queue_is_read_is_not_lost(monkeypatch: py
             assert await feed.poll_once()  # the change lands while this read is in flight
         return {"items": [], "read": len(reads)}
 
-    @contextlib.asynccontextmanager
-    async def sessions() -> AsyncIterator[None]:
-        yield None
-
-    monkeypatch.setattr(events.handoff_store, "open_versions", open_versions)
-    monkeypatch.setattr(events, "queue_snapshot", queue_snapshot)
-    feed = events.ConsoleFeed(SimpleNamespace(changed=asyncio.Event()), sessions, interval=timedelta(seconds=1))  # type: ignore[arg-type]
+    feed = _feed_reading(monkeypatch, open_versions, queue_snapshot)
     assert await feed.poll_once()
     assert (await feed.snapshot())["read"] == 1
     assert (await feed.snapshot())["read"] == 2  # read again: the first read may have missed the change
@@ -208,13 +218,7 @@ async def test_with_no_stream_open_the_poll_reads_nothing_and_the_next_stream_re
         queue_reads.append(1)
         return {"items": [], "read": len(queue_reads)}
 
-    @contextlib.asynccontextmanager
-    async def sessions() -> AsyncIterator[None]:
-        yield None
-
-    monkeypatch.setattr(events.handoff_store, "open_versions", open_versions)
-    monkeypatch.setattr(events, "queue_snapshot", queue_snapshot)
-    feed = events.ConsoleFeed(SimpleNamespace(changed=asyncio.Event()), sessions, interval=timedelta(seconds=1))  # type: ignore[arg-type]
+    feed = _feed_reading(monkeypatch, open_versions, queue_snapshot)
 
     assert not await feed.poll_if_watched()
     assert version_reads == []  # nobody watching: the store is not asked
