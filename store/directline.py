@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Select, Table, bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import BindParameter
 
 from intake.domain import require_aware
 from store.db import SessionMaker
-from store.jobs import Jobs, fetch, run
+from store.jobs import Jobs, fetch, run, run_many
 from store.models import (
     DirectLineActivity,
     DirectLineActivityPublic,
@@ -28,6 +29,8 @@ from store.models import (
 
 # Bounds one read so a long conversation cannot make a single response or stream frame huge.
 DEFAULT_PAGE = 200
+# Prebuilt key lookups kept, one per number of keys looked up at once.
+_KEYS_STATEMENTS = 16
 
 Db = Jobs | SessionMaker
 
@@ -50,7 +53,7 @@ _MARK_STARTED = (
 _NEXT_SEQ = (
     update(_CONVERSATIONS)
     .where(_C.id == bindparam("conversation_id"))
-    .values(last_seq=_C.last_seq + 1)
+    .values(last_seq=_C.last_seq + bindparam("count"))
     .returning(_C.last_seq)
 )
 _ACTIVITY_COLUMNS = (_A.seq, _A.activity_id, _A.body, _A.pending)
@@ -104,7 +107,7 @@ async def create_conversation(
     """Insert a new conversation for `user_id` and return it."""
     created_at = require_aware(now, "now")
     params = {"conversation_id": conversation_id, "user_id": user_id, "now": created_at}
-    await Jobs.of(db).write(partial(run, statement=_CREATE, params=params))
+    await Jobs.of(db).write_one(_CREATE, params)
     return DirectLineConversationPublic(
         id=conversation_id, user_id=user_id, created_at=created_at, started_at=None, last_seq=0
     )
@@ -128,7 +131,7 @@ async def get_conversation(db: Db, *, conversation_id: str) -> DirectLineConvers
 async def mark_started(db: Db, *, conversation_id: str, now: datetime) -> bool:
     """Record that the conversation started; True only for the first caller across all processes."""
     params = {"conversation_id": conversation_id, "now": require_aware(now, "now")}
-    return await Jobs.of(db).write(partial(run, statement=_MARK_STARTED, params=params)) == 1
+    return await Jobs.of(db).write_one(_MARK_STARTED, params) == 1
 
 
 def _by_client_key(conn: Connection, conversation_id: str, client_key: str) -> DirectLineActivityPublic | None:
@@ -136,39 +139,96 @@ def _by_client_key(conn: Connection, conversation_id: str, client_key: str) -> D
     return _activity(rows[0]) if rows else None
 
 
-def _next_seq(conn: Connection, conversation_id: str) -> int | None:
-    """Take the conversation's next position (None: no such conversation); see _NEXT_SEQ."""
-    rows = fetch(conn, _NEXT_SEQ, {"conversation_id": conversation_id})
+@lru_cache(maxsize=_KEYS_STATEMENTS)
+def _by_client_keys_statement(count: int) -> Select[Any]:
+    # One prebuilt statement per number of keys (a turn's replies are a handful), so fetch() can run it direct.
+    keys: list[BindParameter[str]] = [bindparam(f"key_{i}") for i in range(count)]
+    return select(_A.client_key, *_ACTIVITY_COLUMNS).where(
+        _A.conversation_id == bindparam("conversation_id"), _A.client_key.in_(keys)
+    )
+
+
+def _by_client_keys(conn: Connection, conversation_id: str, keys: list[str]) -> dict[str, DirectLineActivityPublic]:
+    """The conversation's activities stored under any of `keys`, by key: one statement for the lot."""
+    params = {"conversation_id": conversation_id, **{f"key_{i}": key for i, key in enumerate(keys)}}
+    return {row[0]: _activity(row[1:]) for row in fetch(conn, _by_client_keys_statement(len(keys)), params)}
+
+
+def _next_seq(conn: Connection, conversation_id: str, count: int = 1) -> int | None:
+    """Take the conversation's next `count` positions and return the last (None: no such conversation);
+    see _NEXT_SEQ."""
+    rows = fetch(conn, _NEXT_SEQ, {"conversation_id": conversation_id, "count": count})
     return int(rows[0][0]) if rows else None
 
 
-def _append(
+def _append_all(
     conn: Connection,
     *,
     conversation_id: str,
-    activity: dict[str, Any],
+    items: Sequence[tuple[dict[str, Any], str | None]],
     now: datetime,
-    client_key: str | None,
     pending: bool,
-) -> DirectLineActivityPublic | None:
-    if client_key is not None and (existing := _by_client_key(conn, conversation_id, client_key)) is not None:
-        return existing
-    seq = _next_seq(conn, conversation_id)
-    if seq is None:
+    look: bool,
+) -> list[DirectLineActivityPublic] | None:
+    """Store, in order, the items not already stored under their key (looked for only when `look`: else a
+    key stored before fails the insert). However many there are: one look for the keys, one statement taking
+    the positions, one executemany for the rows."""
+    if not items:
+        return []
+    keys = list(dict.fromkeys(key for _, key in items if key is not None))
+    found = _by_client_keys(conn, conversation_id, keys) if keys and look else {}
+    fresh = sum(1 for _, key in items if key is None) + sum(1 for key in keys if key not in found)
+    last = _next_seq(conn, conversation_id, fresh) if fresh else 0
+    if last is None:
         return None
-    activity_id = format_activity_id(conversation_id, seq)
-    body = {**activity, "id": activity_id}
-    params = {
-        "conversation_id": conversation_id,
-        "seq": seq,
-        "activity_id": activity_id,
-        "body": body,
-        "now": now,
-        "client_key": client_key,
-        "pending": pending,
-    }
-    run(conn, _APPEND, params)
-    return DirectLineActivityPublic.model_construct(seq=seq, activity_id=activity_id, body=body, pending=pending)
+    seq = last - fresh
+    stored: list[DirectLineActivityPublic] = []
+    rows: list[dict[str, Any]] = []
+    for activity, key in items:
+        if key is not None and key in found:  # stored before, or earlier in this batch
+            stored.append(found[key])
+            continue
+        seq += 1
+        activity_id = format_activity_id(conversation_id, seq)
+        body = {**activity, "id": activity_id}
+        one = DirectLineActivityPublic.model_construct(seq=seq, activity_id=activity_id, body=body, pending=pending)
+        rows.append(
+            {"conversation_id": conversation_id, "seq": seq, "activity_id": activity_id, "body": body}
+            | {"now": now, "client_key": key, "pending": pending}
+        )
+        stored.append(one)
+        if key is not None:
+            found[key] = one
+    run_many(conn, _APPEND, rows)
+    return stored
+
+
+async def append_activities(
+    db: Db,
+    *,
+    conversation_id: str,
+    items: Sequence[tuple[dict[str, Any], str | None]],
+    now: datetime,
+    pending: bool = False,
+) -> list[DirectLineActivityPublic] | None:
+    """Store activities (each with its client key, or None) at the next positions, in order, in one
+    transaction, each with its assigned `id`; None if there is no such conversation.
+
+    An activity whose `client_key` is already stored for the conversation is not written again: the stored
+    one is returned in its place, so a retried write is the same write.
+    """
+    jobs = Jobs.of(db)
+    job = partial(
+        _append_all, conversation_id=conversation_id, items=items, now=require_aware(now, "now"), pending=pending
+    )
+    try:
+        # A key is seldom stored already (a client's resend, a turn replayed after a crash): the unique
+        # (conversation, key) index finds those, and the write is done again with a look first.
+        return await jobs.write(partial(job, look=False))
+    except IntegrityError:
+        if all(key is None for _, key in items):
+            raise
+        return await jobs.write(partial(job, look=True))
 
 
 async def append_activity(
@@ -180,67 +240,11 @@ async def append_activity(
     client_key: str | None = None,
     pending: bool = False,
 ) -> DirectLineActivityPublic | None:
-    """Store `activity` at the next position with its assigned `id`; None if there is no such conversation.
-
-    With a `client_key` already stored for the conversation, nothing is written and the stored activity
-    is returned: a retried write is the same write.
-    """
-    jobs = Jobs.of(db)
-    job = partial(
-        _append,
-        conversation_id=conversation_id,
-        activity=activity,
-        now=require_aware(now, "now"),
-        client_key=client_key,
-        pending=pending,
+    """Store one activity as append_activities does; None if there is no such conversation."""
+    stored = await append_activities(
+        db, conversation_id=conversation_id, items=[(activity, client_key)], now=now, pending=pending
     )
-    try:
-        return await jobs.write(job)
-    except IntegrityError:
-        # Another writer (another process, on PostgreSQL) stored the same key between our look and our
-        # insert: theirs is ours.
-        if client_key is None:
-            raise
-        existing = await find_by_client_key(jobs, conversation_id=conversation_id, client_key=client_key)
-        if existing is None:
-            raise
-        return existing
-
-
-def _append_all(
-    conn: Connection, *, conversation_id: str, items: Sequence[tuple[dict[str, Any], str | None]], now: datetime
-) -> list[DirectLineActivityPublic] | None:
-    stored = []
-    for activity, client_key in items:
-        one = _append(
-            conn, conversation_id=conversation_id, activity=activity, now=now, client_key=client_key, pending=False
-        )
-        if one is None:
-            return None
-        stored.append(one)
-    return stored
-
-
-async def append_activities(
-    db: Db, *, conversation_id: str, items: Sequence[tuple[dict[str, Any], str | None]], now: datetime
-) -> list[DirectLineActivityPublic] | None:
-    """Store several activities (each with its client key, or None) in order, in one transaction, as
-    append_activity stores one; None if there is no such conversation."""
-    jobs = Jobs.of(db)
-    job = partial(_append_all, conversation_id=conversation_id, items=items, now=require_aware(now, "now"))
-    try:
-        return await jobs.write(job)
-    except IntegrityError:
-        # Another process stored one of the keys meanwhile (PostgreSQL): one at a time, theirs kept.
-        stored = []
-        for activity, client_key in items:
-            one = await append_activity(
-                jobs, conversation_id=conversation_id, activity=activity, now=now, client_key=client_key
-            )
-            if one is None:
-                return None
-            stored.append(one)
-        return stored
+    return None if stored is None else stored[0]
 
 
 async def find_by_client_key(db: Db, *, conversation_id: str, client_key: str) -> DirectLineActivityPublic | None:
@@ -250,7 +254,7 @@ async def find_by_client_key(db: Db, *, conversation_id: str, client_key: str) -
 
 async def mark_processed(db: Db, *, activity_id: str) -> None:
     """The bot has finished with this user activity (its replies are stored)."""
-    await Jobs.of(db).write(partial(run, statement=_MARK_PROCESSED, params={"the_activity": activity_id}))
+    await Jobs.of(db).write_one(_MARK_PROCESSED, {"the_activity": activity_id})
 
 
 async def pending_activities(
@@ -290,7 +294,7 @@ async def replace_activity(
 async def delete_activity(db: Db, *, conversation_id: str, activity_id: str) -> bool:
     """Delete a stored activity; False if there is no such activity."""
     params = {"the_conversation": conversation_id, "the_activity": activity_id}
-    return await Jobs.of(db).write(partial(run, statement=_DELETE, params=params)) > 0
+    return await Jobs.of(db).write_one(_DELETE, params) > 0
 
 
 async def list_activities(

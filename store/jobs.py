@@ -45,8 +45,9 @@ class Jobs:
         self._conn: Connection | None = None
         url = engine.url
         # PostgreSQL reads committed data statement by statement even inside a transaction (READ COMMITTED),
-        # so a read job there needs none: without one it saves asyncpg a BEGIN and a ROLLBACK round trip.
-        self._autocommit_reads = url.get_backend_name() == "postgresql"
+        # so a read job there needs none, nor does a lone write statement (itself atomic): without one each
+        # saves asyncpg a BEGIN and a ROLLBACK or COMMIT round trip.
+        self._autocommit = url.get_backend_name() == "postgresql"
         if own_thread and url.get_backend_name() == "sqlite" and not _in_memory(url.database):
             self._sync = create_sync_engine(
                 url.set(drivername="sqlite+pysqlite"),
@@ -78,13 +79,25 @@ class Jobs:
         async with self._engine.begin() as conn:
             return await conn.run_sync(job)
 
+    async def write_one(self, statement: Executable, params: Mapping[str, Any]) -> int:
+        """Run one INSERT, UPDATE or DELETE as a write job of its own; return the number of rows it matched."""
+        job = partial(run, statement=statement, params=params)
+        if self._autocommit:
+            return await self._autocommitted(job)
+        return await self.write(job)
+
     async def read(self, job: Job[T]) -> T:
         """Run `job` for lookups only (on SQLite it does not take the write lock)."""
         if self._thread is not None:
             return await self._thread.call(partial(self._run, job, "DEFERRED"))
+        if self._autocommit:
+            return await self._autocommitted(job)
         async with self._engine.connect() as conn:
-            if self._autocommit_reads:
-                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            return await conn.run_sync(job)
+
+    async def _autocommitted(self, job: Job[T]) -> T:
+        async with self._engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             return await conn.run_sync(job)
 
     def _run(self, job: Job[T], mode: str) -> T:

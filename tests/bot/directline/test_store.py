@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from store.db import SessionMaker
 from store.directline import (
+    append_activities,
     append_activity,
     create_conversation,
     delete_activity,
@@ -53,6 +54,37 @@ async def test_concurrent_appends_get_distinct_consecutive_positions(session_mak
         )
     )
     assert sorted(s.seq for s in stored if s is not None) == list(range(1, 21))
+
+
+async def test_a_batch_skips_keys_already_stored_and_takes_consecutive_positions(session_maker: SessionMaker) -> None:
+    await _conversation(session_maker)
+    before = await append_activity(session_maker, conversation_id="C1", activity={"n": 0}, now=NOW, client_key="k1")
+    items = [({"n": 1}, "k1"), ({"n": 2}, None), ({"n": 3}, "k2"), ({"n": 4}, "k2"), ({"n": 5}, "k3")]
+    stored = await append_activities(session_maker, conversation_id="C1", items=items, now=NOW)
+    assert before is not None and stored is not None
+    # k1 is the activity stored before; k2's second use is its first; the rest take the next positions.
+    assert [one.seq for one in stored] == [1, 2, 3, 3, 4]
+    assert [one.body["n"] for one in stored] == [0, 2, 3, 3, 5]
+    assert [a.body["n"] for a in await list_activities(session_maker, conversation_id="C1", after_seq=0)] == [0, 2, 3, 5]
+    again = await append_activities(session_maker, conversation_id="C1", items=items, now=NOW)
+    assert again is not None and [one.activity_id for one in again][::2] == [one.activity_id for one in stored][::2]
+    conversation = await get_conversation(session_maker, conversation_id="C1")
+    assert conversation is not None and conversation.last_seq == 5  # the repeat took no position
+
+
+async def test_writers_racing_with_one_key_store_it_once(session_maker: SessionMaker) -> None:
+    await _conversation(session_maker)
+    racing = [
+        append_activities(
+            session_maker, conversation_id="C1", items=[({"n": n}, f"other-{n}"), ({"n": "x"}, "shared")], now=NOW
+        )
+        for n in range(8)
+    ]
+    stored = [one for one in await asyncio.gather(*racing) if one is not None]
+    shared = {batch[1].activity_id for batch in stored}
+    assert len(stored) == 8 and len(shared) == 1
+    rows = await list_activities(session_maker, conversation_id="C1", after_seq=0)
+    assert sorted(str(a.body["n"]) for a in rows) == sorted([*(str(n) for n in range(8)), "x"])
 
 
 async def test_conversations_count_separately(session_maker: SessionMaker) -> None:
