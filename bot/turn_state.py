@@ -37,6 +37,9 @@ LAST_TURN = "last_turn"  # {"id": activity id, "replies": [activity JSON]}: answ
 # again is over, whatever the dialogue asks now (see answered_before).
 ANSWERED = "answered"
 MAX_ANSWERED = 64  # a conversation's turns the row remembers; a real intake has a dozen or two
+# The conversation whose transcript (its conversations row, never deleted) a save of this row began, written
+# in that save's transaction: later turns add their lines without asking for the row again.
+TRANSCRIBED = "transcribed"
 
 
 def storage_key(activity: Activity) -> str:
@@ -150,6 +153,8 @@ async def save_record(
     etag = await jobs.write(partial(_save, record=record, now=now, transcript=transcript, only_if=only_if))
     if etag is None:
         return False
+    if transcript is not None and transcript.lines:
+        record.data[TRANSCRIBED] = transcript.conversation_id
     record.etag = etag
     record.changed = False
     return True
@@ -165,14 +170,18 @@ def _save(
 ) -> str | None:
     if only_if is not None and not only_if(conn):
         return None
-    etag = swap_item(conn, record.key, record.data, expected=record.etag, now=now)
-    if transcript is not None and transcript.lines:
-        add_lines(
-            conn,
-            conversation_id=transcript.conversation_id,
-            channel=transcript.channel,
-            at=transcript.at,
-            lines=transcript.lines,
-            activity=transcript.activity,
-        )
+    if transcript is None or not transcript.lines:
+        return swap_item(conn, record.key, record.data, expected=record.etag, now=now)
+    begun = record.data.get(TRANSCRIBED) == transcript.conversation_id
+    data = record.data if begun else {**record.data, TRANSCRIBED: transcript.conversation_id}
+    etag = swap_item(conn, record.key, data, expected=record.etag, now=now)
+    add_lines(
+        conn,
+        conversation_id=transcript.conversation_id,
+        channel=transcript.channel,
+        at=transcript.at,
+        lines=transcript.lines,
+        activity=transcript.activity,
+        begun=begun,
+    )
     return etag

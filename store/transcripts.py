@@ -104,8 +104,10 @@ def add_lines(
     at: datetime,
     lines: Sequence[tuple[str, str]],
     activity: Mapping[str, Any] | None = None,
+    begun: bool = False,
 ) -> None:
-    """Add several (role, text) lines at one instant, in order (creating the conversation if new).
+    """Add several (role, text) lines at one instant, in order (creating the conversation if new, unless the
+    caller knows it is `begun`: its row stored before, as rows are never deleted).
 
     `activity` is the Bot Framework activity the first line stands for, kept with it (a customer's message
     relayed to a live agent). Core statements on the caller's connection (a store job's, or an async
@@ -117,7 +119,9 @@ def add_lines(
     if not lines:
         return
     at = require_aware(at, "at")
-    run(conn, _add_conversation(conn.dialect.name), {"conversation_id": conversation_id, "channel": channel, "at": at})
+    if not begun:
+        params = {"conversation_id": conversation_id, "channel": channel, "at": at}
+        run(conn, _add_conversation(conn.dialect.name), params)
     rows = [{"conversation_id": conversation_id, "at": at, "role": role, "text": text} for role, text in lines]
     if activity is not None:
         first, *rows = rows

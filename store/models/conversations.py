@@ -11,7 +11,11 @@ from store.models.base import instant_field, json_field, text_field
 
 
 class Conversation(SQLModel, table=True):
-    """A chat or call, keyed by its external id (Direct Line conversation id, Twilio CallSid)."""
+    """A chat or call, keyed by its external id (Direct Line conversation id, Twilio CallSid).
+
+    Never deleted: a conversation's state row remembers that its row exists (bot/turn_state.TRANSCRIBED), so
+    a purge of conversations would have to clear that too.
+    """
 
     __tablename__ = "conversations"
 

@@ -9,8 +9,9 @@ import pytest
 from botbuilder.core import ConversationState, MemoryStorage, TurnContext
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
+from sqlalchemy.exc import IntegrityError
 
-from bot.turn_state import DIALOGUE, TranscriptLines, load_record, save_record, storage_key
+from bot.turn_state import DIALOGUE, TRANSCRIBED, TranscriptLines, load_record, save_record, storage_key
 from store.botstate import get_item, swap_item
 from store.db import create_engine, session_factory
 from store.errors import StorageConflictError
@@ -50,8 +51,24 @@ async def test_round_trip(jobs: Jobs, db_url: str) -> None:
     await save_record(jobs, record, now=NOW, transcript=_lines("hello"))
     assert not record.changed and record.etag
     again = await load_record(jobs, key)
-    assert again.data == {DIALOGUE: {"phase": "ask_problem"}} and again.etag == record.etag
+    assert again.data == {DIALOGUE: {"phase": "ask_problem"}, TRANSCRIBED: "conv-1"} and again.etag == record.etag
     assert await _transcript(db_url) == ["hello"]
+    again.set(DIALOGUE, {"phase": "ask_severity"})
+    await save_record(jobs, again, now=NOW, transcript=_lines("it is down"))
+    assert await _transcript(db_url) == ["hello", "it is down"]
+
+
+async def test_a_conversation_the_row_says_was_begun_is_not_inserted_again(jobs: Jobs, db_url: str) -> None:
+    # The row's word is taken: with no conversations row (never so in use), the lines have nothing to join.
+    key = storage_key(ACTIVITY)
+    await jobs.write(partial(swap_item, key=key, data={TRANSCRIBED: "conv-1"}, expected=None, now=NOW))
+    with pytest.raises(IntegrityError):
+        await save_record(jobs, await load_record(jobs, key), now=NOW, transcript=_lines("hello"))
+    # Said of another conversation, it is not taken.
+    record = await load_record(jobs, key)
+    record.set(TRANSCRIBED, "conv-0")
+    await save_record(jobs, record, now=NOW, transcript=_lines("hello"))
+    assert record.data[TRANSCRIBED] == "conv-1" and await _transcript(db_url) == ["hello"]
 
 
 async def test_a_stale_turn_writes_neither_state_nor_transcript(jobs: Jobs, db_url: str) -> None:
@@ -62,7 +79,7 @@ async def test_a_stale_turn_writes_neither_state_nor_transcript(jobs: Jobs, db_u
     second.set(DIALOGUE, {"turn": 2})
     with pytest.raises(StorageConflictError):
         await save_record(jobs, second, now=NOW, transcript=_lines("second"))
-    assert (await load_record(jobs, key)).data == {DIALOGUE: {"turn": 1}}
+    assert (await load_record(jobs, key)).data == {DIALOGUE: {"turn": 1}, TRANSCRIBED: "conv-1"}
     assert await _transcript(db_url) == ["first"]
 
 
