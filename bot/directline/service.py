@@ -24,7 +24,6 @@ from intake.clock import Clock
 from store.db import SessionMaker
 from store.directline import (
     append_activities,
-    append_activity,
     create_conversation,
     get_conversation,
     mark_processed,
@@ -210,25 +209,16 @@ class DirectLineService:
         self, conversation_id: str, activity: JsonObject, *, client_key: str | None = None, pending: bool = False
     ) -> DirectLineActivityPublic:
         """Store `activity` (assigning its id; once per `client_key`) and wake the conversation's streams."""
-        stored = await append_activity(
-            self.db,
-            conversation_id=conversation_id,
-            activity=activity,
-            now=self.clock(),
-            client_key=client_key,
-            pending=pending,
-        )
-        if stored is None:
-            raise ConversationNotFoundError("no conversation has this id")
-        self.hub.notify(conversation_id, stored.seq, (stored,))
-        log.debug("directline activity %s stored", stored.activity_id)
+        (stored,) = await self.append_all(conversation_id, [(activity, client_key)], pending=pending)
         return stored
 
     async def append_all(
-        self, conversation_id: str, items: Sequence[tuple[JsonObject, str | None]]
+        self, conversation_id: str, items: Sequence[tuple[JsonObject, str | None]], *, pending: bool = False
     ) -> list[DirectLineActivityPublic]:
         """Store activities (each with its client key, or None) in order in one write; wake the streams once."""
-        stored = await append_activities(self.db, conversation_id=conversation_id, items=items, now=self.clock())
+        stored = await append_activities(
+            self.db, conversation_id=conversation_id, items=items, now=self.clock(), pending=pending
+        )
         if stored is None:
             raise ConversationNotFoundError("no conversation has this id")
         if stored:
