@@ -139,9 +139,14 @@ def session_factory(engine: AsyncEngine) -> SessionMaker:
 
 @asynccontextmanager
 async def read_session(session_maker: SessionMaker) -> AsyncIterator[AsyncSession]:
-    """A session for lookups only: on SQLite it does not queue for the write lock (BEGIN DEFERRED)."""
+    """A session for lookups only: on SQLite it does not queue for the write lock (BEGIN DEFERRED); on
+    PostgreSQL it runs without a transaction, which at READ COMMITTED gives reads nothing (each statement
+    sees what is committed when it starts) and costs asyncpg a BEGIN and a ROLLBACK round trip."""
     async with session_maker() as session:
-        await session.connection(execution_options={SQLITE_BEGIN_OPTION: "DEFERRED"})
+        if dialect_name(session) == "postgresql":
+            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        else:
+            await session.connection(execution_options={SQLITE_BEGIN_OPTION: "DEFERRED"})
         yield session
 
 

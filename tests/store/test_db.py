@@ -21,6 +21,7 @@ from store.db import (
     create_engine,
     default_sqlite_url,
     normalise_url,
+    read_session,
     session_factory,
 )
 from store.errors import DatabaseUrlError
@@ -127,5 +128,19 @@ async def test_a_postgres_connection_that_sat_idle_is_checked_before_use(
             assert raised.value.connection_invalidated  # ... and the error says so, for the turn's retry
             async with engine.connect() as conn:  # then the pool reconnects
                 assert (await conn.execute(text("SELECT 3"))).scalar() == 3
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("blank_db_url", [POSTGRES], indirect=True)
+async def test_a_postgres_read_session_runs_outside_a_transaction(blank_db_url: str) -> None:
+    # At READ COMMITTED a transaction gives reads nothing, and costs a BEGIN and a ROLLBACK round trip.
+    engine = create_engine(blank_db_url)
+    try:
+        async with read_session(session_factory(engine)) as session:
+            conn = await session.connection()
+            assert (await conn.execute(text("SELECT 1"))).scalar() == 1
+            driver = (await conn.get_raw_connection()).driver_connection
+            assert driver is not None and not driver.is_in_transaction()
     finally:
         await engine.dispose()
