@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from functools import lru_cache, partial
+from functools import cache, partial
 from typing import Any
 
 from sqlalchemy import Select, Table, bindparam, delete, insert, select, update
@@ -29,8 +29,8 @@ from store.models import (
 
 # Bounds one read so a long conversation cannot make a single response or stream frame huge.
 DEFAULT_PAGE = 200
-# Prebuilt key lookups kept, one per number of keys looked up at once.
-_KEYS_STATEMENTS = 16
+# Keys looked up in one statement at most (a turn's replies are a handful): one prebuilt statement per count.
+_KEYS_AT_ONCE = 16
 
 Db = Jobs | SessionMaker
 
@@ -139,9 +139,9 @@ def _by_client_key(conn: Connection, conversation_id: str, client_key: str) -> D
     return _activity(rows[0]) if rows else None
 
 
-@lru_cache(maxsize=_KEYS_STATEMENTS)
+@cache
 def _by_client_keys_statement(count: int) -> Select[Any]:
-    # One prebuilt statement per number of keys (a turn's replies are a handful), so fetch() can run it direct.
+    # One prebuilt statement per number of keys up to _KEYS_AT_ONCE, so fetch() can run it direct.
     keys: list[BindParameter[str]] = [bindparam(f"key_{i}") for i in range(count)]
     return select(_A.client_key, *_ACTIVITY_COLUMNS).where(
         _A.conversation_id == bindparam("conversation_id"), _A.client_key.in_(keys)
@@ -149,9 +149,13 @@ def _by_client_keys_statement(count: int) -> Select[Any]:
 
 
 def _by_client_keys(conn: Connection, conversation_id: str, keys: list[str]) -> dict[str, DirectLineActivityPublic]:
-    """The conversation's activities stored under any of `keys`, by key: one statement for the lot."""
-    params = {"conversation_id": conversation_id, **{f"key_{i}": key for i, key in enumerate(keys)}}
-    return {row[0]: _activity(row[1:]) for row in fetch(conn, _by_client_keys_statement(len(keys)), params)}
+    """The conversation's activities stored under any of `keys`, by key: one statement for a turn's replies."""
+    found: dict[str, DirectLineActivityPublic] = {}
+    for start in range(0, len(keys), _KEYS_AT_ONCE):
+        chunk = keys[start : start + _KEYS_AT_ONCE]
+        params = {"conversation_id": conversation_id, **{f"key_{i}": key for i, key in enumerate(chunk)}}
+        found |= {row[0]: _activity(row[1:]) for row in fetch(conn, _by_client_keys_statement(len(chunk)), params)}
+    return found
 
 
 def _next_seq(conn: Connection, conversation_id: str, count: int = 1) -> int | None:

@@ -74,6 +74,18 @@ async def test_a_batch_skips_keys_already_stored_and_takes_consecutive_positions
     assert [one.activity_id for one in again] == [ids[0], "C1|0000005", *ids[2:]]
 
 
+async def test_a_long_batch_repeated_is_found_whole(session_maker: SessionMaker) -> None:
+    # More keys than one lookup statement takes: looked up in several.
+    await _conversation(session_maker)
+    items = [({"n": n}, f"k{n}") for n in range(40)]
+    stored = await append_activities(session_maker, conversation_id="C1", items=items, now=NOW)
+    again = await append_activities(session_maker, conversation_id="C1", items=items, now=NOW)
+    assert stored is not None and again is not None
+    assert [one.activity_id for one in again] == [one.activity_id for one in stored]
+    conversation = await get_conversation(session_maker, conversation_id="C1")
+    assert conversation is not None and conversation.last_seq == 40
+
+
 async def test_writers_racing_with_one_key_store_it_once(session_maker: SessionMaker) -> None:
     await _conversation(session_maker)
     racing = [
