@@ -57,9 +57,6 @@ _NEXT_SEQ = (
     .returning(_C.last_seq)
 )
 _ACTIVITY_COLUMNS = (_A.seq, _A.activity_id, _A.body, _A.pending)
-_BY_CLIENT_KEY = select(*_ACTIVITY_COLUMNS).where(
-    _A.conversation_id == bindparam("conversation_id"), _A.client_key == bindparam("client_key")
-)
 _APPEND = insert(_ACTIVITIES).values(
     conversation_id=bindparam("conversation_id"),
     seq=bindparam("seq"),
@@ -132,11 +129,6 @@ async def mark_started(db: Db, *, conversation_id: str, now: datetime) -> bool:
     """Record that the conversation started; True only for the first caller across all processes."""
     params = {"conversation_id": conversation_id, "now": require_aware(now, "now")}
     return await Jobs.of(db).write_one(_MARK_STARTED, params) == 1
-
-
-def _by_client_key(conn: Connection, conversation_id: str, client_key: str) -> DirectLineActivityPublic | None:
-    rows = fetch(conn, _BY_CLIENT_KEY, {"conversation_id": conversation_id, "client_key": client_key})
-    return _activity(rows[0]) if rows else None
 
 
 @cache
@@ -249,11 +241,6 @@ async def append_activity(
         db, conversation_id=conversation_id, items=[(activity, client_key)], now=now, pending=pending
     )
     return None if stored is None else stored[0]
-
-
-async def find_by_client_key(db: Db, *, conversation_id: str, client_key: str) -> DirectLineActivityPublic | None:
-    """Return the conversation's activity stored under `client_key`, or None."""
-    return await Jobs.of(db).read(partial(_by_client_key, conversation_id=conversation_id, client_key=client_key))
 
 
 async def mark_processed(db: Db, *, activity_id: str) -> None:
