@@ -130,7 +130,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, database_url: str 
     setup_incident_api(app)
     setup_maintenance_api(app)
     voice = voice_config(settings)
-    line = setup_voice(app, config=voice, bot=app[BOT], session_maker=sessions, clock=clock)
+    line = setup_voice(app, config=voice, bot=app[BOT], session_maker=sessions, clock=clock, jobs=jobs)
     channels.register(VOICE_CHANNEL_ID, line.adapter)
     setup_paging(app, config=voice, session_maker=sessions, clock=clock)
     notices = notice_config(settings, voice)

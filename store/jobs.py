@@ -59,6 +59,11 @@ class Jobs:
             event.listen(self._sync, "connect", sqlite_connect)
             self._thread = _JobThread("sqlite-jobs")
 
+    @property
+    def dialect(self) -> str:
+        """The backend: "sqlite" or "postgresql" (for statements built per backend, store/db.py insert_for)."""
+        return self._engine.dialect.name
+
     @classmethod
     def over(cls, session_maker: async_sessionmaker[Any]) -> Jobs:
         """Jobs on a session maker's engine, run through the async driver (no thread of their own)."""

@@ -4,27 +4,59 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from functools import cache
 from typing import Any
 
+from sqlalchemy import Table, bindparam
 from sqlalchemy import update as sa_update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake.domain import require_aware
-from store.db import upsert
+from store.db import dialect_name, insert_for, upsert
+from store.jobs import Jobs
 from store.models import CallPhase, CallRecord, DialAttempt, VoiceTurn
 
 # --- turns -----------------------------------------------------------------------------------------
+#
+# Every webhook claims its (call, step) and stores its TwiML: a dialogue turn does nothing else with these
+# rows, so there each is a lone statement (store/jobs.py write_one: no BEGIN and COMMIT on PostgreSQL).
+
+_TURNS: Table = VoiceTurn.__table__  # type: ignore[attr-defined]
+# (In an UPDATE's WHERE a parameter may not share a column's name.)
+_COMPLETE = (
+    sa_update(_TURNS)
+    .where(_TURNS.c.call_sid == bindparam("the_call"), _TURNS.c.step == bindparam("the_step"))
+    .values(twiml=bindparam("twiml"), keypad=bindparam("keypad"))
+)
+
+
+@cache
+def _claim(dialect: str) -> postgresql.Insert | sqlite.Insert:
+    return (
+        insert_for(dialect, VoiceTurn)
+        .values(
+            call_sid=bindparam("call_sid"), step=bindparam("step"), twiml=None, keypad=None, created_at=bindparam("now")
+        )
+        .on_conflict_do_nothing(index_elements=["call_sid", "step"])
+    )
+
+
+def _claim_params(call_sid: str, step: str, now: datetime) -> dict[str, Any]:
+    return {"call_sid": call_sid, "step": step, "now": require_aware(now)}
 
 
 async def claim_turn(session: AsyncSession, *, call_sid: str, step: str, now: datetime) -> bool:
     """Reserve (call_sid, step) for this process; False when another request already holds it."""
-    result: Any = await session.exec(
-        upsert(session, VoiceTurn)
-        .values(call_sid=call_sid, step=step, twiml=None, keypad=None, created_at=require_aware(now))
-        .on_conflict_do_nothing(index_elements=["call_sid", "step"])
-    )
-    return bool(result.rowcount == 1)
+    conn = await session.connection()
+    result = await conn.execute(_claim(dialect_name(session)), _claim_params(call_sid, step, now))
+    return result.rowcount == 1
+
+
+async def claim_turn_alone(jobs: Jobs, *, call_sid: str, step: str, now: datetime) -> bool:
+    """claim_turn as a write of its own."""
+    return await jobs.write_one(_claim(jobs.dialect), _claim_params(call_sid, step, now)) == 1
 
 
 async def take_over_turn(
@@ -46,13 +78,19 @@ async def get_turn(session: AsyncSession, *, call_sid: str, step: str) -> VoiceT
     return result.first()
 
 
+def _complete_params(call_sid: str, step: str, twiml: str, keypad: dict[str, str]) -> dict[str, Any]:
+    return {"the_call": call_sid, "the_step": step, "twiml": twiml, "keypad": keypad}
+
+
 async def complete_turn(session: AsyncSession, *, call_sid: str, step: str, twiml: str, keypad: dict[str, str]) -> None:
     """Store the TwiML of a claimed turn."""
-    await session.exec(
-        sa_update(VoiceTurn)
-        .where(col(VoiceTurn.call_sid) == call_sid, col(VoiceTurn.step) == step)
-        .values(twiml=twiml, keypad=keypad)
-    )
+    conn = await session.connection()
+    await conn.execute(_COMPLETE, _complete_params(call_sid, step, twiml, keypad))
+
+
+async def complete_turn_alone(jobs: Jobs, *, call_sid: str, step: str, twiml: str, keypad: dict[str, str]) -> None:
+    """complete_turn as a write of its own."""
+    await jobs.write_one(_COMPLETE, _complete_params(call_sid, step, twiml, keypad))
 
 
 async def release_turn(session: AsyncSession, *, call_sid: str, step: str) -> None:

@@ -28,6 +28,7 @@ from intake.domain import CaseEventKind
 from store import cases as case_store
 from store import voice as voice_store
 from store.db import SessionMaker, read_session
+from store.jobs import Jobs
 from store.models import CallPhase
 
 log = logging.getLogger(__name__)
@@ -65,11 +66,14 @@ class VoiceLine:
         bot: Bot,
         sessions: SessionMaker,
         clock: Clock,
+        jobs: Jobs | None = None,
     ) -> None:
         self.config = config
         self.adapter = adapter
         self._bot = bot
         self._sessions = sessions
+        # A dialogue turn's claim and its answer: lone writes (store/voice.py), on the app's jobs.
+        self._jobs = jobs if jobs is not None else Jobs.over(sessions)
         self._clock = clock
         # One bot turn at a time per call in this process: a hang-up racing a gather must not interleave
         # two turns on the same conversation state. Entries vanish with their last user.
@@ -236,14 +240,17 @@ class VoiceLine:
             activity = twiml.form_to_activity(
                 form, kind=kind, step=step, public_base_url=self.config.public_base_url, now=now, keypad=keypad
             )
-            async with sessions() as session, session.begin():
-                if kind is TurnKind.ANSWER:
+            if kind is TurnKind.ANSWER:
+                async with sessions() as session, session.begin():
                     caller = twiml.caller_e164(form.get("From"))
                     await voice_store.start_call(session, call_sid=call_sid, from_e164=caller, now=now)
-                claimed = await voice_store.claim_turn(session, call_sid=call_sid, step=key, now=now)
-                stored = None if claimed else await voice_store.get_turn(session, call_sid=call_sid, step=key)
+                    claimed = await voice_store.claim_turn(session, call_sid=call_sid, step=key, now=now)
+            else:
+                claimed = await voice_store.claim_turn_alone(self._jobs, call_sid=call_sid, step=key, now=now)
             if claimed:
                 return await self._run_claimed(sessions, call_sid, key, step, activity)
+            async with read_session(sessions) as session:
+                stored = await voice_store.get_turn(session, call_sid=call_sid, step=key)
             # A resend: wait (reading only) for the first delivery's answer.
             while stored is not None and stored.twiml is None:
                 stale = stored.created_at < self._clock() - TURN_LEASE
@@ -278,29 +285,7 @@ class VoiceLine:
             outgoing = await self._run_bot(call_sid, activity)
             plan = twiml.plan_turn(outgoing)
             document = twiml.plan_to_twiml(plan, config=self.config, step=step)
-            async with sessions() as session, session.begin():
-                await voice_store.complete_turn(
-                    session,
-                    call_sid=call_sid,
-                    step=key,
-                    twiml=document,
-                    keypad=dict(plan.prompt.keypad) if plan.prompt else {},
-                )
-                if plan.handoff is not None:
-                    await voice_store.move_call(
-                        session,
-                        call_sid=call_sid,
-                        from_phases=[CallPhase.INTAKE],
-                        to_phase=CallPhase.DIALING,
-                        case_number=plan.handoff.case_number,
-                    )
-                elif plan.ends:
-                    await voice_store.move_call(
-                        session,
-                        call_sid=call_sid,
-                        from_phases=[CallPhase.INTAKE],
-                        to_phase=CallPhase.FINISHED,
-                    )
+            await self._keep_answer(sessions, call_sid, key, plan, document)
         except BaseException:
             # Give the turn back so Twilio's retry can run it (the bot's case creation is idempotent).
             async with sessions() as session, session.begin():
@@ -308,6 +293,31 @@ class VoiceLine:
             raise
         log.info("call %s step %s answered (%d activities)", call_sid, key, len(outgoing))
         return document
+
+    async def _keep_answer(
+        self, sessions: SessionMaker, call_sid: str, key: str, plan: twiml.TurnPlan, document: str
+    ) -> None:
+        """Store the turn's TwiML, and move the call on when the turn dials on-call or ends it."""
+        keypad = dict(plan.prompt.keypad) if plan.prompt else {}
+        if plan.handoff is None and not plan.ends:  # the call carries on: the answer is all there is to store
+            await voice_store.complete_turn_alone(
+                self._jobs, call_sid=call_sid, step=key, twiml=document, keypad=keypad
+            )
+            return
+        async with sessions() as session, session.begin():
+            await voice_store.complete_turn(session, call_sid=call_sid, step=key, twiml=document, keypad=keypad)
+            if plan.handoff is not None:
+                await voice_store.move_call(
+                    session,
+                    call_sid=call_sid,
+                    from_phases=[CallPhase.INTAKE],
+                    to_phase=CallPhase.DIALING,
+                    case_number=plan.handoff.case_number,
+                )
+            else:
+                await voice_store.move_call(
+                    session, call_sid=call_sid, from_phases=[CallPhase.INTAKE], to_phase=CallPhase.FINISHED
+                )
 
     async def _run_bot(self, call_sid: str, activity: Activity) -> list[Activity]:
         lock = self._call_locks.get(call_sid)

@@ -32,6 +32,7 @@ from intake import wording_service as ws
 from intake.clock import Clock
 from store.db import SessionMaker
 from store.errors import CaseNotFoundError
+from store.jobs import Jobs
 
 __all__ = ["VOICE_LINE", "outage_twiml", "setup_voice"]
 
@@ -93,10 +94,17 @@ def setup_voice(
     session_maker: SessionMaker,
     clock: Clock,
     adapter: TwilioVoiceAdapter | None = None,
+    jobs: Jobs | None = None,
 ) -> VoiceLine:
-    """Add the /twilio/* webhooks, answered by `bot` on the database of `session_maker`."""
+    """Add the /twilio/* webhooks, answered by `bot` on the database of `session_maker` (and `jobs`, the app's
+    store jobs on it, when given)."""
     line = VoiceLine(
-        config=config, adapter=adapter or TwilioVoiceAdapter(), bot=bot, sessions=session_maker, clock=clock
+        config=config,
+        adapter=adapter or TwilioVoiceAdapter(),
+        bot=bot,
+        sessions=session_maker,
+        clock=clock,
+        jobs=jobs,
     )
     app[VOICE_LINE] = line
     for path, webhook in _ROUTES.items():

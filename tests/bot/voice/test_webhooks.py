@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from datetime import timedelta
 from functools import partial
 
+import asyncpg
 import pytest
 from sqlmodel import select
 
@@ -27,6 +28,7 @@ from tests.bot.voice.harness import (
     voice_config,
     voice_server,
 )
+from tests.conftest import BACKENDS
 
 
 async def _call_phase(server: VoiceServer, call_sid: str) -> str:
@@ -78,6 +80,33 @@ async def test_a_call_runs_the_dialogue_turn_by_turn(session_maker: SessionMaker
         assert [c.tag for c in last] == ["Say", "Hangup"]
         assert "recorded" in (last.findtext("Say") or "")
         assert await _call_phase(server, call_sid) == CallPhase.FINISHED
+
+
+@pytest.mark.parametrize("db_url", [BACKENDS[1]], indirect=True)
+async def test_a_dialogue_turns_claim_and_answer_open_no_transaction_on_postgres(
+    session_maker: SessionMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each is one statement: in BEGIN and COMMIT it would cost two more round trips to the database a webhook.
+    begun: list[object] = []
+    start = asyncpg.transaction.Transaction.start
+
+    async def counted(transaction: asyncpg.transaction.Transaction) -> None:
+        begun.append(transaction)
+        await start(transaction)
+
+    monkeypatch.setattr(asyncpg.transaction.Transaction, "start", counted)
+    async with voice_server(session_maker) as server:
+        call_sid = new_call_sid()
+        await server.webhook("/twilio/voice", call_sid)
+        assert begun  # the answer webhook records the call and claims its turn together
+        begun.clear()
+        second = await server.webhook("/twilio/gather?step=1", call_sid, Digits="123456")
+        assert second.find("Gather") is not None
+        assert begun == []
+        # Claimed and answered all the same: a resend gets the stored answer, and the bot never hears it twice.
+        again = await server.webhook("/twilio/gather?step=1", call_sid, Digits="123456")
+        assert ET.tostring(again) == ET.tostring(second)
+        assert len(server.bot.received) == 2
 
 
 async def test_resent_webhooks_return_the_stored_twiml_and_never_rerun_the_bot(session_maker: SessionMaker) -> None:
