@@ -26,9 +26,12 @@ from bot.incidents import IncidentConfig
 from bot.maintenance import MaintenanceConfig
 from bot.rendering import prompt_activity
 from bot.turn_state import (
+    COMMITS_WITH_REPLIES,
     DIALOGUE,
     LAST_TURN,
+    STATE_COMMIT,
     ConversationRecord,
+    StateCommit,
     TranscriptLines,
     answered_before,
     load_record,
@@ -265,7 +268,14 @@ class IntakeBot(ActivityHandler):  # type: ignore[misc]
             at=event.at,
             lines=transcript_lines(event, sent),
         )
-        # State and transcript are committed before any reply leaves: what the customer is told is kept.
+        # State and transcript are committed before any reply leaves, or with the replies where the channel stores
+        # them in this database (the website): what the customer is told is kept.
+        if activities and turn_context.turn_state.get(COMMITS_WITH_REPLIES):
+            commit = StateCommit(record, now=self._clock(), transcript=transcript)
+            turn_context.turn_state[STATE_COMMIT] = commit
+            await _send(turn_context, activities, replies)
+            commit.committed()
+            return
         await save_record(self._jobs, record, now=self._clock(), transcript=transcript)
         if activities:
             await _send(turn_context, activities, replies)

@@ -41,6 +41,12 @@ MAX_ANSWERED = 64  # a conversation's turns the row remembers; a real intake has
 # in that save's transaction: later turns add their lines without asking for the row again.
 TRANSCRIBED = "transcribed"
 
+# turn_state keys. Set by a channel's adapter that stores the bot's replies in this database (the website's
+# gateway): the turn's state may be committed with its replies, in the transaction storing them.
+COMMITS_WITH_REPLIES = "intake.commits_with_replies"
+# The turn's StateCommit, left for that adapter's send_activities to take.
+STATE_COMMIT = "intake.state_commit"
+
 
 def storage_key(activity: Activity) -> str:
     """The row of the activity's conversation (botbuilder ConversationState's key)."""
@@ -153,11 +159,37 @@ async def save_record(
     etag = await jobs.write(partial(_save, record=record, now=now, transcript=transcript, only_if=only_if))
     if etag is None:
         return False
+    _saved(record, etag, transcript)
+    return True
+
+
+@dataclass
+class StateCommit:
+    """The turn's state and transcript write, handed to the channel that stores its replies (COMMITS_WITH_REPLIES):
+    the channel runs it in the transaction storing them, so the replies and what they were said from are
+    committed together or not at all. Raises as save_record does; then nothing of either is written."""
+
+    record: ConversationRecord
+    now: datetime
+    transcript: TranscriptLines | None = None
+    etag: str | None = None  # the record's new eTag, once written
+
+    def run(self, conn: Connection) -> None:
+        """Write, in the channel's transaction (again, if the channel retries it)."""
+        self.etag = _save(conn, record=self.record, now=self.now, transcript=self.transcript, only_if=None)
+
+    def committed(self) -> None:
+        """The channel's transaction has committed: the record is as stored."""
+        if self.etag is None:
+            raise RuntimeError("the channel stored the replies without the turn's state")
+        _saved(self.record, self.etag, self.transcript)
+
+
+def _saved(record: ConversationRecord, etag: str, transcript: TranscriptLines | None) -> None:
     if transcript is not None and transcript.lines:
         record.data[TRANSCRIBED] = transcript.conversation_id
     record.etag = etag
     record.changed = False
-    return True
 
 
 def _save(

@@ -7,7 +7,7 @@ and one transaction each, with no ORM session.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cache, partial
 from typing import Any
@@ -199,6 +199,30 @@ def _append_all(
     return stored
 
 
+class _NoConversation(LookupError):
+    """Rolls back what an append's transaction wrote before it found no conversation."""
+
+
+def _append_with(
+    conn: Connection,
+    *,
+    also: Callable[[Connection], None],
+    processed: str | None,
+    conversation_id: str,
+    items: Sequence[tuple[dict[str, Any], str | None]],
+    now: datetime,
+    pending: bool,
+    look: bool,
+) -> list[DirectLineActivityPublic]:
+    also(conn)
+    stored = _append_all(conn, conversation_id=conversation_id, items=items, now=now, pending=pending, look=look)
+    if stored is None:
+        raise _NoConversation(conversation_id)
+    if processed is not None:
+        run(conn, _MARK_PROCESSED, {"the_activity": processed})
+    return stored
+
+
 async def append_activities(
     db: Db,
     *,
@@ -206,25 +230,39 @@ async def append_activities(
     items: Sequence[tuple[dict[str, Any], str | None]],
     now: datetime,
     pending: bool = False,
+    also: Callable[[Connection], None] | None = None,
+    processed: str | None = None,
 ) -> list[DirectLineActivityPublic] | None:
     """Store activities (each with its client key, or None) at the next positions, in order, in one
     transaction, each with its assigned `id`; None if there is no such conversation.
 
     An activity whose `client_key` is already stored for the conversation is not written again: the stored
     one is returned in its place, so a retried write is the same write.
+
+    `also` writes first in the same transaction (the bot's turn state, whose replies these are), and the
+    user activity `processed` is marked so (mark_processed) in it: all of it is committed, or none.
     """
     jobs = Jobs.of(db)
-    job = partial(
-        _append_all, conversation_id=conversation_id, items=items, now=require_aware(now, "now"), pending=pending
-    )
+    kwargs: dict[str, Any] = {"conversation_id": conversation_id, "items": items, "now": require_aware(now, "now")}
+    if also is None and processed is None:
+        job: Callable[..., list[DirectLineActivityPublic] | None] = partial(_append_all, **kwargs, pending=pending)
+    else:
+        job = partial(_append_with, also=also or _nothing, processed=processed, **kwargs, pending=pending)
     try:
-        # A key is seldom stored already (a client's resend, a turn replayed after a crash): the unique
-        # (conversation, key) index finds those, and the write is done again with a look first.
-        return await jobs.write(partial(job, look=False))
-    except IntegrityError:
-        if all(key is None for _, key in items):
-            raise
-        return await jobs.write(partial(job, look=True))
+        try:
+            # A key is seldom stored already (a client's resend, a turn replayed after a crash): the unique
+            # (conversation, key) index finds those, and the write is done again with a look first.
+            return await jobs.write(partial(job, look=False))
+        except IntegrityError:
+            if all(key is None for _, key in items):
+                raise
+            return await jobs.write(partial(job, look=True))
+    except _NoConversation:
+        return None
+
+
+def _nothing(conn: Connection) -> None:
+    """Writes nothing."""
 
 
 async def append_activity(

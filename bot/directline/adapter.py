@@ -20,6 +20,7 @@ from bot.activity_json import activity_from_json, to_json
 from bot.directline.errors import ActivityNotFoundError, BadArgumentError
 from bot.directline.models import JsonObject, bot_activity
 from bot.directline.service import DirectLineService
+from bot.turn_state import COMMITS_WITH_REPLIES, STATE_COMMIT, StateCommit
 from store.directline import delete_activity, replace_activity
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,10 @@ TurnErrorHandler = Callable[[TurnContext, Exception], Awaitable[None]]
 
 # How many activities this turn has sent so far: the n of each reply's "reply:<id>:<n>" key.
 _SENT = "DirectLineAdapter.sent"
+# The user activity the turn answers, stored pending (DirectLineService.receive) ...
+_ANSWERING = "DirectLineAdapter.answering"
+# ... and whether the turn's replies were written with its mark as processed.
+_PROCESSED = "DirectLineAdapter.processed"
 
 
 def reply_key(activity_id: str, index: int) -> str:
@@ -44,10 +49,15 @@ class DirectLineAdapter(BotAdapter):  # type: ignore[misc]
         self._service = service
         self._logic = logic
 
-    async def process(self, body: JsonObject) -> None:
-        """Run one turn for an activity the gateway has vouched for."""
-        activity = activity_from_json(body)
-        await self.run_pipeline(TurnContext(self, activity), self._logic)
+    async def process(self, body: JsonObject, *, pending: bool = False) -> bool:
+        """Run one turn for an activity the gateway has vouched for (service.Deliver): the bot's state is
+        committed with its replies, and with them a `pending` user activity is marked processed."""
+        context = TurnContext(self, activity_from_json(body))
+        context.turn_state[COMMITS_WITH_REPLIES] = True
+        if pending:
+            context.turn_state[_ANSWERING] = context.activity.id
+        await self.run_pipeline(context, self._logic)
+        return bool(context.turn_state.get(_PROCESSED))
 
     async def send_activities(self, context: TurnContext, activities: list[Activity]) -> list[ResourceResponse]:
         """Store each activity in the conversation's log (keyed, when it answers an activity, by its place)."""
@@ -60,9 +70,17 @@ class DirectLineAdapter(BotAdapter):  # type: ignore[misc]
             context.turn_state[_SENT] = index + 1
             key = reply_key(answering, index) if answering else None
             batches.setdefault(conversation_id, []).append((body, key))
+        # The bot's state, when it hands it over (bot/turn_state.py StateCommit), goes in its replies' write.
+        commit: StateCommit | None = context.turn_state.pop(STATE_COMMIT, None)
         responses: list[ResourceResponse] = []
         for conversation_id, items in batches.items():
-            stored = await self._service.append_all(conversation_id, items)
+            if commit is None:
+                stored = await self._service.append_all(conversation_id, items)
+            else:
+                processed = context.turn_state.get(_ANSWERING)
+                stored = await self._service.append_all(conversation_id, items, also=commit.run, processed=processed)
+                context.turn_state[_PROCESSED] = processed is not None
+                commit = None
             responses.extend(ResourceResponse(id=one.activity_id) for one in stored)
         return responses
 

@@ -8,7 +8,9 @@ import logging
 import re
 import secrets
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import Any
+from typing import Any, Protocol
+
+from sqlalchemy.engine import Connection
 
 from bot.directline.config import DirectLineConfig
 from bot.directline.errors import (
@@ -36,8 +38,16 @@ from store.notify import Bus
 
 log = logging.getLogger(__name__)
 
-# Runs the bot's turn for an activity the gateway vouches for (bot/directline/adapter.py, in this process).
-Deliver = Callable[[JsonObject], Awaitable[None]]
+
+class Deliver(Protocol):
+    """Runs the bot's turn for an activity the gateway vouches for (bot/directline/adapter.py, in this process).
+
+    `pending`: the activity is a user's, stored pending until its turn is over (receive). Returns True when
+    the turn's write of its replies also marked it processed.
+    """
+
+    def __call__(self, activity: JsonObject, /, *, pending: bool = False) -> Awaitable[bool]: ...
+
 
 # Direct Line reserves the "dl_" prefix for user ids a token vouches for.
 _USER_ID = re.compile(r"dl_[A-Za-z0-9_-]{1,64}")
@@ -213,11 +223,26 @@ class DirectLineService:
         return stored
 
     async def append_all(
-        self, conversation_id: str, items: Sequence[tuple[JsonObject, str | None]], *, pending: bool = False
+        self,
+        conversation_id: str,
+        items: Sequence[tuple[JsonObject, str | None]],
+        *,
+        pending: bool = False,
+        also: Callable[[Connection], None] | None = None,
+        processed: str | None = None,
     ) -> list[DirectLineActivityPublic]:
-        """Store activities (each with its client key, or None) in order in one write; wake the streams once."""
+        """Store activities (each with its client key, or None) in order in one write; wake the streams once.
+
+        `also` and `processed`: written in the same transaction (store.directline.append_activities).
+        """
         stored = await append_activities(
-            self.db, conversation_id=conversation_id, items=items, now=self.clock(), pending=pending
+            self.db,
+            conversation_id=conversation_id,
+            items=items,
+            now=self.clock(),
+            pending=pending,
+            also=also,
+            processed=processed,
         )
         if stored is None:
             raise ConversationNotFoundError("no conversation has this id")
@@ -251,8 +276,9 @@ class DirectLineService:
         await asyncio.shield(task)
 
     async def _turn(self, stored: DirectLineActivityPublic, client: str | None) -> None:
-        await self.deliver(with_client(stored.body, client))
-        await mark_processed(self.db, activity_id=stored.activity_id)
+        # A turn with replies marks the activity processed in their write (bot/directline/adapter.py).
+        if not await self.deliver(with_client(stored.body, client), pending=True):
+            await mark_processed(self.db, activity_id=stored.activity_id)
 
     async def recover(self) -> int:
         """Have the bot take user activities left pending by a process that died; return how many."""
@@ -270,11 +296,11 @@ class DirectLineService:
             log.info("directline recovered %d pending activities", taken)
         return taken
 
-    async def deliver(self, activity: JsonObject) -> None:
-        """Have the bot take `activity` (a turn in this process)."""
+    async def deliver(self, activity: JsonObject, *, pending: bool = False) -> bool:
+        """Have the bot take `activity` (a turn in this process); see Deliver."""
         if self._bot is None:
             raise RuntimeError("the Direct Line gateway is not running (its cleanup_ctx has not started)")
-        await self._bot(activity)
+        return await self._bot(activity, pending=pending)
 
 
 _MAX_CLIENT_ACTIVITY_ID = 100

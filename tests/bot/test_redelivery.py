@@ -13,15 +13,14 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from aiohttp import ClientSession
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from bot.directline import DIRECTLINE_SERVICE
 from store.db import create_engine, session_factory
 from store.directline import pending_activities
 from store.models import DirectLineActivity, TranscriptEntry
-from tests.bot.conftest import FakeClock, Service, start_service, stored_cases, texts
+from tests.bot.conftest import FakeClock, Service, stored_cases, texts
+from tests.bot.webchat_client import web_chat
 
 OUTAGE = "K123456 the viewer is down, nobody at any site can open studies"
 CASE_NUMBER = re.compile(r"\b\d{4}-\d{4,}\b")
@@ -59,45 +58,24 @@ async def _pending_again(db_url: str, conversation_id: str) -> int:
 
 async def test_turns_taken_over_after_they_were_answered_file_no_second_case(db_url: str) -> None:
     clock = FakeClock()
-    runner, base = await start_service(db_url, clock)
-    try:
-        gateway = runner.app[DIRECTLINE_SERVICE]
-        async with ClientSession() as http:
-            async with http.post(f"{base}/api/webchat/token") as response:
-                issued = await response.json()
-            auth = {"Authorization": f"Bearer {issued['token']}"}
-            conversation = issued["conversationId"]
-            url = f"{base}/v3/directline/conversations/{conversation}/activities"
-            async with http.post(f"{base}/v3/directline/conversations", headers=auth) as response:
-                assert response.status == 201
-            await gateway.greeted(conversation)
-            for n, text in enumerate((OUTAGE, "Yes, that's right"), start=1):
-                # Answered once the turn is over (the gateway waits for it).
-                activity = {"type": "message", "text": text, "channelData": {"clientActivityID": f"web-{n}"}}
-                async with http.post(url, json=activity, headers=auth) as response:
-                    assert response.status == 200, await response.text()
+    async with web_chat(db_url, clock) as chat:
+        for text in (OUTAGE, "Yes, that's right"):
+            assert await chat.say(text) == 200  # answered once the turn is over (the gateway waits for it)
+        before = await chat.shown()
+        told = sorted(set(CASE_NUMBER.findall(texts(before))))
+        assert len(told) == 1, texts(before)
+        transcript = await _transcript(db_url, chat.conversation)
 
-            async def shown() -> list[dict[str, Any]]:
-                async with http.get(url, headers=auth) as response:
-                    return list((await response.json())["activities"])
+        assert await _pending_again(db_url, chat.conversation) == 2
+        clock.now += timedelta(minutes=1)  # older than any bot timeout: another process's to take
+        await chat.gateway.recover()
+        await chat.gateway.finish_background()  # and whatever a periodic sweep took meanwhile
 
-            before = await shown()
-            told = sorted(set(CASE_NUMBER.findall(texts(before))))
-            assert len(told) == 1, texts(before)
-            transcript = await _transcript(db_url, conversation)
-
-            assert await _pending_again(db_url, conversation) == 2
-            clock.now += timedelta(minutes=1)  # older than any bot timeout: another process's to take
-            await gateway.recover()
-            await gateway.finish_background()  # and whatever a periodic sweep took meanwhile
-
-            assert await pending_activities(gateway.session_maker, created_before=clock.now) == []
-            assert await shown() == before  # nothing said again, nothing new said
-    finally:
-        await runner.cleanup()
-    cases = [case for case in await stored_cases(db_url) if case.conversation_id == conversation]
+        assert await pending_activities(chat.gateway.session_maker, created_before=clock.now) == []
+        assert await chat.shown() == before  # nothing said again, nothing new said
+    cases = [case for case in await stored_cases(db_url) if case.conversation_id == chat.conversation]
     assert [case.number for case in cases] == told
-    assert await _transcript(db_url, conversation) == transcript  # no turn ran again
+    assert await _transcript(db_url, chat.conversation) == transcript  # no turn ran again
 
 
 async def test_an_older_message_resent_after_a_newer_one_changes_nothing(service: Service) -> None:
