@@ -66,7 +66,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, database_url: str 
 
     engine = create_engine(database_url or settings.effective_database_url())
     sessions = session_factory(engine)
-    jobs = Jobs(engine)  # the turn's own reads and writes (see store/jobs.py)
+    jobs = Jobs(engine, keep_connections=True)  # the turn's own reads and writes (see store/jobs.py)
     app[ENGINE] = engine
     app[SESSION_MAKER] = sessions
     app[JOBS] = jobs

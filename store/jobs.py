@@ -29,6 +29,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
 from store.db import SQLITE_BUSY_TIMEOUT_MS, opened_read_only, sqlite_connect
+from store.kept import KeptConnections
 
 T = TypeVar("T")
 Job = Callable[[Connection], T]
@@ -38,7 +39,7 @@ class Jobs:
     """Runs jobs on the database behind `engine`: `write` in a write transaction, `read` for lookups only (in a
     read transaction on SQLite, statement by statement on PostgreSQL)."""
 
-    def __init__(self, engine: AsyncEngine, *, own_thread: bool = True) -> None:
+    def __init__(self, engine: AsyncEngine, *, own_thread: bool = True, keep_connections: bool = False) -> None:
         self._engine = engine
         self._sync: Engine | None = None
         self._thread: _JobThread | None = None
@@ -58,6 +59,8 @@ class Jobs:
             # No "begin" listener: _run begins each job's transaction itself (see there).
             event.listen(self._sync, "connect", sqlite_connect)
             self._thread = _JobThread("sqlite-jobs")
+        # PostgreSQL: the process's own jobs (the app's) keep their connections between jobs (store/kept.py).
+        self._kept = KeptConnections(engine) if keep_connections and self._autocommit else None
 
     @property
     def dialect(self) -> str:
@@ -81,6 +84,8 @@ class Jobs:
         """Run `job` in a write transaction (on SQLite it holds the write lock from the start)."""
         if self._thread is not None:
             return await self._thread.call(partial(self._run, job, "IMMEDIATE"))
+        if self._kept is not None:
+            return await self._kept.run(job, autocommit=False)
         async with self._engine.begin() as conn:
             return await conn.run_sync(job)
 
@@ -101,6 +106,8 @@ class Jobs:
             return await conn.run_sync(job)
 
     async def _autocommitted(self, job: Job[T]) -> T:
+        if self._kept is not None:
+            return await self._kept.run(job, autocommit=True)
         async with self._engine.connect() as conn:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             return await conn.run_sync(job)
@@ -140,7 +147,9 @@ class Jobs:
             self._sync.dispose()
 
     async def aclose(self) -> None:
-        """Finish queued jobs, then close the thread's connection."""
+        """Finish queued jobs, then close the thread's connection (give kept ones back to the pool)."""
+        if self._kept is not None:
+            await self._kept.close()
         if self._thread is None:
             return
         await self._thread.call(self._close)

@@ -1,0 +1,71 @@
+"""The app's store jobs keep their PostgreSQL connections between jobs, and still survive the server going away."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+
+from store import kept
+from store.db import create_engine
+from store.jobs import Jobs
+from tests.conftest import BACKENDS
+
+from .helpers import end_other_connections
+
+pytestmark = pytest.mark.parametrize("db_url", [BACKENDS[1]], indirect=True)
+
+
+def _backend(conn: Connection) -> int:
+    return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+@pytest.fixture
+async def app_jobs(db_url: str) -> AsyncIterator[Jobs]:
+    """Jobs as the app makes them (connections kept)."""
+    engine = create_engine(db_url)
+    jobs = Jobs(engine, keep_connections=True)
+    try:
+        yield jobs
+    finally:
+        await jobs.aclose()
+        assert engine.pool.checkedout() == 0  # every kept connection went back  # type: ignore[attr-defined]
+        await engine.dispose()
+
+
+async def test_jobs_one_after_another_run_on_one_kept_connection_of_each_kind(
+    app_jobs: Jobs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kept, "PING_AFTER_IDLE_SECONDS", 3600.0)  # none counts as idle here
+    reads = {await app_jobs.read(_backend) for _ in range(5)}
+    writes = {await app_jobs.write(_backend) for _ in range(5)}
+    assert len(reads) == 1 and len(writes) == 1
+    assert reads != writes  # autocommit and transactional ones are kept apart
+
+
+async def test_a_kept_connection_that_sat_idle_is_checked_and_replaced_when_the_server_ended_it(
+    app_jobs: Jobs, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = await app_jobs.read(_backend)
+    monkeypatch.setattr(kept, "PING_AFTER_IDLE_SECONDS", 0.0)  # every kept connection has sat idle
+    await end_other_connections(db_url)  # as in a server restart between two turns
+    second = await app_jobs.read(_backend)  # not an error: the dead connection was found before use
+    assert second != first
+    assert await app_jobs.write(_backend) != first
+
+
+async def test_a_lost_connection_gives_every_kept_one_back(
+    app_jobs: Jobs, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kept, "PING_AFTER_IDLE_SECONDS", 3600.0)  # in steady use: not checked before use
+    await app_jobs.read(_backend)
+    await app_jobs.write(_backend)
+    await end_other_connections(db_url)
+    with pytest.raises(DBAPIError) as raised:
+        await app_jobs.read(_backend)
+    assert raised.value.connection_invalidated  # the turn's retry expects this (bot/intake_bot.py)
+    # The transactional one, dead too, was given back with it: the next job gets a live connection.
+    assert await app_jobs.write(_backend) > 0
