@@ -2,8 +2,9 @@
 
 botbuilder's ConversationState would read the row, hash it several times, jsonpickle it and write it in a
 transaction of its own, and the transcript would need another. Here the turn's state and its transcript
-lines are committed together, in one store job, before any reply leaves; a redelivered activity finds
-its replies in the same row.
+lines are committed together, in one store job, before any reply leaves, or with the replies where the
+channel stores them in this database (the website: StateCommit); a redelivered activity finds its replies in
+the same row.
 
 Rows keep ConversationState's key and layout, so the two stay interchangeable on one table.
 
