@@ -14,20 +14,22 @@ from intake.triage_model import split_of
 DATA = Path(__file__).resolve().parents[2] / "data" / "triage"
 FILES = tuple(sorted(path.name for path in DATA.glob("*.jsonl")))
 FACTORS = ("request", "scope", "outage", "workaround")
-# Reached on 2026-12-05 on the 2,414 test-side lines of data/triage with model lr-1-c21f42703d1c
-# (docs/TRIAGE.md). On the 2,246 lines with factor labels (the dialogue as the issue defines it: the simulated
-# customer answers from them): 0.995 exact, every Sev1 ends as Sev1, 1 off by two, no dead end, 0.59 questions
-# a conversation, 0.36 before a Sev1 is told to call. On all 2,414 (the 168 without labels answer "not sure"):
-# 0.990, Sev1 recall 0.995, 3 off by two. The issue's targets are asserted where they are reached; where not
+# Reached on 2026-12-05 on the 2,493 test-side lines of data/triage with model lr-1-02e6502bdb17
+# (docs/TRIAGE.md). On the 2,325 lines with factor labels (the dialogue as the issue defines it: the simulated
+# customer answers from them): 0.994 exact, every Sev1 ends as Sev1, 2 off by two, no dead end, 0.60 questions
+# a conversation, 0.35 before a Sev1 is told to call. On all 2,493 (the 168 without labels answer "not sure"):
+# 0.989, Sev1 recall 0.997, 4 off by two. The issue's targets are asserted where they are reached; where not
 # yet (none off by two), a ceiling at what was reached.
 FLOOR_EXACT = 0.97
 MAX_DEAD_ENDS = 0
 MAX_QUESTIONS_MEAN = 1.0
 MAX_QUESTIONS_SEV1 = 0.5
 LABELLED_SEV1 = 1.0
-LABELLED_OFF_BY_TWO = 1
+# Off by two: 1 and 3 on the 2,414 lines of the split before the security round (docs/TRIAGE.md); its 79
+# test-side lines add 1 (the model before that round ended 2 of them two away).
+LABELLED_OFF_BY_TWO = 2
 ALL_SEV1 = 0.99
-ALL_OFF_BY_TWO = 3
+ALL_OFF_BY_TWO = 4
 
 
 def _test_split() -> list[DialogueCase]:
