@@ -126,6 +126,7 @@ _NEW_CASE_COLUMNS = (
     "description", "created_at", "response_due", "fix_due", "conversation_id", "updated_at", "sla_next_at",
 )  # fmt: skip
 _INSERT_CASE = _CASES.insert().values({n: bindparam(n) for n in _NEW_CASE_COLUMNS}).returning(_CASES.c.id)
+_INSERT_OUTBOX = _OUTBOX.insert().values({c.name: bindparam(c.name) for c in _OUTBOX.columns if c.name != "id"})
 _INSERT_EVENT = _EVENTS.insert().values({n: bindparam(n) for n in ("case_id", "at", "actor", "kind", "detail")})
 _LAST_EVENT = sa_select(_EVENTS).where(_EVENTS.c.case_id == bindparam("case_id")).order_by(_EVENTS.c.id.desc()).limit(1)
 _LAST_EVENT_OF_KIND = (
@@ -155,8 +156,10 @@ def _case_by_key(conn: Connection, *, key: str) -> CasePublic | None:
     return CasePublic.model_validate(dict(zip(_CASE_BY_KEY.selected_columns.keys(), rows[0], strict=True)))
 
 
-def _create(conn: Connection, *, case: CaseCreate) -> CasePublic:
-    existing = _case_by_key(conn, key=case.idempotency_key)
+def _create(conn: Connection, *, case: CaseCreate, looked: bool = False) -> CasePublic:
+    """Record the case (a job's part); the case already stored under its key, if any (not looked for again
+    when the caller has just `looked`)."""
+    existing = None if looked else _case_by_key(conn, key=case.idempotency_key)
     if existing is not None:
         return existing
     values = case.row()
@@ -181,12 +184,19 @@ def queue_for_case(
 ) -> list[dict[str, Any]]:
     """Queue a case's outbox items (in the caller's transaction, a store job's part) and return the history
     rows that say so, for the caller to insert with its own."""
-    history = []
-    for item in items:
-        conn.execute(_OUTBOX.insert(), outbox_row(item, case_id=case_id, now=now).model_dump(exclude={"id"}))
-        detail = {"kind": item.kind, "dedupe_key": item.dedupe_key}
-        history.append(event_row(case_id, now, actor, outbox_event_kind(item.kind, "queued"), detail))
-    return history
+    run_many(
+        conn, _INSERT_OUTBOX, [outbox_row(item, case_id=case_id, now=now).model_dump(exclude={"id"}) for item in items]
+    )
+    return [
+        event_row(
+            case_id,
+            now,
+            actor,
+            outbox_event_kind(item.kind, "queued"),
+            {"kind": item.kind, "dedupe_key": item.dedupe_key},
+        )
+        for item in items
+    ]
 
 
 def event_row(case_id: int, at: datetime, actor: str, kind: str, detail: Mapping[str, Any]) -> dict[str, Any]:

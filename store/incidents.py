@@ -223,7 +223,7 @@ def file_case(
                 break
     # The case's own page goes out only when it is not part of an incident (which is paged instead).
     page = () if case_page is None or opening or target is not None else (case_page,)
-    created = case_store._create(conn, case=replace(case, outbox=(*case.outbox, *page)))
+    created = case_store._create(conn, case=replace(case, outbox=(*case.outbox, *page)), looked=True)
     own = {"case_id": created.id, "created_at": at, "severity": int(case.severity), "account_id": created.account_id}
     rows = [{**own, "component": c} for c in dict.fromkeys(components)]
     if rows:
