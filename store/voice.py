@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from sqlalchemy import Table, bindparam
+from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
@@ -15,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake.domain import require_aware
 from store.db import dialect_name, insert_for, upsert
-from store.jobs import Jobs
+from store.jobs import Jobs, fetch
 from store.models import CallPhase, CallRecord, DialAttempt, VoiceTurn
 
 # --- turns -----------------------------------------------------------------------------------------
@@ -100,10 +101,15 @@ async def release_turn(session: AsyncSession, *, call_sid: str, step: str) -> No
         await session.delete(turn)
 
 
-async def previous_keypad(session: AsyncSession, *, call_sid: str, step: int) -> dict[str, str]:
+_KEYPAD = sa_select(_TURNS.c.keypad).where(
+    _TURNS.c.call_sid == bindparam("call_sid"), _TURNS.c.step == bindparam("step")
+)
+
+
+async def previous_keypad(jobs: Jobs, *, call_sid: str, step: int) -> dict[str, str]:
     """Return the keypad map of the prompt that led to gather `step` (the TwiML of step - 1)."""
-    turn = await get_turn(session, call_sid=call_sid, step=str(step - 1))
-    return dict(turn.keypad or {}) if turn is not None else {}
+    rows = await jobs.read(partial(fetch, statement=_KEYPAD, params={"call_sid": call_sid, "step": str(step - 1)}))
+    return dict(rows[0][0] or {}) if rows else {}
 
 
 # --- calls -----------------------------------------------------------------------------------------

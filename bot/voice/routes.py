@@ -234,8 +234,7 @@ class VoiceLine:
             keypad = {}
             if kind is TurnKind.GATHER:
                 # Read outside the write transaction: on SQLite that keeps the write lock held briefly.
-                async with read_session(sessions) as session:
-                    keypad = await voice_store.previous_keypad(session, call_sid=call_sid, step=step)
+                keypad = await voice_store.previous_keypad(self._jobs, call_sid=call_sid, step=step)
             # Validated before any write: a malformed body changes nothing.
             activity = twiml.form_to_activity(
                 form, kind=kind, step=step, public_base_url=self.config.public_base_url, now=now, keypad=keypad
