@@ -63,6 +63,11 @@ class Jobs:
         self._kept = KeptConnections(engine) if keep_connections and self._autocommit else None
 
     @property
+    def kept_idle(self) -> int:
+        """PostgreSQL connections kept between jobs, unused right now (store/kept.py)."""
+        return 0 if self._kept is None else self._kept.idle
+
+    @property
     def dialect(self) -> str:
         """The backend: "sqlite" or "postgresql" (for statements built per backend, store/db.py insert_for)."""
         return self._engine.dialect.name

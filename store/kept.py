@@ -12,7 +12,8 @@ What the pool did for a connection, a kept one still gets:
 - a job that fails gives its connection back to the pool (invalidated by SQLAlchemy when it was lost), and
   when a connection was lost every kept one goes back too, so the pool replaces those older than the loss,
   as it does with its own after a restart of the server.
-At most KEEP connections a kind are kept idle (the rest go back at once), so sessions still find the pool's.
+At most KEEP connections a kind are kept idle (the rest go back at once), and one no job took for a second
+goes back when a job ends, so sessions still find the pool's.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ T = TypeVar("T")
 
 # Idle connections kept a kind (autocommit, transactional); busy ones are not counted.
 KEEP = 4
+# A kept connection no job has taken for this long is surplus (a burst is over): back to the pool, for the
+# sessions that share it.
+RELEASE_AFTER_IDLE_SECONDS = 1.0
 
 
 class KeptConnections:
@@ -91,6 +95,10 @@ class KeptConnections:
         return conn
 
     async def _give_back(self, conn: AsyncConnection, autocommit: bool) -> None:
+        now = time.monotonic()
+        for kind in self._idle.values():  # the least recently used first
+            while kind and now - kind[0][0] >= RELEASE_AFTER_IDLE_SECONDS:
+                await _close(kind.pop(0)[1])
         stack = self._idle[autocommit]
         if len(stack) >= self._keep:
             await _close(conn)

@@ -46,6 +46,15 @@ async def test_jobs_one_after_another_run_on_one_kept_connection_of_each_kind(
     assert reads != writes  # autocommit and transactional ones are kept apart
 
 
+async def test_a_connection_no_job_took_for_a_while_goes_back_to_the_pool(
+    app_jobs: Jobs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await app_jobs.write(_backend)  # a transactional connection is kept ...
+    monkeypatch.setattr(kept, "RELEASE_AFTER_IDLE_SECONDS", 0.0)  # ... and no job takes it for a while
+    await app_jobs.read(_backend)
+    assert app_jobs.kept_idle == 1  # the read's own is kept; the idle one went back for sessions
+
+
 async def test_a_kept_connection_that_sat_idle_is_checked_and_replaced_when_the_server_ended_it(
     app_jobs: Jobs, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
