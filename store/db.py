@@ -65,10 +65,14 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 # A pooled PostgreSQL connection unused this long is checked with a round trip before it is handed out.
 PING_AFTER_IDLE_SECONDS = 0.25
 _CHECKED_IN_AT = "intake_checked_in_at"
+# Set on a connection given back after sitting unused outside the pool (store/kept.py): since when, by
+# time.monotonic(), so the idle check counts that time too.
+IDLE_SINCE = "intake_idle_since"
 
 
 def _checked_in(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
-    record.info[_CHECKED_IN_AT] = time.monotonic()
+    idle_since = record.info.pop(IDLE_SINCE, None)
+    record.info[_CHECKED_IN_AT] = time.monotonic() if idle_since is None else idle_since
 
 
 def _ping_if_idle(dialect: Dialect, dbapi_connection: Any, record: ConnectionPoolEntry, proxy: Any) -> None:

@@ -7,8 +7,8 @@ runs four to six jobs. The SQLite jobs thread keeps its one connection for the s
 
 What the pool did for a connection, a kept one still gets:
 - one that sat idle (PING_AFTER_IDLE_SECONDS, the pool's own idle check, store/db.py _ping_if_idle) is checked
-  with a round trip before it is used again; the others that sat idle longer are dropped (not given back to
-  the pool, which would lend them unchecked: by its clock they were checked in just now);
+  with a round trip before it is used again; the others that sat idle longer go back to the pool, told since
+  when they sat unused (store/db.py IDLE_SINCE), so the pool checks them before lending them;
 - a job that fails gives its connection back to the pool (invalidated by SQLAlchemy when it was lost), and
   when a connection was lost every kept one goes back too, so the pool replaces those older than the loss,
   as it does with its own after a restart of the server.
@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from store.db import PING_AFTER_IDLE_SECONDS
+from store.db import IDLE_SINCE, PING_AFTER_IDLE_SECONDS
 
 T = TypeVar("T")
 
@@ -82,9 +82,9 @@ class KeptConnections:
             if time.monotonic() - used_at < PING_AFTER_IDLE_SECONDS:
                 return conn
             # It sat idle, and the others longer: the server may have gone away meanwhile (a restart). The
-            # most recent is checked with a round trip, the others dropped (the pool opens new ones).
-            for _, older in stack:
-                await _drop(older)
+            # most recent is checked with a round trip, the others go back to the pool, which checks them.
+            for since, older in stack:
+                await _release(older, since)
             stack.clear()
             if await _alive(conn):
                 return conn
@@ -98,7 +98,8 @@ class KeptConnections:
         now = time.monotonic()
         for kind in self._idle.values():  # the least recently used first
             while kind and now - kind[0][0] >= RELEASE_AFTER_IDLE_SECONDS:
-                await _close(kind.pop(0)[1])
+                since, surplus = kind.pop(0)
+                await _release(surplus, since)
         stack = self._idle[autocommit]
         if len(stack) >= self._keep:
             await _close(conn)
@@ -112,8 +113,16 @@ async def _close(conn: AsyncConnection) -> None:
         await conn.close()
 
 
+async def _release(conn: AsyncConnection, idle_since: float) -> None:
+    # Back to the pool with the time it has sat unused, or the pool would lend it unchecked (to its clock it
+    # was checked in just now).
+    with contextlib.suppress(Exception):
+        (await conn.get_raw_connection()).info[IDLE_SINCE] = idle_since
+    await _close(conn)
+
+
 async def _drop(conn: AsyncConnection) -> None:
-    # Not back to the pool, which would lend it again unchecked (it was checked in just now, by its clock).
+    # Found dead: the pool discards it.
     with contextlib.suppress(Exception):
         await conn.invalidate()
     await _close(conn)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from store import kept
+from store.db import _CHECKED_IN_AT as CHECKED
 from store.db import create_engine
 from store.jobs import Jobs
 from tests.conftest import BACKENDS
@@ -53,6 +54,20 @@ async def test_a_connection_no_job_took_for_a_while_goes_back_to_the_pool(
     monkeypatch.setattr(kept, "RELEASE_AFTER_IDLE_SECONDS", 0.0)  # ... and no job takes it for a while
     await app_jobs.read(_backend)
     assert app_jobs.kept_idle == 1  # the read's own is kept; the idle one went back for sessions
+
+
+async def test_a_connection_given_back_tells_the_pool_how_long_it_sat_unused(db_url: str) -> None:
+    # So the pool checks it before lending it (store/db.py _ping_if_idle): to the pool's own clock it was
+    # checked in just now, and a server restart meanwhile would go unseen.
+    engine = create_engine(db_url)
+    checked_in_at: list[float] = []
+    event.listen(engine.sync_engine, "checkin", lambda _dbapi, record: checked_in_at.append(record.info[CHECKED]))
+    try:
+        conn = await engine.connect()
+        await kept._release(conn, 123.0)
+        assert checked_in_at == [123.0]
+    finally:
+        await engine.dispose()
 
 
 async def test_a_kept_connection_that_sat_idle_is_checked_and_replaced_when_the_server_ended_it(
