@@ -157,6 +157,10 @@ def _next_seq(conn: Connection, conversation_id: str, count: int = 1) -> int | N
     return int(rows[0][0]) if rows else None
 
 
+class _NoConversation(LookupError):
+    """Rolls back what an append's transaction wrote before it found no conversation."""
+
+
 def _append_all(
     conn: Connection,
     *,
@@ -164,11 +168,31 @@ def _append_all(
     items: Sequence[tuple[dict[str, Any], str | None]],
     now: datetime,
     pending: bool,
+    also: Callable[[Connection], None] | None,
+    processed: str | None,
     look: bool,
-) -> list[DirectLineActivityPublic] | None:
+) -> list[DirectLineActivityPublic]:
     """Store, in order, the items not already stored under their key (looked for only when `look`: else a
     key stored before fails the insert). However many there are: one look for the keys, one statement taking
-    the positions, one executemany for the rows."""
+    the positions, one executemany for the rows. `also` runs first and `processed` is marked last (see
+    append_activities); raises _NoConversation when there is no such conversation."""
+    if also is not None:
+        also(conn)
+    stored = _append_new(conn, conversation_id=conversation_id, items=items, now=now, pending=pending, look=look)
+    if processed is not None:
+        run(conn, _MARK_PROCESSED, {"the_activity": processed})
+    return stored
+
+
+def _append_new(
+    conn: Connection,
+    *,
+    conversation_id: str,
+    items: Sequence[tuple[dict[str, Any], str | None]],
+    now: datetime,
+    pending: bool,
+    look: bool,
+) -> list[DirectLineActivityPublic]:
     if not items:
         return []
     keys = list(dict.fromkeys(key for _, key in items if key is not None))
@@ -176,7 +200,7 @@ def _append_all(
     fresh = sum(1 for _, key in items if key is None) + sum(1 for key in keys if key not in found)
     last = _next_seq(conn, conversation_id, fresh) if fresh else 0
     if last is None:
-        return None
+        raise _NoConversation(conversation_id)
     seq = last - fresh
     stored: list[DirectLineActivityPublic] = []
     rows: list[dict[str, Any]] = []
@@ -196,30 +220,6 @@ def _append_all(
         if key is not None:
             found[key] = one
     run_many(conn, _APPEND, rows)
-    return stored
-
-
-class _NoConversation(LookupError):
-    """Rolls back what an append's transaction wrote before it found no conversation."""
-
-
-def _append_with(
-    conn: Connection,
-    *,
-    also: Callable[[Connection], None],
-    processed: str | None,
-    conversation_id: str,
-    items: Sequence[tuple[dict[str, Any], str | None]],
-    now: datetime,
-    pending: bool,
-    look: bool,
-) -> list[DirectLineActivityPublic]:
-    also(conn)
-    stored = _append_all(conn, conversation_id=conversation_id, items=items, now=now, pending=pending, look=look)
-    if stored is None:
-        raise _NoConversation(conversation_id)
-    if processed is not None:
-        run(conn, _MARK_PROCESSED, {"the_activity": processed})
     return stored
 
 
@@ -243,11 +243,15 @@ async def append_activities(
     user activity `processed` is marked so (mark_processed) in it: all of it is committed, or none.
     """
     jobs = Jobs.of(db)
-    kwargs: dict[str, Any] = {"conversation_id": conversation_id, "items": items, "now": require_aware(now, "now")}
-    if also is None and processed is None:
-        job: Callable[..., list[DirectLineActivityPublic] | None] = partial(_append_all, **kwargs, pending=pending)
-    else:
-        job = partial(_append_with, also=also or _nothing, processed=processed, **kwargs, pending=pending)
+    job = partial(
+        _append_all,
+        conversation_id=conversation_id,
+        items=items,
+        now=require_aware(now, "now"),
+        pending=pending,
+        also=also,
+        processed=processed,
+    )
     try:
         try:
             # A key is seldom stored already (a client's resend, a turn replayed after a crash): the unique
@@ -259,10 +263,6 @@ async def append_activities(
             return await jobs.write(partial(job, look=True))
     except _NoConversation:
         return None
-
-
-def _nothing(conn: Connection) -> None:
-    """Writes nothing."""
 
 
 async def append_activity(
