@@ -29,7 +29,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
 from store.db import SQLITE_BUSY_TIMEOUT_MS, opened_read_only, sqlite_connect
-from store.kept import KeptConnections
+from store.kept import KeptConnections, in_transaction
 
 T = TypeVar("T")
 Job = Callable[[Connection], T]
@@ -91,8 +91,8 @@ class Jobs:
             return await self._thread.call(partial(self._run, job, "IMMEDIATE"))
         if self._kept is not None:
             return await self._kept.run(job, autocommit=False)
-        async with self._engine.begin() as conn:
-            return await conn.run_sync(job)
+        async with self._engine.connect() as conn:
+            return await conn.run_sync(partial(in_transaction, job))
 
     async def write_one(self, statement: Executable, params: Mapping[str, Any]) -> int:
         """Run one INSERT, UPDATE or DELETE as a write job of its own; return the number of rows it matched."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import TypeVar
 
 from sqlalchemy.engine import Connection
@@ -56,11 +57,7 @@ class KeptConnections:
         """Run `job` on a kept connection: as it is (`autocommit`), or in a transaction it commits."""
         conn = await self._take(autocommit)
         try:
-            if autocommit:
-                result = await conn.run_sync(job)
-            else:
-                async with conn.begin():
-                    result = await conn.run_sync(job)
+            result = await conn.run_sync(job if autocommit else partial(in_transaction, job))
         except BaseException as error:
             await _close(conn)
             if isinstance(error, DBAPIError) and error.connection_invalidated:
@@ -134,6 +131,14 @@ async def _alive(conn: AsyncConnection) -> bool:
     except Exception:
         return False
     return True
+
+
+def in_transaction(job: Callable[[Connection], T], conn: Connection) -> T:
+    """Run `job` in a transaction on `conn`, committed when it returns, rolled back when it raises."""
+    # Begun, run and committed (or rolled back) in the one greenlet run_sync gives the job, where begin() and
+    # commit() each through the async API would take a greenlet of their own.
+    with conn.begin():
+        return job(conn)
 
 
 def _ping(conn: Connection) -> None:

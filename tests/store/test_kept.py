@@ -93,3 +93,19 @@ async def test_a_lost_connection_gives_every_kept_one_back(
     assert raised.value.connection_invalidated  # the turn's retry expects this (bot/intake_bot.py)
     # The transactional one, dead too, was given back with it: the next job gets a live connection.
     assert await app_jobs.write(_backend) > 0
+
+
+async def test_a_failing_write_job_on_a_kept_connection_writes_nothing_and_the_next_one_commits(
+    app_jobs: Jobs,
+) -> None:
+    await app_jobs.write(lambda conn: conn.execute(text("CREATE TABLE kept_t (v int)")))
+
+    def half_done(conn: Connection) -> None:
+        conn.execute(text("INSERT INTO kept_t VALUES (1)"))
+        raise RuntimeError("crash after the first statement")
+
+    with pytest.raises(RuntimeError):
+        await app_jobs.write(half_done)
+    await app_jobs.write(lambda conn: conn.execute(text("INSERT INTO kept_t VALUES (2)")))
+    rows = await app_jobs.read(lambda conn: [r[0] for r in conn.execute(text("SELECT v FROM kept_t"))])
+    assert rows == [2]
