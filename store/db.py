@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeAlias
 
-from sqlalchemy import event, exc
+from sqlalchemy import Integer, String, bindparam, event, exc, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Dialect, ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -169,3 +169,19 @@ def insert_for(dialect: str, model: type[SQLModel]) -> postgresql.Insert | sqlit
     if dialect == "postgresql":
         return postgresql.insert(model)
     return sqlite.insert(model)
+
+
+# Spaces of the two-key advisory locks (pg_advisory_xact_lock(int, int)); the migrations' one-key lock is apart.
+LOCK_INCIDENT_REPORTS = 1  # per component: the reports counted toward opening its incident
+_XACT_LOCK = select(
+    func.pg_advisory_xact_lock(bindparam("space", type_=Integer), func.hashtext(bindparam("name", type_=String)))
+)
+
+
+def lock_until_commit(conn: Connection, space: int, names: Iterable[str]) -> None:
+    """On PostgreSQL, wait for and hold until the transaction ends a lock per name in `space`, in sorted order
+    (two transactions taking several never deadlock). On SQLite the transaction's writer lock already is one."""
+    if conn.dialect.name != "postgresql":
+        return
+    for name in sorted(set(names)):
+        conn.execute(_XACT_LOCK, {"space": space, "name": name})

@@ -27,7 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from intake.domain import CaseStatus
 from store import cases as case_store
 from store.accounts import canonical_k_number
-from store.db import insert_for, upsert
+from store.db import LOCK_INCIDENT_REPORTS, insert_for, lock_until_commit, upsert
 from store.errors import CaseNotFoundError, StoreError
 from store.jobs import Jobs
 from store.models import (
@@ -212,6 +212,8 @@ def file_case(
         return Filed(existing, None if linked is None else _ref(conn, _BY_ID, {"id": int(linked)}))
     at, k_number = case.created_at, canonical_k_number(case.k_number)
     counted = int(case.severity) in rule.severities and bool(components)
+    if counted:  # reports filed at once each count those before them, so the one reaching the rule opens
+        lock_until_commit(conn, LOCK_INCIDENT_REPORTS, components)
     target = next((i for c in components if (i := _open_for(conn, c)) is not None), None) if counted else None
     opening, accounts = None, 0
     if counted and target is None:

@@ -64,6 +64,18 @@ async def _file(jobs: Jobs, key: str, k_number: str, minutes: float, **kw: Any) 
     )
 
 
+def _filing(key: str, k_number: str, minutes: float) -> Any:
+    """A Sev1 report of the viewer as a store job, to run in a transaction the test holds open."""
+    return partial(
+        inc.file_case,
+        case=_case(key, k_number, minutes),
+        components=("viewer",),
+        rule=RULE,
+        case_page=_page(key),
+        incident_page=_incident_page,
+    )
+
+
 async def _pages(session_maker: SessionMaker) -> list[str]:
     async with session_maker() as session:
         rows = (await session.exec(select(Outbox).where(Outbox.kind == "sms_page").order_by(col(Outbox.id)))).all()
@@ -170,14 +182,7 @@ async def test_two_processes_seeing_the_third_report_open_one_incident(db_url: s
     first_two = [(await _file(jobs, key, f"K10000{n}", n - 1)).case.number for n, key in ((1, "a"), (2, "b"))]
     engine = create_engine(db_url)
     try:
-        job = partial(
-            inc.file_case,
-            case=_case("c", "K100003", 2),
-            components=("viewer",),
-            rule=RULE,
-            case_page=_page("c"),
-            incident_page=_incident_page,
-        )
+        job = _filing("c", "K100003", 2)
         async with engine.connect() as first:
             await first.begin()
             winner = await first.run_sync(job)  # opened, not committed yet
@@ -198,6 +203,34 @@ async def test_two_processes_seeing_the_third_report_open_one_incident(db_url: s
         count = (await conn.execute(text("SELECT count(*) FROM incidents"))).scalar()
         pages = (await conn.execute(text("SELECT count(*) FROM outbox WHERE dedupe_key LIKE 'incident:%'"))).scalar()
     assert count == 1 and pages == 1
+
+
+@pytest.mark.postgres
+async def test_reports_filed_at_once_each_count_the_ones_before_them(db_url: str, jobs: Jobs) -> None:
+    # A storm: the second and third accounts report while neither has committed. Each must count the other,
+    # or both page on their own and the fourth opens the incident (an extra page to the engineer).
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer at a time: its filings cannot interleave")
+    await _file(jobs, "a", "K100001", 0)
+    engine = create_engine(db_url)
+    try:
+        job = _filing("b", "K100002", 1)
+        async with engine.connect() as first:
+            await first.begin()
+            second = await first.run_sync(job)  # two accounts: paged on its own; not committed yet
+            third = asyncio.create_task(_file(jobs, "c", "K100003", 2))
+            waiting = asyncio.create_task(_until_blocked(engine))
+            await asyncio.wait({third, waiting}, return_when=asyncio.FIRST_COMPLETED)
+            waiting.cancel()
+            await first.commit()
+        filed = await third
+    finally:
+        await engine.dispose()
+    assert second.incident is None
+    assert filed.opened  # it saw the second report once that was committed
+    async with create_engine(db_url).connect() as conn:
+        pages = (await conn.execute(text("SELECT dedupe_key FROM outbox ORDER BY id"))).scalars().all()
+    assert pages == ["a:page", "b:page", f"incident:{filed.incident.id if filed.incident else 0}:page"]
 
 
 async def _until_blocked(engine: Any) -> None:
