@@ -58,8 +58,11 @@ SEV1_MATERIAL = 0.01
 # took the conversations ending two or more away from 5 to 0 and the exact share from 0.989 to 0.992, for
 # 0.64 questions a conversation instead of 0.62 and 0.45 before a Sev1 is told to call instead of 0.38.
 # "Everyone" alone was enough to settle a Sev1 after one question ("RSS feed gives a 404, no impact").
+# FAR_WORDS 0.05 became 0.03 with the ninth round: out of fold on all 10,272 train-side lines, the highest value
+# leaving none of 9,631 labelled conversations two away (0.05 and 0.04 left a question about encryption
+# settled as Sev1), for 0.62 questions a conversation instead of 0.61 and 0.43 before a Sev1 instead of 0.40.
 FAR = 0.005
-FAR_WORDS = 0.05
+FAR_WORDS = 0.03
 MAX_QUESTIONS = 3
 # A message this short says nothing of scope ("worklist dead!!", "everything red, nothing loads"): it is
 # never settled unasked, only by its answers. 7 rather than 5 (out of fold, as FAR): two short messages had
