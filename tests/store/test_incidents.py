@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -222,6 +223,8 @@ async def test_reports_filed_at_once_each_count_the_ones_before_them(db_url: str
             waiting = asyncio.create_task(_until_blocked(engine))
             await asyncio.wait({third, waiting}, return_when=asyncio.FIRST_COMPLETED)
             waiting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await waiting  # its watcher connection closed before the engine is disposed
             await first.commit()
         filed = await third
     finally:
@@ -234,7 +237,7 @@ async def test_reports_filed_at_once_each_count_the_ones_before_them(db_url: str
 
 
 async def _until_blocked(engine: Any) -> None:
-    """Wait until another transaction waits on a lock (the second opener on the first's index entry)."""
+    """Wait until another transaction waits on a lock (a second filing on the first's lock or index entry)."""
     async with engine.connect() as watcher:
         while not (await watcher.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted"))).scalar():
             await watcher.rollback()  # a fresh snapshot of pg_locks each round
