@@ -79,10 +79,12 @@ class KeptConnections:
             if time.monotonic() - used_at < PING_AFTER_IDLE_SECONDS:
                 return conn
             # It sat idle, and the others longer: the server may have gone away meanwhile (a restart). The
-            # most recent is checked with a round trip, the others go back to the pool, which checks them.
-            for since, older in stack:
-                await _release(older, since)
+            # most recent is checked with a round trip, the others go back to the pool, which checks them. They
+            # leave the stack before the first await: a job starting meanwhile must not take one of them.
+            older = stack[:]
             stack.clear()
+            for since, surplus in older:
+                await _release(surplus, since)
             if await _alive(conn):
                 return conn
             await _drop(conn)

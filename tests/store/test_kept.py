@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from store import kept
 from store.db import _CHECKED_IN_AT as CHECKED
@@ -109,3 +111,41 @@ async def test_a_failing_write_job_on_a_kept_connection_writes_nothing_and_the_n
     await app_jobs.write(lambda conn: conn.execute(text("INSERT INTO kept_t VALUES (2)")))
     rows = await app_jobs.read(lambda conn: [r[0] for r in conn.execute(text("SELECT v FROM kept_t"))])
     assert rows == [2]
+
+
+async def test_a_job_starting_while_idle_connections_go_back_never_gets_one_of_them(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A job that finds the kept connections idle gives the older ones back to the pool, one await each. A job
+    # starting meanwhile must not take one of those: it would run on a connection being closed under it
+    # (asyncpg's "another operation is in progress", seen as a phone turn told the database was unavailable).
+    engine = create_engine(db_url)
+    connections = kept.KeptConnections(engine)
+    going_back: list[int] = []
+    releasing, proceed = asyncio.Event(), asyncio.Event()
+    release = kept._release
+
+    async def paused_release(conn: AsyncConnection, idle_since: float) -> None:
+        going_back.append(int(await conn.scalar(text("SELECT pg_backend_pid()"))))
+        if not releasing.is_set():
+            releasing.set()
+            await proceed.wait()
+        await release(conn, idle_since)
+
+    try:
+        kept_now = await asyncio.gather(*(connections.run(_backend, autocommit=False) for _ in range(3)))
+        assert len(set(kept_now)) == 3
+        monkeypatch.setattr(kept, "PING_AFTER_IDLE_SECONDS", 0.0)  # all three have sat idle
+        monkeypatch.setattr(kept, "_release", paused_release)
+        first = asyncio.ensure_future(connections.run(_backend, autocommit=False))
+        await releasing.wait()  # the first job is giving the older ones back
+        meanwhile = await connections.run(_backend, autocommit=False)
+        proceed.set()
+        ran_on = await first
+        assert sorted(going_back) == sorted(set(kept_now) - {ran_on})  # the two older ones, each once
+        assert meanwhile not in going_back
+    finally:
+        proceed.set()
+        await connections.close()
+        assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        await engine.dispose()

@@ -4,6 +4,7 @@ from deploy/nginx/ (the documented files, with loopback ports put in), all on lo
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import shutil
@@ -17,6 +18,8 @@ from pathlib import Path
 import aiohttp
 
 from tests.bot.conftest import free_port
+
+_log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[3]
 DEPLOY = ROOT / "deploy" / "nginx"
@@ -112,6 +115,12 @@ async def _until_answers(http: aiohttp.ClientSession, url: str, alive: asyncio.s
         await asyncio.sleep(0.05)
 
 
+def _show_logs(workdir: Path) -> None:
+    # Captured by pytest and shown when the test fails: what the processes saw, once tmp_path is gone.
+    for log in sorted(workdir.glob("intake-*.log")):
+        _log.warning("%s:\n%s", log.name, log.read_text(errors="replace"))
+
+
 @asynccontextmanager
 async def running_cluster(
     db_url: str,
@@ -142,6 +151,7 @@ async def running_cluster(
                 except TimeoutError:
                     popen.kill()
                     await popen.wait()
+            _show_logs(workdir)
 
         stack.push_async_callback(stop_all)
         members: list[Process] = []
