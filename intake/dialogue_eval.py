@@ -8,7 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from intake.conversation import start, step
-from intake.dialogue_events import Context, CreateCase, Start, Step, UserTurn
+from intake.dialogue_events import CaseLookup, Context, CreateCase, Start, Step, UserTurn
 from intake.dialogue_state import Phase, State
 from intake.domain import Channel
 from intake.guided_questions import QUESTIONS, Question
@@ -57,7 +57,8 @@ def _answer(case: DialogueCase, question: str | None) -> str:
 
 
 def play(case: DialogueCase, policy: Policy | None = None) -> Played:
-    """One conversation: the K#, the line, truthful answers, and yes to the severity proposed."""
+    """One conversation: the K#, the line, truthful answers, and yes to the severity proposed (a case the line
+    asks after is not on file, or its number not known; a problem written beside that question is one to report)."""
     ctx = Context(policy or Policy(), case.channel, "dialogue-eval")
     current: Step = start(ctx, Start(AT))
     state: State = current.state
@@ -68,8 +69,14 @@ def play(case: DialogueCase, policy: Policy | None = None) -> Played:
             text = said.pop(0)
         elif state.phase is Phase.GUIDED:
             text = _answer(case, state.assessment.question)
-        elif state.phase is Phase.CONFIRM_SEVERITY:
-            text = "yes"
+        elif state.phase in (Phase.CONFIRM_SEVERITY, Phase.HELD_PROBLEM):
+            text = "yes"  # the severity proposed; the problem written beside a status question is one to report
+        elif state.phase is Phase.STATUS_NUMBER:
+            text = "I'm not sure"  # the line's case number, if any, is not one the bot can read
+        elif state.phase is Phase.LOOKING_UP:
+            current = step(ctx, state, CaseLookup(AT, None))  # the case asked after is not on file here
+            state = current.state
+            continue
         else:
             return Played(None, questions)
         current = step(ctx, state, UserTurn(AT, text=text))

@@ -13,7 +13,7 @@ from intake.dialogue_triage import current_question, guided_prompt, severity
 from intake.policy import AccountFormat
 from intake.prompts import Choice, Prompt, again
 from intake.wording_maintenance import something_else
-from intake.wording_status import looking_up, status_ask_account, status_ask_number
+from intake.wording_status import held_problem, looking_up, status_ask_account, status_ask_number
 
 __all__ = ["PROMPTS", "account_in", "ask", "end", "match", "pending", "retry", "yes_no"]
 
@@ -44,6 +44,7 @@ PROMPTS: dict[Phase, Callable[[Context, State], Prompt]] = {
     Phase.STATUS_ACCOUNT: lambda ctx, state: status_ask_account(ctx.policy, ctx.phone, ctx.locale),
     Phase.STATUS_NUMBER: lambda ctx, state: status_ask_number(ctx.phone, ctx.locale),
     Phase.LOOKING_UP: lambda ctx, state: looking_up(state.status.lookup or "", ctx.phone, ctx.locale),
+    Phase.HELD_PROBLEM: lambda ctx, state: held_problem(state.status.held or "", ctx.phone, ctx.locale),
     Phase.DONE: lambda ctx, state: wc.goodbye(ctx.locale),
 }
 

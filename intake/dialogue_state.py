@@ -35,6 +35,7 @@ class Phase(StrEnum):
     STATUS_ACCOUNT = "status_account"
     STATUS_NUMBER = "status_number"
     LOOKING_UP = "looking_up"
+    HELD_PROBLEM = "held_problem"  # a problem written beside a status question: record it as a new one?
     DONE = "done"
 
 
@@ -114,10 +115,12 @@ class AgentOffer:
 
 @dataclass(frozen=True)
 class StatusCheck:
-    """A case's status asked after: the number to look up, and the intake question to return to."""
+    """A case's status asked after: the number to look up, the intake question to return to, and the problem the
+    customer wrote beside the question, held until the status is told."""
 
     lookup: str | None = None
     resume: Phase | None = None
+    held: str | None = None
 
 
 @dataclass(frozen=True)
@@ -172,7 +175,7 @@ R = TypeVar("R")
 
 
 # Flags added since: written only when set, so a row without them is what the previous release wrote and reads.
-_NEW_FLAGS = frozenset({"window_asked"})
+_NEW_FLAGS = frozenset({"window_asked", "held"})
 
 
 def _flat(record: object) -> dict[str, Any]:

@@ -8,13 +8,16 @@ from datetime import datetime
 from intake import understanding
 from intake import wording as w
 from intake.dialogue_events import CaseLookup, Context, LookupCase, Step, UserTurn
-from intake.dialogue_intake import have_account
-from intake.dialogue_questions import account_in, ask, retry
+from intake.dialogue_intake import assess, have_account
+from intake.dialogue_questions import account_in, ask, retry, yes_no
 from intake.dialogue_state import AgentOffer, Phase, State, StatusCheck
+from intake.dialogue_text import with_problem
 from intake.domain import HandoffReason
+from intake.prompts import Prompt
 from intake.wording_status import (
     looking_up,
     status_found,
+    status_no_number,
     status_not_found,
     status_not_found_for_caller,
     status_throttled,
@@ -24,6 +27,7 @@ __all__ = [
     "RESUMABLE",
     "case_looked_up",
     "lookup_case",
+    "on_held_problem",
     "on_status_account",
     "on_status_number",
     "status_next",
@@ -47,7 +51,10 @@ RESUMABLE = frozenset(
 def status_requested(ctx: Context, state: State, turn: UserTurn) -> Step:
     k_number, rest = account_in(ctx.policy.account, turn)
     resumable = state.described and state.phase in RESUMABLE
-    check = StatusCheck(lookup=understanding.case_number_in(rest), resume=state.phase if resumable else None)
+    # A problem written beside the question, with none being taken yet, is asked about once the status is told.
+    held = None if state.described else understanding.beside_status(rest) or None
+    number = understanding.case_number_in(rest)
+    check = StatusCheck(lookup=number, resume=state.phase if resumable else None, held=held)
     return status_next(ctx, replace(state, k_number=state.k_number or k_number, status=check), turn.at)
 
 
@@ -82,6 +89,9 @@ def on_status_account(ctx: Context, state: State, turn: UserTurn) -> Step:
 
 def on_status_number(ctx: Context, state: State, turn: UserTurn) -> Step:
     number = understanding.case_number_in(turn.digits or turn.text)
+    if number is None and not turn.digits and understanding.unsure(turn.text):
+        # "I don't know it": no lookup, and the dialogue goes on as after one, rather than ask forever.
+        return _after_status(ctx, state, status_no_number(ctx.locale), None, turn.at)
     if number is None:
         return retry(ctx, state)
     return status_next(ctx, replace(state, status=replace(state.status, lookup=number)), turn.at)
@@ -99,16 +109,38 @@ def case_looked_up(ctx: Context, state: State, event: CaseLookup) -> Step:
         told = status_not_found(number, state.k_number or "", ctx.phone, ctx.locale)
     else:
         told = status_found(case, event.at, ctx.policy, ctx.phone, ctx.locale)
-    resume = state.status.resume
-    state = replace(state, status=StatusCheck())
+    return _after_status(ctx, state, told, case.number if case else None, event.at)
+
+
+def _after_status(ctx: Context, state: State, told: Prompt, number: str | None, at: datetime) -> Step:
+    """`told`, then the interrupted intake, the problem written beside the question, an agent, or anything else."""
+    resume, held = state.status.resume, state.status.held
+    state = replace(state, status=StatusCheck(held=held))
     if resume is not None:
-        nxt = _resume(ctx, replace(state, phase=resume), event.at)
-    elif not ctx.phone and ctx.policy.chat.is_open(event.at) and ctx.agents_online > 0:
-        offer = AgentOffer(HandoffReason.CASE_STATUS, case.number if case else None)
-        nxt = ask(ctx, replace(state, phase=Phase.OFFER_AGENT, offer=offer))
+        nxt = _resume(ctx, replace(state, phase=resume), at)
+    elif held is not None:
+        nxt = ask(ctx, replace(state, phase=Phase.HELD_PROBLEM))
+    elif not ctx.phone and ctx.policy.chat.is_open(at) and ctx.agents_online > 0:
+        nxt = ask(ctx, replace(state, phase=Phase.OFFER_AGENT, offer=AgentOffer(HandoffReason.CASE_STATUS, number)))
     else:
         nxt = ask(ctx, replace(state, phase=Phase.ANYTHING_ELSE))
     return replace(nxt, prompts=(told, *nxt.prompts))
+
+
+def on_held_problem(ctx: Context, state: State, turn: UserTurn) -> Step:
+    """Yes: the problem written beside the status question is taken as a new one (with anything added now)."""
+    held, answer = state.status.held or "", yes_no(turn)
+    more = understanding.has_substance(turn.text)
+    if answer is False:
+        return ask(ctx, replace(state, phase=Phase.ANYTHING_ELSE, status=StatusCheck()))
+    if answer is None and not more:
+        return retry(ctx, state)
+    state = with_problem(ctx, replace(state, status=StatusCheck()), held, turn)
+    if more:  # "yes, and now the south site too": read with it
+        state = with_problem(ctx, state, turn.text, turn)
+    if state.k_number:
+        return assess(ctx, state, turn.at)
+    return ask(ctx, replace(state, phase=Phase.CONFIRM_ACCOUNT if state.known_k else Phase.ASK_ACCOUNT))
 
 
 def _resume(ctx: Context, state: State, at: datetime) -> Step:

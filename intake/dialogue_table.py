@@ -16,7 +16,7 @@ from intake.dialogue_events import CaseCreated, CaseLookup, Context, Step, UserT
 from intake.dialogue_intake import on_account, on_confirm_account, on_guided, on_in_window, on_problem, on_severity
 from intake.dialogue_outcome import on_anything_else, on_offer_agent
 from intake.dialogue_state import Phase, State
-from intake.dialogue_status import RESUMABLE, on_status_account, on_status_number
+from intake.dialogue_status import RESUMABLE, on_held_problem, on_status_account, on_status_number
 from intake.domain import IntakeError
 
 __all__ = ["ANYWHERE", "START", "TABLE", "Anywhere", "Node", "UndeclaredMove", "diagram", "handler", "moved", "started"]
@@ -44,6 +44,8 @@ _ASSESSED = frozenset({Phase.GUIDED, Phase.CONFIRM_SEVERITY, Phase.IN_WINDOW})
 _HAVE_ACCOUNT = _ASSESSED | {Phase.ASK_PROBLEM}  # once the K# is known
 _STATUS = frozenset({Phase.STATUS_ACCOUNT, Phase.STATUS_NUMBER, Phase.LOOKING_UP})
 _NEXT = frozenset({Phase.OFFER_AGENT, Phase.ANYTHING_ELSE})  # what follows a case or a status told
+# Once a status is told: the interrupted intake, the problem written beside the question, or what follows.
+_AFTER_STATUS = RESUMABLE | _HAVE_ACCOUNT | _NEXT | {Phase.HELD_PROBLEM}
 
 TABLE: Mapping[Phase, Node] = {
     Phase.ASK_ACCOUNT: Node(_HAVE_ACCOUNT, on_account),
@@ -57,8 +59,13 @@ TABLE: Mapping[Phase, Node] = {
     Phase.OFFER_AGENT: Node(_ASSESSED | {Phase.ANYTHING_ELSE, Phase.DONE}, on_offer_agent),
     Phase.ANYTHING_ELSE: Node(_ASSESSED | _STATUS | {Phase.ASK_PROBLEM, Phase.DONE}, on_anything_else),
     Phase.STATUS_ACCOUNT: Node(frozenset({Phase.STATUS_NUMBER, Phase.LOOKING_UP}), on_status_account),
-    Phase.STATUS_NUMBER: Node(frozenset({Phase.LOOKING_UP}), on_status_number),
-    Phase.LOOKING_UP: Node(RESUMABLE | _HAVE_ACCOUNT | _NEXT, awaits=CaseLookup, label="case looked up"),
+    # The number not known: on as after a lookup.
+    Phase.STATUS_NUMBER: Node(_AFTER_STATUS | {Phase.LOOKING_UP}, on_status_number),
+    Phase.LOOKING_UP: Node(_AFTER_STATUS, awaits=CaseLookup, label="case looked up"),
+    # A problem the customer wrote beside the status question: taken (the K# asked if still unknown), or not.
+    Phase.HELD_PROBLEM: Node(
+        _ASSESSED | {Phase.ASK_ACCOUNT, Phase.CONFIRM_ACCOUNT, Phase.ANYTHING_ELSE}, on_held_problem
+    ),
     Phase.DONE: Node(frozenset({Phase.ASK_ACCOUNT}), final=True, label="a new message"),
 }
 

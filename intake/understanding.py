@@ -252,3 +252,32 @@ def asks_status(text: str) -> bool:
     """ "update on my case", "status of case 2611-0042", "any news on 2611-0042?"."""
     norm = " ".join(words(text))
     return bool(_STATUS.search(norm)) or (case_number_in(text) is not None and bool(_STATUS_WORD.search(norm)))
+
+
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
+_CLAUSE = re.compile(r",\s+")
+# Words that go on to another matter ("any news on 2611-0042, also the CT is down"), spoken or written.
+_ALSO = r"\b(?:also|separately|besides|in addition|another thing|on another note)\b[\s,:;.-]*"
+_GOES_ON = re.compile(_ALSO, re.IGNORECASE)
+_LEADING_ALSO = re.compile(rf"^(?:{_ALSO})+", re.IGNORECASE)
+
+
+def beside_status(text: str) -> str:
+    """What a message asking after a case says besides, when it says something: its sentences and clauses that
+    neither ask a status nor name a case, and what a status clause goes on to after "also" ("Any news on
+    2611-0042? Also, every CT fails" and "any news on 2611-0042 also every CT fails" -> "every CT fails")."""
+    kept = []
+    for sentence in _SENTENCE.split(text.strip()):
+        clauses = _CLAUSE.split(sentence) if _about_a_case(sentence) else [sentence]
+        for clause in clauses:
+            if _about_a_case(clause):
+                clause = _GOES_ON.split(clause)[-1] if _GOES_ON.search(clause) else ""
+                if _about_a_case(clause):
+                    continue
+            kept.append(_LEADING_ALSO.sub("", clause.strip()))
+    rest = " ".join(part for part in kept if part)
+    return rest if has_substance(rest) else ""
+
+
+def _about_a_case(text: str) -> bool:
+    return asks_status(text) or case_number_in(text) is not None

@@ -15,7 +15,7 @@ from intake.catalog import N_, gettext, ngettext
 from intake.domain import CaseStatus, CaseSummary
 from intake.numbers_times import case_words, due, moment, phone_text
 from intake.policy import Policy
-from intake.prompts import Expect, Prompt, say
+from intake.prompts import Expect, Prompt, say, yes_no_prompt
 from intake.wording import ask_account, severity_label
 
 _STATUS_WORDS = {
@@ -52,6 +52,11 @@ NOT_FOUND_FOR_CALLER = N_(
 )
 ANOTHER_ACCOUNT_SPEAK = N_("If it's under another account, ask again and say that account's K# too.")
 THROTTLED = N_("Too many case lookups didn't match a case and account lately, so I've paused them for a while.")
+NO_NUMBER = N_("Without its number I can't look a case up; it's in the confirmation we sent when the case was filed.")
+# Translators: {problem} is the start of what the customer wrote beside asking about a case, as written.
+HELD_PROBLEM = N_("You also wrote: \u201c{problem}\u201d. Shall I record that as a new problem?")
+HELD_PROBLEM_SPEAK = N_("You also mentioned a problem. Shall I record it as a new case?")
+HELD_QUOTE = 120  # characters of it quoted back
 TRY_AGAIN = N_("Please try again in {wait}.")
 TRY_AGAIN_OR_CALL = N_("Please try again in {wait}, or call {phone}.")
 
@@ -103,6 +108,11 @@ def status_not_found(number: str, k_number: str, phone: bool, locale: str | None
     return say(text, speak)
 
 
+def status_no_number(locale: str | None = None) -> Prompt:
+    """The customer does not know the case number: no lookup, and where the number is found."""
+    return say(gettext(NO_NUMBER, locale))
+
+
 def status_not_found_for_caller(number: str, k_number: str, phone: bool, locale: str | None = None) -> Prompt:
     """As status_not_found, for a lookup by caller ID: a case under another account needs that K#."""
     found = status_not_found(number, k_number, phone, locale)
@@ -128,3 +138,11 @@ def status_throttled(retry_after: timedelta, policy: Policy, phone: bool, locale
     line = phone_text(policy.support_phone)
     text = f"{head} {gettext(TRY_AGAIN_OR_CALL, locale).format(wait=wait, phone=line)}"
     return say(text, f"{head} {gettext(TRY_AGAIN, locale).format(wait=wait)}")
+
+
+def held_problem(problem: str, phone: bool, locale: str | None = None) -> Prompt:
+    """After a status told: the problem written beside the question, to record as a new one or not."""
+    problem = problem.rstrip(" .")  # the sentence's full stop comes after the quote
+    quoted = problem if len(problem) <= HELD_QUOTE else problem[: HELD_QUOTE - 1].rstrip() + "\u2026"
+    text = gettext(HELD_PROBLEM, locale).format(problem=quoted)
+    return yes_no_prompt(text, gettext(HELD_PROBLEM_SPEAK, locale), phone, locale)

@@ -53,6 +53,25 @@ async def test_status_lookup_only_for_the_owning_account(service: Service) -> No
     assert number in mine and "Severity 3" in mine
 
 
+async def test_a_new_problem_written_with_a_status_question_is_filed_once_the_customer_says_yes(
+    service: Service,
+) -> None:
+    await service.join()
+    await service.say("K123456 one user sees the wrong font in the worklist, cosmetic")
+    await service.say("Yes, that's right")
+    number = (await stored_cases(service.db_url))[0].number
+    await service.join(conversation="conv-2")
+    asked = texts(await service.say(f"K123456 any news on case {number}? Also, the logo on our printed reports "
+                                    "is blurry, only for me", conversation="conv-2"))  # fmt: skip
+    assert "Severity 3" in asked and "Shall I record that as a new problem?" in asked
+    assert "\u201cthe logo on our printed reports is blurry, only for me\u201d" in asked
+    proposal = await service.say("Yes", conversation="conv-2")
+    assert any("Yes" in b for b in buttons(proposal))  # the severity of the new problem, to confirm
+    await service.say("Yes, that's right", conversation="conv-2")
+    [new] = [case for case in await stored_cases(service.db_url) if case.number != number]
+    assert "blurry" in new.summary.lower() and new.conversation_id == "conv-2"
+
+
 async def test_the_ten_thousandth_case_of_a_month_is_found_by_its_number_in_chat(service: Service) -> None:
     await service.join()
     await service.say("K123456 one user sees the wrong font in the worklist, cosmetic")

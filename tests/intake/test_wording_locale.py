@@ -123,7 +123,8 @@ def _dialogue_ids() -> set[str]:
 # Words that reach a sentence as data, not from the catalog: the policy's web address, chat hours and holiday
 # names (intake/schedule.py, in English for now) and the clock's AM/PM and zone.
 _HOURS = POLICY.chat.describe()
-DATA = (POLICY.web_url, _HOURS, _HOURS.replace("-", " to "), "holiday", "Eastern", "AM", "PM")
+HELD = "every CT fails to send"  # a customer's words, quoted back as written
+DATA = (POLICY.web_url, _HOURS, _HOURS.replace("-", " to "), "holiday", "Eastern", "AM", "PM", HELD)
 
 
 def _english(said: Iterable[Prompt | str]) -> list[str]:
@@ -168,6 +169,8 @@ def _everything_said(locale: str) -> Iterator[Prompt | str]:
         yield ws_.looking_up(CASE, phone, locale)
         yield ws_.status_not_found(CASE, "K123456", phone, locale)
         yield ws_.status_not_found_for_caller(CASE, "K123456", phone, locale)
+        yield ws_.status_no_number(locale)
+        yield ws_.held_problem(HELD + " 画面" * 60 * (not phone), phone, locale)  # its start quoted
         for minutes in (1, 3, 200):
             yield ws_.status_throttled(timedelta(minutes=minutes), p, phone, locale)
         for status in CaseStatus:
@@ -320,6 +323,10 @@ def _conversations(locale: str) -> Iterator[_Talk]:
     yield _Talk(phone).begin(caller).say("hmm", "yes", OUTAGE).choose(0)
     yield _Talk(phone).begin(caller).say("what's the status of case 2611-0042")
     yield _Talk(phone).begin(caller).say("no", "status of case 2611-0042", "hmm", "K123456")
+    # A problem written beside a status question (quoted back as written): asked about once the status is told.
+    yield _Talk(chat).begin().say(f"K123456 status of case 2611-0042? Also: {HELD}", "hmm", "yes")
+    yield _Talk(chat).begin().say(f"K123456 any news on my case? Also: {HELD}", "I don't know it", "no")
+    yield _Talk(phone).begin(caller).say(f"what's the status of case 2611-0042 also {HELD}").choose(0)
 
 
 def test_the_dialogue_says_each_turn_in_the_conversation_s_locale(pseudo: _Recording) -> None:

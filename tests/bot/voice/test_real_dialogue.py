@@ -275,17 +275,38 @@ async def test_a_caller_whose_number_is_on_the_account_is_greeted_by_name_and_no
     assert "severity 2" in heard and "in progress" in heard
 
 
-async def test_a_known_caller_asking_straight_away_hears_the_status_without_giving_the_k_number(
-    day: PhoneLine,
-) -> None:
+async def _dana_asks_straight_away(day: PhoneLine, besides: str = "") -> tuple[Call, CasePublic, str]:
+    """Dana calls from her number and asks at once after her open case (saying `besides` too): what she hears."""
     await _know_dana(day)
     case = await _open_case(day)
     call = day.call(KNOWN_CALLER)
     await call.answer()
-    told = await call.says(f"what's the status of case {case.number.replace('-', ' ')}")
-    heard = said(told).lower()
+    told = await call.says(f"what's the status of case {case.number.replace('-', ' ')} {besides}".strip())
+    return call, case, said(told)
+
+
+async def test_a_known_caller_asking_straight_away_hears_the_status_without_giving_the_k_number(
+    day: PhoneLine,
+) -> None:
+    _, case, told = await _dana_asks_straight_away(day)
+    heard = told.lower()
     assert reads_out(heard, case.number)
     assert "severity 2" in heard and "in progress" in heard
+
+
+async def test_a_known_caller_telling_a_new_problem_with_a_status_question_has_it_filed_after_the_status(
+    day: PhoneLine,
+) -> None:
+    call, case, told = await _dana_asks_straight_away(day, f"also {COSMETIC}")
+    assert "severity 2" in told.lower() and "You also mentioned a problem" in told  # the status, then the problem
+    confirm = said(await call.keys(key_for(told, "yes")))
+    assert reads_out(confirm, OWNER)  # caller ID vouched for the lookup; a new case needs the account confirmed
+    proposal = said(await call.keys(key_for(confirm, "yes")))
+    assert "severity 3" in proposal.lower()
+    await call.says("yes, that's right")
+    new = [c for c in await day.cases() if c.number != case.number]
+    assert [(c.k_number, c.severity, c.channel) for c in new] == [(OWNER, Severity.SEV3, Channel.PHONE)]
+    assert "blurry" in new[0].summary.lower()
 
 
 async def test_a_wrong_k_number_hears_the_same_answer_as_a_missing_case(day: PhoneLine) -> None:
