@@ -26,9 +26,9 @@ from sqlalchemy.engine import Connection
 
 from intake.maintenance import Rules
 from intake.wording_maintenance import MaintenanceNote
-from store.botstate import get_item, get_item_handed_off, swap_item
+from store.botstate import get_item, get_item_handed_off, get_item_with, swap_item
 from store.jobs import Jobs
-from store.maintenance_notes import notes_telling
+from store.maintenance_notes import notes_of, telling_json, telling_params
 from store.transcripts import add_lines
 
 # Properties of the conversation's row.
@@ -129,16 +129,18 @@ async def load_record(
 def _load(
     conn: Connection, *, key: str, conversation_id: str | None, maintenance: tuple[datetime, Rules] | None
 ) -> ConversationRecord:
-    if conversation_id is None:
+    notes: tuple[MaintenanceNote, ...] = ()
+    if maintenance is not None:  # in the same statement as the row
+        also, params = telling_json(conn.dialect.name), telling_params(*maintenance)
+        item, handed_off, found = get_item_with(conn, key, also, params, conversation_id=conversation_id)
+        notes = notes_of(found)
+    elif conversation_id is None:
         item, handed_off = get_item(conn, key), False
     else:
         item, handed_off = get_item_handed_off(conn, key, conversation_id=conversation_id)
-    record = ConversationRecord(key=key, handed_off=handed_off)
+    record = ConversationRecord(key=key, handed_off=handed_off, maintenance=notes)
     if item is not None:
         record.data, record.etag = dict(item.data), item.etag
-    if maintenance is not None:
-        at, rules = maintenance
-        record.maintenance = notes_telling(conn, at=at, rules=rules)
     return record
 
 

@@ -9,12 +9,13 @@ they wrote read the same (plain JSON then as now).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Executable, Table, bindparam, exists, update
+from sqlalchemy import Executable, ScalarSelect, Table, bindparam, exists, false, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Connection
 
@@ -41,11 +42,12 @@ _GET = sa_select(_TABLE.c.data, _TABLE.c.etag).where(_TABLE.c.key == bindparam("
 # open_conversation_id, in one statement: always one row, however many there are. The bot asks both on every
 # customer message; on PostgreSQL a second statement would cost a round trip (~150 us on loopback, a
 # quarter of the read), this one costs nothing measurable.
-_GET_HANDED_OFF = sa_select(
+_ROW = (
     sa_select(_TABLE.c.data).where(_TABLE.c.key == bindparam("key")).scalar_subquery(),
     sa_select(_TABLE.c.etag).where(_TABLE.c.key == bindparam("key")).scalar_subquery(),
-    exists().where(_HANDOFFS.c.open_conversation_id == bindparam("conversation_id")),
 )
+_HANDED_OFF = exists().where(_HANDOFFS.c.open_conversation_id == bindparam("conversation_id"))
+_GET_HANDED_OFF = sa_select(*_ROW, _HANDED_OFF)
 _SWAP = (
     update(_TABLE)
     .where(_TABLE.c.key == bindparam("k"), _TABLE.c.etag == bindparam("expected"))
@@ -73,6 +75,28 @@ def get_item_handed_off(conn: Connection, key: str, *, conversation_id: str) -> 
     """get_item, and whether the conversation is handed off to a live agent (queued or active)."""
     data, etag, handed_off = fetch(conn, _GET_HANDED_OFF, {"key": key, "conversation_id": conversation_id})[0]
     return (None if etag is None else StateItem(data=data, etag=etag)), bool(handed_off)
+
+
+def get_item_with(
+    conn: Connection,
+    key: str,
+    also: ScalarSelect[Any],
+    params: Mapping[str, Any],
+    *,
+    conversation_id: str | None = None,
+) -> tuple[StateItem | None, bool, Any]:
+    """get_item (with `conversation_id`, get_item_handed_off) and the value of `also`, a scalar subquery built
+    once (its bound parameters in `params`), in the same statement: one round trip on PostgreSQL."""
+    statement = _get_with(also, handoff=conversation_id is not None)
+    params = {**params, "key": key, "conversation_id": conversation_id}
+    data, etag, handed_off, value = fetch(conn, statement, params)[0]
+    return (None if etag is None else StateItem(data=data, etag=etag)), bool(handed_off), value
+
+
+@cache
+def _get_with(also: ScalarSelect[Any], *, handoff: bool) -> Executable:
+    # One statement per subquery and kind, built once: store/jobs.py compiles each statement once.
+    return sa_select(*_ROW, _HANDED_OFF if handoff else false(), also)
 
 
 def swap_item(conn: Connection, key: str, data: dict[str, Any], *, expected: str | None, now: datetime) -> str:

@@ -1,15 +1,20 @@
 """The planned maintenance the bot tells customers about, read with the conversation's state on every turn.
 
-A store job (store/jobs.py): one prebuilt statement, the live windows in their notice period or under way
-with the K#s each names, in the turn's own read transaction. Through an async session the same lookup was
-a transaction and a round trip of its own per turn, for a table that is empty on most days.
+The live windows in their notice period or under way, with the K#s each names, come as one JSON column
+(`telling_json`) that the turn's read of its state row asks for in the same statement (store/botstate.py
+get_item_with): on PostgreSQL a statement of its own cost a round trip on every turn, for a table that is
+empty on most days. `notes_telling` is the same lookup on its own.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import JSON, ColumnElement, ScalarSelect, Table, bindparam, func, literal_column, select, type_coerce
 from sqlalchemy.engine import Connection
 
 from intake.maintenance import Rules
@@ -53,14 +58,52 @@ _TELLING = (
 )
 
 
+@cache
+def telling_json(dialect: str) -> ScalarSelect[Any]:
+    """The windows to tell of as a JSON column, one [id, start, end, every account, downtime, summary, K#] array
+    per window and K# (one with no K# for a window of every account), in no order; bound parameters `at` and
+    `until` (the end of the notice period). Built once a dialect, as the statements of a turn are."""
+    rows = _TELLING.subquery()
+    found: ColumnElement[Any]
+    if dialect == "postgresql":
+        found = func.coalesce(func.json_agg(func.json_build_array(*rows.c)), literal_column("'[]'::json"))
+    else:
+        found = func.json_group_array(func.json_array(*rows.c))  # "[]" when there are none
+    return select(type_coerce(found, JSON)).scalar_subquery()
+
+
+def telling_params(at: datetime, rules: Rules) -> dict[str, datetime]:
+    """The bound parameters of telling_json at `at`."""
+    return {"at": at, "until": at + rules.notice}
+
+
 def notes_telling(conn: Connection, *, at: datetime, rules: Rules) -> tuple[MaintenanceNote, ...]:
     """The live windows at `at` in their notice period (`rules.notice`) or under way, the soonest first."""
+    [(found,)] = fetch(conn, select(telling_json(conn.dialect.name)), telling_params(at, rules))
+    return notes_of(found)
+
+
+def notes_of(found: str | Sequence[Sequence[Any]] | None) -> tuple[MaintenanceNote, ...]:
+    """The notes in telling_json's value, the soonest window first."""
+    rows = json.loads(found) if isinstance(found, str) else found or ()
+    read = sorted((_instant(r[1]), int(r[0]), _instant(r[2]), bool(r[3]), bool(r[4]), str(r[5]), r[6]) for r in rows)
+    return _notes(
+        (window_id, start, end, everyone, downtime, summary, k)
+        for start, window_id, end, everyone, downtime, summary, k in read
+    )
+
+
+def _instant(value: str) -> datetime:
+    # PostgreSQL writes "2026-02-20T15:00:00+00:00"; SQLite the stored UTC "2026-02-20 15:00:00.000000".
+    moment = datetime.fromisoformat(value)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _notes(rows: Iterable[tuple[int, datetime, datetime, bool, bool, str, str | None]]) -> tuple[MaintenanceNote, ...]:
     windows: dict[int, tuple[datetime, datetime, bool, bool, str]] = {}
     named: dict[int, set[str]] = {}
-    for window_id, start, end, everyone, downtime, summary, k_number in fetch(
-        conn, _TELLING, {"at": at, "until": at + rules.notice}
-    ):
-        windows.setdefault(window_id, (start, end, bool(everyone), bool(downtime), summary))
+    for window_id, start, end, everyone, downtime, summary, k_number in rows:
+        windows.setdefault(window_id, (start, end, everyone, downtime, summary))
         accounts = named.setdefault(window_id, set())
         if k_number is not None:
             accounts.add(k_number)

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
+from zoneinfo import ZoneInfo
 
 import pytest
 from botbuilder.core import ConversationState, MemoryStorage, TurnContext
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 
 from bot.turn_state import DIALOGUE, TRANSCRIBED, TranscriptLines, load_record, save_record, storage_key
+from intake.maintenance import Rules, Window
 from store.botstate import get_item, swap_item
 from store.db import create_engine, session_factory
 from store.errors import StorageConflictError
 from store.jobs import Jobs
+from store.maintenance import schedule_window
+from store.maintenance_notes import notes_telling
+from store.models import Account
 from store.transcripts import get_transcript
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+RULES = Rules()  # 14 days' notice
+DESK = ZoneInfo("America/New_York")
 ACTIVITY = Activity(
     type=ActivityTypes.message,
     channel_id="directline",
@@ -107,3 +115,40 @@ async def test_rows_are_interchangeable_with_conversation_state(jobs: Jobs) -> N
     fresh = TurnContext(TestAdapter(), ACTIVITY)
     await state.load(fresh, force=True)
     assert await accessor.get(fresh) == {"phase": "done"}
+
+
+@pytest.mark.parametrize("handoff", [True, False])
+async def test_a_turns_read_brings_the_maintenance_to_tell_in_the_rows_own_statement(
+    db_url: str, handoff: bool
+) -> None:
+    # On PostgreSQL each statement is a round trip: the planned maintenance read on every turn costs none.
+    engine = create_engine(db_url)
+    jobs = Jobs(engine)
+    statements: list[str] = []
+    try:
+        start = NOW + timedelta(days=2)
+        window = Window(start=start, end=start + timedelta(hours=4), accounts=frozenset({"K100001"}),
+                        components=("viewer",), downtime=True, summary="Database upgrade")  # fmt: skip
+        async with session_factory(engine)() as session, session.begin():
+            session.add(Account(k_number="K100001", name="Clinic", timezone="", created_at=NOW, updated_at=NOW))
+        async with session_factory(engine)() as session, session.begin():
+            planned = NOW - timedelta(days=20)  # with the notice the window needs
+            await schedule_window(
+                session, window=window, override="", actor="ops", at=planned, rules=RULES, desk_tz=DESK
+            )
+        record = await load_record(jobs, "k", conversation_id="conv-1" if handoff else None)
+        record.set(DIALOGUE, {"phase": "ask_problem"})
+        await save_record(jobs, record, now=NOW)
+        alone = await jobs.read(partial(notes_telling, at=NOW, rules=RULES))
+        if engine.dialect.name == "postgresql":  # SQLite's jobs run on a connection of their own thread
+            event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        conversation = "conv-1" if handoff else None
+        read = await load_record(jobs, "k", conversation_id=conversation, maintenance=(NOW, RULES))
+        assert read.data == {DIALOGUE: {"phase": "ask_problem"}} and read.etag == record.etag
+        assert read.maintenance == alone and [note.summary for note in alone] == ["Database upgrade"]
+        assert read.maintenance[0].accounts == frozenset({"K100001"}) and read.maintenance[0].start == window.start
+        if engine.dialect.name == "postgresql":
+            assert len(statements) == 1, statements
+    finally:
+        await jobs.aclose()
+        await engine.dispose()
