@@ -128,15 +128,16 @@ def _after_status(ctx: Context, state: State, told: Prompt, number: str | None, 
 
 
 def on_held_problem(ctx: Context, state: State, turn: UserTurn) -> Step:
-    """Yes: the problem written beside the status question is taken as a new one (with anything added now)."""
+    """Yes: the problem written beside the status question is taken as a new one; more words about it instead
+    of a yes are read with it ("it got worse, now nobody can work")."""
     held, answer = state.status.held or "", yes_no(turn)
-    more = understanding.has_substance(turn.text)
+    more = answer is None and understanding.has_substance(turn.text)
     if answer is False:
         return ask(ctx, replace(state, phase=Phase.ANYTHING_ELSE, status=StatusCheck()))
     if answer is None and not more:
         return retry(ctx, state)
     state = with_problem(ctx, replace(state, status=StatusCheck()), held, turn)
-    if more:  # "yes, and now the south site too": read with it
+    if more:
         state = with_problem(ctx, state, turn.text, turn)
     if state.k_number:
         return assess(ctx, state, turn.at)
