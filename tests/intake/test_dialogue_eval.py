@@ -14,18 +14,17 @@ from intake.triage_model import split_of
 DATA = Path(__file__).resolve().parents[2] / "data" / "triage"
 FILES = tuple(sorted(path.name for path in DATA.glob("*.jsonl")))
 FACTORS = ("request", "scope", "outage", "workaround")
-# Reached on 2026-12-05 on the 2,653 test-side lines of data/triage with model lr-1-47b616bc9b80 and FAR_WORDS
-# 0.03 (docs/TRIAGE.md). On the 2,485 lines with factor labels (the dialogue as the issue defines it: the
-# simulated customer answers from them): 0.996 exact, none off by two, no dead end, 0.59 questions a
-# conversation, 0.38 before a Sev1 is told to call; 609 of 610 Sev1 end as Sev1. On all 2,653 (the 168 without
-# labels answer "not sure"): 0.991, Sev1 recall 0.994, 1 off by two. The issue's targets are asserted where
-# they are reached; where not (every Sev1 ends as Sev1), a floor at what was reached.
+# Reached on 2026-12-05 on the 2,653 test-side lines of data/triage with model lr-1-47b616bc9b80, FAR_WORDS 0.03
+# and SEV1_MATERIAL 0.003 (docs/TRIAGE.md). On the 2,485 lines with factor labels (the dialogue as the issue
+# defines it: the simulated customer answers from them): 0.996 exact, every one of the 610 Sev1 ends as Sev1,
+# none off by two, no dead end, 0.66 questions a conversation, 0.37 before a Sev1 is told to call: the issue's
+# targets. On all 2,653 (the 168 without labels answer "not sure"): 0.991, Sev1 recall 0.995, 1 off by two,
+# asserted at what was reached.
 FLOOR_EXACT = 0.97
 MAX_DEAD_ENDS = 0
 MAX_QUESTIONS_MEAN = 1.0
 MAX_QUESTIONS_SEV1 = 0.5
-LABELLED_SEV1 = 0.998  # 609 of 610: one ends as Sev2 (every one did with the ninth round's model, 604 of 604)
-# Off by two with factor labels: none (1 with the ninth round's model: one of the security round's test lines).
+LABELLED_SEV1 = 1.0
 LABELLED_OFF_BY_TWO = 0
 ALL_SEV1 = 0.99
 ALL_OFF_BY_TWO = 1
