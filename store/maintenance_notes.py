@@ -14,7 +14,18 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, ScalarSelect, Table, bindparam, func, literal_column, select, type_coerce
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    ScalarSelect,
+    Select,
+    Table,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    type_coerce,
+)
 from sqlalchemy.engine import Connection
 
 from intake.maintenance import Rules
@@ -77,20 +88,22 @@ def telling_params(at: datetime, rules: Rules) -> dict[str, datetime]:
     return {"at": at, "until": at + rules.notice}
 
 
+@cache
+def _alone(dialect: str) -> Select[Any]:
+    return select(telling_json(dialect))
+
+
 def notes_telling(conn: Connection, *, at: datetime, rules: Rules) -> tuple[MaintenanceNote, ...]:
     """The live windows at `at` in their notice period (`rules.notice`) or under way, the soonest first."""
-    [(found,)] = fetch(conn, select(telling_json(conn.dialect.name)), telling_params(at, rules))
+    [(found,)] = fetch(conn, _alone(conn.dialect.name), telling_params(at, rules))
     return notes_of(found)
 
 
 def notes_of(found: str | Sequence[Sequence[Any]] | None) -> tuple[MaintenanceNote, ...]:
     """The notes in telling_json's value, the soonest window first."""
     rows = json.loads(found) if isinstance(found, str) else found or ()
-    read = sorted((_instant(r[1]), int(r[0]), _instant(r[2]), bool(r[3]), bool(r[4]), str(r[5]), r[6]) for r in rows)
-    return _notes(
-        (window_id, start, end, everyone, downtime, summary, k)
-        for start, window_id, end, everyone, downtime, summary, k in read
-    )
+    read = [(int(r[0]), _instant(r[1]), _instant(r[2]), bool(r[3]), bool(r[4]), str(r[5]), r[6]) for r in rows]
+    return _notes(sorted(read, key=lambda row: (row[1], row[0])))  # by start, then id, as the query orders them
 
 
 def _instant(value: str) -> datetime:

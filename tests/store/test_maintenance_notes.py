@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
@@ -11,7 +12,7 @@ from intake.wording_maintenance import MaintenanceNote
 from store import maintenance as store
 from store.db import SessionMaker
 from store.jobs import Jobs
-from store.maintenance_notes import notes_telling
+from store.maintenance_notes import notes_of, notes_telling
 from store.models import Account
 
 NOW = datetime(2026, 2, 20, 15, 0, tzinfo=UTC)
@@ -65,3 +66,18 @@ async def test_windows_in_their_notice_period_or_under_way_with_whom_they_affect
     assert [n.summary for n in during] == ["Database upgrade", "Network move"]
     assert during[0].under_way(near + timedelta(hours=1))
     assert [n.summary for n in await _told(jobs, near + timedelta(hours=4))] == ["Network move"]  # the first ended
+
+
+def test_the_json_column_reads_back_soonest_first_in_either_databases_form() -> None:
+    # PostgreSQL's json_agg and SQLite's json_group_array give the rows in no set order, instants written as
+    # "...T15:00:00+00:00" and "... 15:00:00.000000" (UTC) respectively, and booleans as true or 1.
+    later = [7, "2026-03-02T15:00:00+00:00", "2026-03-02T19:00:00+00:00", True, False, "Later", None]
+    sooner = [[9, "2026-03-01 15:00:00.000000", "2026-03-01 19:00:00.000000", 0, 1, "Sooner", k]
+              for k in ("K100002", None, "K100001")]  # fmt: skip
+    notes = notes_of(json.dumps([later, *sooner]))
+    assert [(n.summary, n.start, n.end, n.downtime, n.accounts) for n in notes] == [
+        ("Sooner", datetime(2026, 3, 1, 15, tzinfo=UTC), datetime(2026, 3, 1, 19, tzinfo=UTC), True,
+         frozenset({"K100001", "K100002"})),
+        ("Later", datetime(2026, 3, 2, 15, tzinfo=UTC), datetime(2026, 3, 2, 19, tzinfo=UTC), False, None),
+    ]  # fmt: skip
+    assert notes_of("[]") == notes_of(None) == ()
