@@ -116,7 +116,10 @@ async def _until_answers(http: aiohttp.ClientSession, url: str, alive: asyncio.s
 
 
 def _show_logs(workdir: Path) -> None:
-    # Captured by pytest and shown when the test fails: what the processes saw, once tmp_path is gone.
+    # Captured by pytest and shown when the test fails: what the processes saw, once tmp_path is gone. Not in
+    # bench/storm.py, which runs the same cluster and prints its own figures.
+    if "PYTEST_CURRENT_TEST" not in os.environ:
+        return
     for log in sorted(workdir.glob("intake-*.log")):
         _log.warning("%s:\n%s", log.name, log.read_text(errors="replace"))
 
