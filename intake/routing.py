@@ -65,8 +65,5 @@ def route(
         response_due=response_due,
         fix_due=fix_due,
         # Only alongside a web request on chat: a Sev1 belongs on the phone, and the phone has no live chat.
-        offer_live_agent=channel is Channel.CHAT
-        and chat_open
-        and agents_online > 0
-        and outcome is Outcome.WEB_REQUEST,
+        offer_live_agent=channel is Channel.CHAT and chat_open and agents_online > 0 and outcome is Outcome.WEB_REQUEST,
     )

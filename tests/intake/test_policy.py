@@ -172,9 +172,7 @@ def test_chat_next_open(at: datetime, expected: datetime) -> None:
         (date(2026, 1, 15), False, -5),
     ],
 )
-def test_chat_opens_at_0800_new_york_time_summer_and_winter(
-    day: date, summer: bool, offset_hours: int
-) -> None:
+def test_chat_opens_at_0800_new_york_time_summer_and_winter(day: date, summer: bool, offset_hours: int) -> None:
     opening_utc = datetime.combine(day, time(12 if summer else 13, 0), UTC)
     assert CHAT.is_open(opening_utc)
     assert not CHAT.is_open(opening_utc - timedelta(seconds=1))

@@ -48,9 +48,7 @@ def z(text: str) -> datetime:
     return at
 
 
-def decide(
-    severity: Severity, channel: Channel, at: datetime, agents: int = 0, policy: Policy = DEFAULT
-) -> Decision:
+def decide(severity: Severity, channel: Channel, at: datetime, agents: int = 0, policy: Policy = DEFAULT) -> Decision:
     return route(policy, severity=severity, channel=channel, at=at, agents_online=agents)
 
 
@@ -129,9 +127,7 @@ def test_default_routing_constant_matches_policy_md() -> None:
         (DEFAULT, THANKSGIVING, 3, LIVE_CHAT),
     ],
 )
-def test_chat_sev4_needs_hours_and_an_agent(
-    policy: Policy, at: datetime, agents: int, outcome: Outcome
-) -> None:
+def test_chat_sev4_needs_hours_and_an_agent(policy: Policy, at: datetime, agents: int, outcome: Outcome) -> None:
     assert decide(SEV4, CHAT, at, agents, policy).outcome is outcome
 
 
@@ -204,9 +200,7 @@ def test_channel_open_and_next_chat_open(
         (SEV1, PHONE, WEEKEND, 4, False),
     ],
 )
-def test_offer_live_agent(
-    severity: Severity, channel: Channel, at: datetime, agents: int, offer: bool
-) -> None:
+def test_offer_live_agent(severity: Severity, channel: Channel, at: datetime, agents: int, offer: bool) -> None:
     decision = decide(severity, channel, at, agents)
     assert decision.offer_live_agent is offer
     assert not (decision.offer_live_agent and decision.outcome is LIVE_CHAT)
@@ -354,9 +348,7 @@ def test_to_json_dict_instants_round_trip() -> None:
 CUSTOM = Policy(
     routing={
         CHAT: parse_routing("1:web_request,2:redirect_phone,3:live_chat,4:web_request", "ROUTING_CHAT"),
-        PHONE: parse_routing(
-            "1:phone_engineer,2:phone_engineer,3:web_request,4:phone_engineer", "ROUTING_PHONE"
-        ),
+        PHONE: parse_routing("1:phone_engineer,2:phone_engineer,3:web_request,4:phone_engineer", "ROUTING_PHONE"),
     }
 )
 
