@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from intake.domain import IntakeError
 
-__all__ = ["TextLimits", "TextLimitsError", "read_part"]
+__all__ = ["TextLimits", "TextLimitsError", "read_part", "shortened"]
 
 
 class TextLimitsError(IntakeError, ValueError):
@@ -46,3 +46,10 @@ def read_part(text: str, limit: int) -> tuple[str, str]:
     while end > 0 and text[end - 1].isalnum() and text[end].isalnum():
         end -= 1
     return text[:end], text[end:]
+
+
+def shortened(text: str, limit: int) -> str:
+    """`text` if it has at most `limit` characters, else its start and an ellipsis, `limit` characters at most."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 1, 0)].rstrip() + "\u2026"

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from intake.catalog import N_, gettext
 from intake.domain import Severity
+from intake.limits import shortened
 from intake.numbers_times import due
 from intake.wording import severity_label
 from intake.wording_maintenance import notice_paragraphs
@@ -178,6 +179,5 @@ def _sms(facts: NoticeFacts, subject: str, paragraphs: list[str]) -> str:
     head = f"{facts.company}: {subject}."
     body = " ".join(" ".join(p.split()) for p in paragraphs[1:] if p and (not facts.link or facts.link not in p))
     room = SMS_MAX_CHARS - len(head) - len(tail) - 1
-    if len(body) > room:
-        body = body[: max(room - 1, 0)].rstrip() + "…"
+    body = shortened(body, room)
     return " ".join(part for part in (head, body) if part) + tail

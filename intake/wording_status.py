@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from intake import case_numbers
 from intake.catalog import N_, gettext, ngettext
 from intake.domain import CaseStatus, CaseSummary
+from intake.limits import shortened
 from intake.numbers_times import case_words, due, moment, phone_text
 from intake.policy import Policy
 from intake.prompts import Expect, Prompt, say, yes_no_prompt
@@ -143,6 +144,5 @@ def status_throttled(retry_after: timedelta, policy: Policy, phone: bool, locale
 def held_problem(problem: str, phone: bool, locale: str | None = None) -> Prompt:
     """After a status told: the problem written beside the question, to record as a new one or not."""
     problem = problem.rstrip(" .")  # the sentence's full stop comes after the quote
-    quoted = problem if len(problem) <= HELD_QUOTE else problem[: HELD_QUOTE - 1].rstrip() + "\u2026"
-    text = gettext(HELD_PROBLEM, locale).format(problem=quoted)
+    text = gettext(HELD_PROBLEM, locale).format(problem=shortened(problem, HELD_QUOTE))
     return yes_no_prompt(text, gettext(HELD_PROBLEM_SPEAK, locale), phone, locale)
