@@ -850,10 +850,18 @@ def test_status_outside_chat_hours_offers_no_agent() -> None:
     assert talk.phase() is Phase.ANYTHING_ELSE
 
 
-def test_status_mid_intake_returns_to_the_pending_question() -> None:
+@pytest.mark.parametrize(
+    "asked",
+    [
+        "actually, what's the status of case 2611-0042?",
+        # A problem beside the question is not held: the one being described is what the intake goes back to.
+        f"what's the status of case 2611-0042? also {OUTAGE}",
+    ],
+)
+def test_status_mid_intake_returns_to_the_pending_question(asked: str) -> None:
     talk = _to_confirmation(_known(Talk(agents=0)), SLOW)
     pending = talk.asks
-    talk.say("actually, what's the status of case 2611-0042?")
+    talk.say(asked)
     talk.send(CaseLookup(TUESDAY, None))
     assert talk.phase() is Phase.CONFIRM_SEVERITY and talk.asks == pending
     assert talk.state.told.problem == (SLOW,)

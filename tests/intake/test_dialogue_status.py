@@ -19,7 +19,6 @@ from tests.intake.test_conversation import (
     _filed_as,
     _known,
     _summary,
-    _to_confirmation,
 )
 
 BESIDE = "since this morning every CT at our North hospital fails to send. The South hospital is fine."
@@ -87,16 +86,6 @@ def test_a_caller_known_by_number_confirms_the_account_for_the_held_problem() ->
     talk.keys("1")
     assert talk.phase() is Phase.CONFIRM_ACCOUNT
     assert talk.state.told.problem == ("the scanner at the north site cannot send",)
-
-
-def test_a_status_question_mid_intake_holds_nothing_and_returns_to_the_question() -> None:
-    # The problem being described is the one the intake goes back to; words beside the question add nothing.
-    talk = _to_confirmation(_known(Talk(agents=0)), SLOW)
-    pending = talk.asks
-    talk.say(f"what's the status of case 2611-0042? also {OUTAGE}")
-    talk.send(CaseLookup(TUESDAY, None))
-    assert talk.phase() is Phase.CONFIRM_SEVERITY and talk.asks == pending
-    assert talk.state.told.problem == (SLOW,)
 
 
 def test_after_a_case_a_new_problem_beside_a_status_question_is_a_new_case() -> None:
