@@ -228,8 +228,8 @@ def _in_memory(database: str | None) -> bool:
 class _Direct(NamedTuple):
     sql: str
     names: tuple[str, ...]
-    binds: tuple[Callable[[Any], Any] | None, ...]
-    results: tuple[Callable[[Any], Any] | None, ...]
+    binds: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, processor) of the parameters that have one
+    results: tuple[tuple[int, Callable[[Any], Any]], ...]  # (column, processor) of the columns that have one
     literals: dict[str, Any]  # values written into the statement itself, e.g. .values(seq=1)
 
 
@@ -245,9 +245,15 @@ def fetch(conn: Connection, statement: Executable, params: Mapping[str, Any]) ->
     if direct is None:
         return [tuple(row) for row in conn.execute(statement, params)]
     rows: list[tuple[Any, ...]] = _execute(conn, direct.sql, _args(direct, params)).fetchall()
-    if any(direct.results):
-        return [tuple(v if p is None else p(v) for p, v in zip(direct.results, row, strict=True)) for row in rows]
-    return rows
+    if not direct.results:
+        return rows
+    read = []
+    for row in rows:
+        values = list(row)
+        for i, process in direct.results:
+            values[i] = process(values[i])
+        read.append(tuple(values))
+    return read
 
 
 def run(conn: Connection, statement: Executable, params: Mapping[str, Any]) -> int:
@@ -283,24 +289,24 @@ def _direct(conn: Connection, statement: Executable) -> _Direct | None:
         dialect = conn.dialect
         compiled = cast(SQLCompiler, cast(ClauseElement, statement).compile(dialect=dialect))
         names = tuple(compiled.positiontup or ())
-        binds = tuple(compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names)
+        processors = (compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names)
+        binds = tuple((i, process) for i, process in enumerate(processors) if process is not None)
         columns = statement.selected_columns if isinstance(statement, Select) else ()
-        results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
+        readers = (c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
+        results = tuple((i, process) for i, process in enumerate(readers) if process is not None)
         literals = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
         direct = _Direct(compiled.string, names, binds, results, literals)
         _DIRECT[(statement, driver)] = direct
     return direct
 
 
-def _args(direct: _Direct, params: Mapping[str, Any]) -> tuple[Any, ...]:
-    return tuple(
-        value if process is None else process(value)
-        for process, value in zip(direct.binds, (_param(direct, params, name) for name in direct.names), strict=True)
-    )
-
-
-def _param(direct: _Direct, params: Mapping[str, Any], name: str) -> Any:
-    return params[name] if name in params else direct.literals[name]
+def _args(direct: _Direct, params: Mapping[str, Any]) -> list[Any]:
+    # A dozen parameters a statement and several statements a turn: one pass, no call per parameter.
+    literals = direct.literals
+    args = [params[name] if name in params else literals[name] for name in direct.names]
+    for i, process in direct.binds:
+        args[i] = process(args[i])
+    return args
 
 
 def _driver(conn: Connection) -> Any:
@@ -311,7 +317,7 @@ def _cursor(conn: Connection) -> Any:
     return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
 
 
-def _execute(conn: Connection, sql: str, args: tuple[Any, ...]) -> Any:
+def _execute(conn: Connection, sql: str, args: Sequence[Any]) -> Any:
     """Run one statement on a new DBAPI cursor and return the cursor. Through SQLAlchemy's own lightweight
     path, so a failure is what SQLAlchemy would raise (IntegrityError, OperationalError ...), and a lost
     connection is invalidated with the pool's older ones, as the turn's retry expects."""
