@@ -304,7 +304,7 @@ def _case_and_last_event(
     case = case_store.case_for_account(conn, number=number, k_number=k_number)
     if case is None:
         return None
-    return case, case_store.latest_event(conn, number=case.number)
+    return case, case_store.latest_event_of(conn, case_id=case.id)
 
 
 def _connect_oncall(effect: convo.ConnectOnCall) -> Activity:

@@ -10,7 +10,7 @@ from datetime import datetime
 from functools import cache, partial
 from typing import Any
 
-from sqlalchemy import Executable, Row, Table, bindparam, func
+from sqlalchemy import Executable, Select, Table, bindparam, func
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -25,7 +25,7 @@ from store.db import SessionMaker, insert_for
 from store.errors import CaseNotFoundError
 from store.jobs import Jobs, fetch, run_many
 from store.models import Case, CaseCounter, CaseEvent, CaseEventPublic, CasePublic, Outbox
-from store.outbox import NewOutboxItem, outbox_event_kind, outbox_row
+from store.outbox import NewOutboxItem, outbox_event_kind, outbox_values
 
 # A conflict can only come from a concurrent insert of the same idempotency key (answered by re-reading)
 # or of the same new account; a few rounds are plenty.
@@ -150,10 +150,8 @@ def _bump_counter(dialect: str) -> Executable:
 
 
 def _case_by_key(conn: Connection, *, key: str) -> CasePublic | None:
-    rows = fetch(conn, _CASE_BY_KEY, {"key": key})
-    if not rows:
-        return None
-    return CasePublic.model_validate(dict(zip(_CASE_BY_KEY.selected_columns.keys(), rows[0], strict=True)))
+    found = _columns(_CASE_BY_KEY, fetch(conn, _CASE_BY_KEY, {"key": key}))
+    return None if found is None else CasePublic.model_validate(found)
 
 
 def _create(conn: Connection, *, case: CaseCreate, looked: bool = False) -> CasePublic:
@@ -184,9 +182,7 @@ def queue_for_case(
 ) -> list[dict[str, Any]]:
     """Queue a case's outbox items (in the caller's transaction, a store job's part) and return the history
     rows that say so, for the caller to insert with its own."""
-    run_many(
-        conn, _INSERT_OUTBOX, [outbox_row(item, case_id=case_id, now=now).model_dump(exclude={"id"}) for item in items]
-    )
+    run_many(conn, _INSERT_OUTBOX, [outbox_values(item, case_id=case_id, now=now) for item in items])
     return [
         event_row(
             case_id,
@@ -219,9 +215,9 @@ async def get_case_by_id(session: AsyncSession, *, case_id: int) -> CasePublic |
 def case_for_account(conn: Connection, *, number: str, k_number: str) -> CasePublic | None:
     """Return the case when it belongs to `k_number`; None when missing or owned by another account (a job)."""
     row = _case_row(conn, number)
-    if row is None or row.k_number != canonical_k_number(k_number):
+    if row is None or row["k_number"] != canonical_k_number(k_number):
         return None
-    return CasePublic.model_validate(row._mapping)
+    return CasePublic.model_validate(row)
 
 
 async def list_cases(
@@ -319,11 +315,17 @@ def latest_event(conn: Connection, *, number: str, kind: CaseEventKind | None = 
     case = _case_row(conn, number)
     if case is None:
         raise CaseNotFoundError(f"no case {number!r}")
+    return latest_event_of(conn, case_id=case["id"], kind=kind)
+
+
+def latest_event_of(conn: Connection, *, case_id: int, kind: CaseEventKind | None = None) -> CaseEventPublic | None:
+    """Return the latest event of the case with row id `case_id` (of `kind` when given), or None (a job)."""
     if kind is None:
-        row = conn.execute(_LAST_EVENT, {"case_id": case.id}).first()
+        found = _columns(_LAST_EVENT, fetch(conn, _LAST_EVENT, {"case_id": case_id}))
     else:
-        row = conn.execute(_LAST_EVENT_OF_KIND, {"case_id": case.id, "kind": CaseEventKind(kind).value}).first()
-    return None if row is None else CaseEventPublic.model_validate(row._mapping)
+        params = {"case_id": case_id, "kind": CaseEventKind(kind).value}
+        found = _columns(_LAST_EVENT_OF_KIND, fetch(conn, _LAST_EVENT_OF_KIND, params))
+    return None if found is None else CaseEventPublic.model_validate(found)
 
 
 async def case_version(session: AsyncSession, *, number: str, for_update: bool = False) -> str | None:
@@ -347,9 +349,14 @@ async def case_version(session: AsyncSession, *, number: str, for_update: bool =
     return hashlib.sha256(json.dumps(state, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
-def _case_row(conn: Connection, number: str) -> Row[Any] | None:
+def _case_row(conn: Connection, number: str) -> dict[str, Any] | None:
     canonical = normalise_case_number(number)
-    return None if canonical is None else conn.execute(_CASE_BY_NUMBER, {"number": canonical}).first()
+    return None if canonical is None else _columns(_CASE_BY_NUMBER, fetch(conn, _CASE_BY_NUMBER, {"number": canonical}))
+
+
+def _columns(statement: Select[Any], rows: list[tuple[Any, ...]]) -> dict[str, Any] | None:
+    """The first of `rows` as {column name: value}, or None."""
+    return dict(zip(statement.selected_columns.keys(), rows[0], strict=True)) if rows else None
 
 
 async def _case_by_number(session: AsyncSession, number: str) -> Case | None:

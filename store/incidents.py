@@ -29,7 +29,7 @@ from store import cases as case_store
 from store.accounts import canonical_k_number
 from store.db import LOCK_INCIDENT_REPORTS, insert_for, lock_until_commit, upsert
 from store.errors import CaseNotFoundError, StoreError
-from store.jobs import Jobs
+from store.jobs import Jobs, run_many
 from store.models import (
     Account,
     Case,
@@ -98,6 +98,10 @@ _INCIDENTS: Table = Incident.__table__  # type: ignore[attr-defined]
 _LINKS: Table = IncidentCase.__table__  # type: ignore[attr-defined]
 _COMPONENTS: Table = CaseComponent.__table__  # type: ignore[attr-defined]
 
+# A filed case's components, on the turn that files it (store/jobs.py runs it straight on the driver).
+_INSERT_COMPONENT = _COMPONENTS.insert().values(
+    {n: bindparam(n) for n in ("case_id", "component", "created_at", "severity", "account_id")}
+)
 _ACCOUNT_ID = sa_select(Account.__table__.c.id).where(Account.__table__.c.k_number == bindparam("k_number"))  # type: ignore[attr-defined]
 _OPEN_FOR = sa_select(_INCIDENTS).where(
     _INCIDENTS.c.component == bindparam("component"), _INCIDENTS.c.status == IncidentStatus.OPEN.value
@@ -228,8 +232,7 @@ def file_case(
     created = case_store._create(conn, case=replace(case, outbox=(*case.outbox, *page)), looked=True)
     own = {"case_id": created.id, "created_at": at, "severity": int(case.severity), "account_id": created.account_id}
     rows = [{**own, "component": c} for c in dict.fromkeys(components)]
-    if rows:
-        conn.execute(_COMPONENTS.insert(), rows)
+    run_many(conn, _INSERT_COMPONENT, rows)
     opened = False
     if opening is not None:
         title = f"Outage of {opening}"

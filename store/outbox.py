@@ -46,26 +46,30 @@ def outbox_event_kind(kind: str, stage: _Stage) -> str:
     return _PAGE_EVENTS[stage].value if "page" in kind and stage in _PAGE_EVENTS else f"{kind}_{stage}"
 
 
-def outbox_row(item: NewOutboxItem, *, case_id: int | None, now: datetime) -> Outbox:
-    """Return the table row for `item`, pending and due at its next_attempt_at (or now)."""
-    return Outbox(
-        kind=item.kind,
-        case_id=case_id,
-        payload=dict(item.payload),
-        status=OutboxStatus.PENDING.value,
-        attempts=0,
-        next_attempt_at=require_aware(item.next_attempt_at or now, "next_attempt_at"),
-        created_at=require_aware(now, "now"),
-        dedupe_key=item.dedupe_key,
-    )
+def outbox_values(item: NewOutboxItem, *, case_id: int | None, now: datetime) -> dict[str, Any]:
+    """The outbox row's columns for `item` (all but its id), pending and due at its next_attempt_at (or now).
+
+    A plain dict, not a model: a case queues its items on the turn that files it, and building an Outbox
+    and dumping it again cost more than the INSERT."""
+    return {
+        "kind": item.kind,
+        "case_id": case_id,
+        "payload": dict(item.payload),
+        "status": OutboxStatus.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": require_aware(item.next_attempt_at or now, "next_attempt_at"),
+        "last_error": None,
+        "created_at": require_aware(now, "now"),
+        "sent_at": None,
+        "dedupe_key": item.dedupe_key,
+    }
 
 
 async def enqueue(
     session: AsyncSession, *, item: NewOutboxItem, case_id: int | None, now: datetime, actor: str = "system"
 ) -> OutboxItem | None:
     """Queue `item` in the caller's transaction; None when its dedupe_key is already queued."""
-    row = outbox_row(item, case_id=case_id, now=now)
-    values = row.model_dump(exclude={"id"})
+    values = outbox_values(item, case_id=case_id, now=now)
     inserted = (
         await session.exec(upsert(session, Outbox).values(**values).on_conflict_do_nothing().returning(col(Outbox.id)))
     ).scalar_one_or_none()
@@ -83,7 +87,7 @@ async def enqueue(
             )
         )
         await session.flush()
-    return OutboxItem.model_validate(row, update={"id": inserted})
+    return OutboxItem.model_validate({**values, "id": inserted})
 
 
 async def claim_due(

@@ -11,7 +11,8 @@ from intake.domain import Outcome, Severity
 from store.cases import list_events
 from store.db import SessionMaker
 from store.errors import OutboxItemNotFoundError
-from store.outbox import NewOutboxItem, claim_due, enqueue, mark_failed, mark_sent
+from store.models import Outbox
+from store.outbox import NewOutboxItem, claim_due, enqueue, mark_failed, mark_sent, outbox_values
 
 from .helpers import T0, new_case
 
@@ -27,6 +28,14 @@ async def _sev1(session_maker: SessionMaker, key: str = "sev1") -> str:
         outbox=[NewOutboxItem(kind=PAGE, payload={"to": "oncall"}, dedupe_key=f"{key}:page")],
     )
     return case.number
+
+
+def test_an_items_values_are_every_column_of_its_row_but_the_id() -> None:
+    item = NewOutboxItem(kind=PAGE, payload={"to": "oncall"}, dedupe_key="k")
+    values = outbox_values(item, case_id=7, now=T0)
+    assert set(values) == {c.name for c in Outbox.__table__.columns} - {"id"}  # type: ignore[attr-defined]
+    assert Outbox(**values).model_dump(exclude={"id"}) == values
+    assert values["next_attempt_at"] == values["created_at"] == T0
 
 
 async def test_page_is_queued_with_the_case(session_maker: SessionMaker) -> None:
