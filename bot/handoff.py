@@ -111,7 +111,7 @@ class HandoffService:
     async def agents_online(self) -> int:
         """How many agents are available for live chat right now (the dialogue offers chat only then)."""
         # A store job, not an async session: every chat turn asks while live chat is open.
-        return await self._jobs.read(partial(agent_store.available_now, now=self._clock()))
+        return await self._jobs.lookup(partial(agent_store.available_now, now=self._clock()))
 
     async def start(self, turn_context: TurnContext, *, case_number: str | None, reason: str, at: datetime) -> int:
         """Queue the conversation for an agent; return its place in the queue."""

@@ -131,7 +131,7 @@ async def owned_by_built_in_channel(jobs: Jobs, outside: Kept[str, bool], conver
     if conversation_id in outside:
         return False
     # One statement in one store job: through an async session the two lookups cost about a fifth of the turn.
-    if await jobs.read(partial(ownership.owned_by_built_in_channel, conversation_id=conversation_id)):
+    if await jobs.lookup(partial(ownership.owned_by_built_in_channel, conversation_id=conversation_id)):
         return True
     outside.keep(conversation_id, True)
     return False

@@ -123,7 +123,7 @@ async def load_record(
     With `conversation_id`, whether the conversation is handed off too, in the same statement. With
     `maintenance` (an instant and the rules), the windows to tell customers of then, in the same transaction.
     """
-    return await jobs.read(partial(_load, key=key, conversation_id=conversation_id, maintenance=maintenance))
+    return await jobs.lookup(partial(_load, key=key, conversation_id=conversation_id, maintenance=maintenance))
 
 
 def _load(

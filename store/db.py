@@ -105,6 +105,12 @@ def opened_read_only(error: BaseException) -> bool:
     )
 
 
+def sqlite_busy(error: BaseException) -> bool:
+    """Whether `error` is SQLite finding the file locked (SQLITE_BUSY or SQLITE_LOCKED) when it gave up waiting."""
+    codes = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return any(isinstance(link, sqlite3.Error) and (link.sqlite_errorcode & 0xFF) in codes for link in causes(error))
+
+
 def _drop_read_only_connection(context: ExceptionContext) -> None:
     # Treated as a lost connection: the pool discards it and the next checkout opens the file afresh.
     if opened_read_only(context.original_exception):

@@ -122,7 +122,7 @@ def _get(conn: Connection, conversation_id: str) -> DirectLineConversationPublic
 
 async def get_conversation(db: Db, *, conversation_id: str) -> DirectLineConversationPublic | None:
     """Return the conversation `conversation_id`, or None."""
-    return await Jobs.of(db).read(partial(_get, conversation_id=conversation_id))
+    return await Jobs.of(db).lookup(partial(_get, conversation_id=conversation_id))
 
 
 async def mark_started(db: Db, *, conversation_id: str, now: datetime) -> bool:

@@ -9,6 +9,9 @@ statement costs several hand-offs between the event loop and the driver; here a 
   busy handler, as before).
 - PostgreSQL (or an in-memory SQLite): the async engine's `run_sync`, the same job code on a pooled
   connection, so concurrent turns run concurrently.
+
+`lookup` is for the few keyed reads of every turn (its state row): on a SQLite file it runs on the caller's
+own thread (see there).
 """
 
 from __future__ import annotations
@@ -23,12 +26,13 @@ from typing import Any, NamedTuple, TypeVar, cast
 
 from sqlalchemy import Engine, Executable, Select, event
 from sqlalchemy import create_engine as create_sync_engine
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
-from store.db import SQLITE_BUSY_TIMEOUT_MS, opened_read_only, sqlite_connect
+from store.db import SQLITE_BUSY_TIMEOUT_MS, opened_read_only, sqlite_busy, sqlite_connect
 from store.kept import KeptConnections, in_transaction
 
 T = TypeVar("T")
@@ -41,23 +45,17 @@ class Jobs:
 
     def __init__(self, engine: AsyncEngine, *, own_thread: bool = True, keep_connections: bool = False) -> None:
         self._engine = engine
-        self._sync: Engine | None = None
+        self._writer: _Held | None = None  # the jobs thread's
+        self._reader: _Held | None = None  # the event loop thread's, for lookup
         self._thread: _JobThread | None = None
-        self._conn: Connection | None = None
         url = engine.url
         # PostgreSQL reads committed data statement by statement even inside a transaction (READ COMMITTED),
         # so a read job there needs none, nor does a lone write statement (itself atomic): without one each
         # saves asyncpg a BEGIN and a ROLLBACK or COMMIT round trip.
         self._autocommit = url.get_backend_name() == "postgresql"
         if own_thread and url.get_backend_name() == "sqlite" and not _in_memory(url.database):
-            self._sync = create_sync_engine(
-                url.set(drivername="sqlite+pysqlite"),
-                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
-                pool_size=1,
-                max_overflow=0,
-            )
-            # No "begin" listener: _run begins each job's transaction itself (see there).
-            event.listen(self._sync, "connect", sqlite_connect)
+            self._writer = _Held(url, sqlite_connect)
+            self._reader = _Held(url, _lookup_connect)
             self._thread = _JobThread("sqlite-jobs")
         # PostgreSQL: the process's own jobs (the app's) keep their connections between jobs (store/kept.py).
         self._kept = KeptConnections(engine) if keep_connections and self._autocommit else None
@@ -110,6 +108,23 @@ class Jobs:
         async with self._engine.connect() as conn:
             return await conn.run_sync(job)
 
+    async def lookup(self, job: Job[T]) -> T:
+        """Run `job` as `read` does: a few reads by key whose work does not grow with the data (a turn's state).
+
+        On a SQLite file it runs right here, on the event loop's thread, in a read-only connection of its own:
+        the hand-off to the jobs thread and back costs about 45 us of CPU, more than such a read. A WAL reader
+        does not wait for the writer; if the file is busy all the same (being recovered after a crash), there
+        is no busy wait here: the job goes to the jobs thread, which waits its turn as `read` does.
+        """
+        if self._reader is None:
+            return await self.read(job)
+        try:
+            return self._reader.run(job, "DEFERRED")
+        except Exception as exc:  # the driver's own error, or SQLAlchemy's around it
+            if not sqlite_busy(exc):
+                raise
+        return await self.read(job)
+
     async def _autocommitted(self, job: Job[T]) -> T:
         if self._kept is not None:
             return await self._kept.run(job, autocommit=True)
@@ -118,12 +133,45 @@ class Jobs:
             return await conn.run_sync(job)
 
     def _run(self, job: Job[T], mode: str) -> T:
-        # In the jobs thread only. The thread keeps its connection: no pool check-out and reset per job.
-        # BEGIN and COMMIT go straight to the driver, as the job's own statements do (see fetch below);
-        # a statement run through SQLAlchemy joins that transaction, and SQLAlchemy then ends it.
-        assert self._sync is not None
+        assert self._writer is not None  # in the jobs thread only
+        return self._writer.run(job, mode)
+
+    def _close(self) -> None:
+        for held in (self._writer, self._reader):
+            if held is not None:
+                held.close()
+
+    async def aclose(self) -> None:
+        """Finish queued jobs, then close the thread's connection (give kept ones back to the pool)."""
+        if self._kept is not None:
+            await self._kept.close()
+        if self._thread is None:
+            return
+        await self._thread.call(self._close)
+        self._thread.stop()
+        self._thread = None
+
+
+class _Held:
+    """A SQLite file's sync engine with one connection kept open, running jobs one at a time on it."""
+
+    def __init__(self, url: URL, on_connect: Callable[[Any, ConnectionPoolEntry], None]) -> None:
+        self._engine: Engine = create_sync_engine(
+            url.set(drivername="sqlite+pysqlite"),
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            pool_size=1,
+            max_overflow=0,
+        )
+        # No "begin" listener: run begins each job's transaction itself.
+        event.listen(self._engine, "connect", on_connect)
+        self._conn: Connection | None = None
+
+    def run(self, job: Job[T], mode: str) -> T:
+        # The connection is kept: no pool check-out and reset per job. BEGIN and COMMIT go straight to the
+        # driver, as the job's own statements do (see fetch below); a statement run through SQLAlchemy joins
+        # that transaction, and SQLAlchemy then ends it.
         if self._conn is None:
-            self._conn = self._sync.connect()
+            self._conn = self._engine.connect()
         conn = self._conn
         driver = _driver(conn)
         try:
@@ -144,22 +192,20 @@ class Jobs:
             driver.commit()
         return result
 
-    def _close(self) -> None:
+    def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
-        if self._sync is not None:
-            self._sync.dispose()
+        self._engine.dispose()
 
-    async def aclose(self) -> None:
-        """Finish queued jobs, then close the thread's connection (give kept ones back to the pool)."""
-        if self._kept is not None:
-            await self._kept.close()
-        if self._thread is None:
-            return
-        await self._thread.call(self._close)
-        self._thread.stop()
-        self._thread = None
+
+def _lookup_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # Not sqlite_connect: the writer's connections put the file in WAL mode; this one only reads.
+    dbapi_connection.isolation_level = None  # run begins and commits itself
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout = 0")  # busy: the jobs thread waits instead (Jobs.lookup)
+    cursor.execute("PRAGMA query_only = ON")  # whatever a job asks, this connection never writes
+    cursor.close()
 
 
 class _JobThread:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta, timezone
 from functools import partial
@@ -19,6 +20,7 @@ from store.db import create_engine, session_factory
 from store.directline import create_conversation
 from store.errors import StorageConflictError
 from store.jobs import Jobs
+from store.migrate import upgrade_async
 from store.models import BotState
 from store.transcripts import add_lines, get_transcript
 from tests.conftest import BACKENDS
@@ -89,6 +91,64 @@ async def test_sqlite_file_jobs_run_on_their_own_thread(tmp_path: Path) -> None:
         mode = await jobs.read(lambda conn: conn.execute(text("PRAGMA journal_mode")).scalar_one())
         assert mode == "wal"  # the connection got the store's pragmas
     finally:
+        await jobs.aclose()
+        await engine.dispose()
+
+
+async def _migrated_file(path: Path) -> str:
+    url = f"sqlite+aiosqlite:///{path}"
+    await upgrade_async(url)
+    return url
+
+
+async def test_a_lookup_on_a_sqlite_file_runs_here_and_sees_the_last_write(tmp_path: Path) -> None:
+    engine = create_engine(await _migrated_file(tmp_path / "j.db"))
+    jobs = Jobs(engine)
+    try:
+        etag: str | None = None
+        for value in (1, 2):
+            etag = await jobs.write(partial(_put, key="k", value=value, expected=etag))
+            item, thread = await jobs.lookup(lambda conn: (get_item(conn, "k"), threading.current_thread()))
+            assert item is not None and item.data == {"v": value} and item.etag == etag
+            assert thread is threading.current_thread()  # no hand-off to the jobs thread
+    finally:
+        await jobs.aclose()
+        await engine.dispose()
+
+
+async def test_a_lookup_never_writes(tmp_path: Path) -> None:
+    engine = create_engine(await _migrated_file(tmp_path / "j.db"))
+    jobs = Jobs(engine)
+    try:
+        with pytest.raises(DBAPIError, match="readonly"):
+            await jobs.lookup(partial(_put, key="k", value=1))
+        assert await jobs.read(partial(get_item, key="k")) is None
+        await jobs.write(partial(_put, key="k", value=2))  # the store itself still writes
+        assert await jobs.lookup(lambda conn: get_item(conn, "k").data) == {"v": 2}  # type: ignore[union-attr]
+    finally:
+        await jobs.aclose()
+        await engine.dispose()
+
+
+async def test_a_lookup_on_a_busy_file_waits_on_the_jobs_thread_not_here(tmp_path: Path) -> None:
+    path = tmp_path / "j.db"
+    engine = create_engine(await _migrated_file(path))
+    jobs = Jobs(engine)
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        # Another process writes the file in rollback-journal mode: while it commits, readers get SQLITE_BUSY.
+        other.execute("PRAGMA journal_mode = DELETE")
+        other.execute("BEGIN EXCLUSIVE")
+        other.execute("""INSERT INTO bot_state (key, data, etag, updated_at) VALUES ('k', '{"v": 2}', 'e', '2026')""")
+        lookup = asyncio.create_task(jobs.lookup(lambda conn: (get_item(conn, "k"), threading.current_thread().name)))
+        await asyncio.sleep(0)  # one step: the lookup met the lock and handed its job over
+        assert not lookup.done()
+        other.execute("COMMIT")
+        item, thread = await lookup
+        assert item is not None and item.data == {"v": 2}
+        assert thread.startswith("sqlite-jobs")
+    finally:
+        other.close()
         await jobs.aclose()
         await engine.dispose()
 
