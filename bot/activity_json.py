@@ -36,7 +36,7 @@ class Reply(Activity):  # type: ignore[misc]
 def to_json(model: Model) -> dict[str, Any]:
     """Return what `model.serialize()` returns, for botbuilder's schema models."""
     out: dict[str, Any] = {}
-    attributes = model._attribute_map
+    attributes = _attributes(type(model))
     # Most of an activity's forty-odd attributes are None: walk the instance's own values, in map order.
     for attr, value in vars(model).items():
         if value is None:
@@ -44,11 +44,26 @@ def to_json(model: Model) -> dict[str, Any]:
         desc = attributes.get(attr)
         if desc is None:
             continue
-        if attr == "additional_properties" and desc["key"] == "":
+        key, kind = desc
+        if type(value) is str:  # most values: as they are, whatever the attribute's type
+            out[key] = value
+        elif attr == "additional_properties" and key == "":
             out.update(value)
-            continue
-        out[desc["key"]] = _value(value, desc["type"])
+        else:
+            out[key] = _value(value, kind)
     return out
+
+
+_ATTRIBUTES: dict[type[Model], dict[str, tuple[str, str]]] = {}
+
+
+def _attributes(cls: type[Model]) -> dict[str, tuple[str, str]]:
+    # attribute -> (JSON key, msrest type), once a class.
+    attributes = _ATTRIBUTES.get(cls)
+    if attributes is None:
+        attributes = {attr: (desc["key"], desc["type"]) for attr, desc in cls._attribute_map.items()}
+        _ATTRIBUTES[cls] = attributes
+    return attributes
 
 
 # TurnContext.turn_state: {position in buffered_reply_activities: that reply's JSON before it was sent}.
