@@ -10,7 +10,6 @@ number where a string belongs or a malformed date, goes to msrest, which convert
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
@@ -116,21 +115,6 @@ def _value(value: Any, kind: str) -> Any:
         return {key: _value(item, inner) for key, item in value.items()}
     if kind == "str" and not isinstance(value, str):
         return str(value)
-    return value
-
-
-# What no database takes in text: NUL (PostgreSQL) and lone UTF-16 surrogates (neither, as UTF-8).
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-def scrub_strings(value: Any) -> Any:
-    """Return `value` (parsed JSON) with NUL and lone surrogates in its strings replaced by U+FFFD."""
-    if isinstance(value, str):
-        return _UNSTORABLE.sub("\ufffd", value) if _UNSTORABLE.search(value) else value
-    if isinstance(value, dict):
-        return {scrub_strings(key): scrub_strings(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [scrub_strings(item) for item in value]
     return value
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Final
@@ -68,6 +69,11 @@ async def read_body(request: web.Request, *, limit: int) -> bytes:
     """Read the body, refusing more than `limit` bytes (413) whatever Content-Length claims."""
     if request.content_length is not None and request.content_length > limit:
         raise BodyTooLargeError(f"the body exceeds {limit} bytes")
+    if request.content.is_eof():  # all of it came with the headers (most bodies): nothing to wait for
+        whole = request.content.read_nowait()
+        if len(whole) > limit:
+            raise BodyTooLargeError(f"the body exceeds {limit} bytes")
+        return whole
     data = bytearray()
     async with body_deadline(request):
         async for chunk in request.content.iter_chunked(_CHUNK):
@@ -77,11 +83,13 @@ async def read_body(request: web.Request, *, limit: int) -> bytes:
     return bytes(data)
 
 
-async def read_json(request: web.Request, *, limit: int | None = None, if_empty: Any = REFUSE) -> Any:
+async def read_json(
+    request: web.Request, *, limit: int | None = None, if_empty: Any = REFUSE, storable: bool = False
+) -> Any:
     """Return the decoded application/json body of at most `limit` bytes (the app's client_max_size by default).
 
     `if_empty` is what a request without a body, or with a blank one, reads as (an endpoint whose body is
-    optional); by default such a body is refused as not JSON.
+    optional); by default such a body is refused as not JSON. With `storable`, see loads_bounded.
     """
     empty_allowed = not isinstance(if_empty, _Refuse)
     if empty_allowed and not request.body_exists:
@@ -91,13 +99,15 @@ async def read_json(request: web.Request, *, limit: int | None = None, if_empty:
     raw = await read_body(request, limit=request.client_max_size if limit is None else limit)
     if empty_allowed and not raw.strip():
         return if_empty
-    return loads_bounded(raw)
+    return loads_bounded(raw, storable=storable)
 
 
-def loads_bounded(raw: bytes | str) -> Any:
+def loads_bounded(raw: bytes | str, *, storable: bool = False) -> Any:
     """Decode a JSON body: strict UTF-8, nesting at most MAX_DEPTH, integers of at most MAX_INT_DIGITS digits.
 
     NaN and Infinity are refused too: they are not JSON, and PostgreSQL's json type would refuse them later.
+    With `storable`, NUL and lone surrogates in its strings become U+FFFD (scrub_strings), so that a
+    database takes them.
     """
     if isinstance(raw, bytes | bytearray | memoryview):
         try:
@@ -117,6 +127,25 @@ def loads_bounded(raw: bytes | str) -> Any:
         raise JsonBodyError(f"the body is not valid JSON: {_reason(exc)}") from exc
     if _depth_over(value, MAX_DEPTH):
         raise JsonBodyError(f"the body nests deeper than {MAX_DEPTH} levels")
+    # The decoder refuses raw control characters in strings, and UTF-8 holds no surrogates: in a body
+    # without a \u escape (most bodies) there is nothing to scrub, and no walk of it to pay for.
+    if storable and ("\\u" in text or _UNSTORABLE.search(text)):
+        return scrub_strings(value)
+    return value
+
+
+# What no database takes in text: NUL (PostgreSQL) and lone UTF-16 surrogates (neither, as UTF-8).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def scrub_strings(value: Any) -> Any:
+    """Return `value` (parsed JSON) with NUL and lone surrogates in its strings replaced by U+FFFD."""
+    if isinstance(value, str):
+        return _UNSTORABLE.sub("\ufffd", value) if _UNSTORABLE.search(value) else value
+    if isinstance(value, dict):
+        return {scrub_strings(key): scrub_strings(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [scrub_strings(item) for item in value]
     return value
 
 

@@ -20,7 +20,7 @@ from botbuilder.core import Bot
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, DeliveryModes
 
-from bot.activity_json import activity_from_json, scrub_strings
+from bot.activity_json import activity_from_json
 from bot.adapter import ServiceUrlNotAllowedError, service_url_allowed
 from bot.contract import BUILT_IN_CHANNEL_IDS, CLIENT_DATA_KEY
 from bot.errors import BadRequestError, ForbiddenError, NotFoundError, ServiceError
@@ -78,7 +78,7 @@ class UnauthorizedError(ServiceError):
 
 
 def parse_activity(data: Any) -> Activity:
-    """Decoded JSON -> Activity, refusing what botbuilder would crash on (ActivityError, a 400)."""
+    """Decoded JSON (read_json with storable) -> Activity, refusing what botbuilder would crash on (ActivityError)."""
     if not isinstance(data, dict):
         raise ActivityError("body must be a JSON object (an activity)")
     if not isinstance(data.get("type"), str) or not data["type"]:
@@ -113,7 +113,7 @@ def parse_activity(data: Any) -> Activity:
         # Only the website's gateway says where a customer is (for the per-address limits).
         channel_data.pop(CLIENT_DATA_KEY, None)
     try:
-        return activity_from_json(scrub_strings(data))
+        return activity_from_json(data)
     except Exception as exc:  # msrest raises its own DeserializationError family
         raise ActivityError(f"not a Bot Framework activity: {exc}") from exc
 
@@ -142,7 +142,7 @@ async def handle_messages(request: web.Request) -> web.StreamResponse:
     settings = request.app[SETTINGS]
     if not settings.api_messages_enabled:
         raise EndpointOffError("the Bot Framework endpoint is off (set MicrosoftAppId, or API_MESSAGES=on)")
-    activity = parse_activity(await read_json(request, limit=MAX_ACTIVITY_BYTES))
+    activity = parse_activity(await read_json(request, limit=MAX_ACTIVITY_BYTES, storable=True))
     if activity.delivery_mode != DeliveryModes.expect_replies and not service_url_allowed(
         activity.service_url, settings.service_hosts
     ):

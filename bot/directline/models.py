@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.activity_json import activity_from_json, scrub_strings
+from bot.activity_json import activity_from_json
 from bot.contract import CLIENT_DATA_KEY, WEBSITE_CHANNEL_ID
 from bot.directline.errors import BadArgumentError, MalformedJsonError
-from bot.jsonbody import loads_bounded
+from bot.jsonbody import loads_bounded, scrub_strings
 
 JsonObject = dict[str, Any]
 
