@@ -6,7 +6,7 @@ statement costs several hand-offs between the event loop and the driver; here a 
 - SQLite file: one dedicated thread with its own connection runs every job in turn. The process queues
   its own writers instead of racing them in SQLite's busy handler, and no transaction ever waits on the
   event loop, so nothing here can deadlock with async sessions (other processes still queue in SQLite's
-  busy handler, as before).
+  busy handler, as before). Write jobs queued together share one transaction (store/sqlite_file.py).
 - PostgreSQL (or an in-memory SQLite): the async engine's `run_sync`, the same job code on a pooled
   connection, so concurrent turns run concurrently.
 
@@ -16,24 +16,19 @@ own thread (see there).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
-from queue import SimpleQueue
 from typing import Any, NamedTuple, TypeVar, cast
 
-from sqlalchemy import Engine, Executable, Select, event
-from sqlalchemy import create_engine as create_sync_engine
-from sqlalchemy.engine import URL, Connection
+from sqlalchemy import Executable, Select
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
-from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
-from store.db import SQLITE_BUSY_TIMEOUT_MS, opened_read_only, sqlite_busy, sqlite_connect
+from store.db import sqlite_busy, sqlite_connect
 from store.kept import KeptConnections, in_transaction
+from store.sqlite_file import HeldConnection, JobThread, lookup_connect
 
 T = TypeVar("T")
 Job = Callable[[Connection], T]
@@ -45,18 +40,18 @@ class Jobs:
 
     def __init__(self, engine: AsyncEngine, *, own_thread: bool = True, keep_connections: bool = False) -> None:
         self._engine = engine
-        self._writer: _Held | None = None  # the jobs thread's
-        self._reader: _Held | None = None  # the event loop thread's, for lookup
-        self._thread: _JobThread | None = None
+        self._writer: HeldConnection | None = None  # the jobs thread's
+        self._reader: HeldConnection | None = None  # the event loop thread's, for lookup
+        self._thread: JobThread | None = None
         url = engine.url
         # PostgreSQL reads committed data statement by statement even inside a transaction (READ COMMITTED),
         # so a read job there needs none, nor does a lone write statement (itself atomic): without one each
         # saves asyncpg a BEGIN and a ROLLBACK or COMMIT round trip.
         self._autocommit = url.get_backend_name() == "postgresql"
         if own_thread and url.get_backend_name() == "sqlite" and not _in_memory(url.database):
-            self._writer = _Held(url, sqlite_connect)
-            self._reader = _Held(url, _lookup_connect)
-            self._thread = _JobThread("sqlite-jobs")
+            self._writer = HeldConnection(url, sqlite_connect)
+            self._reader = HeldConnection(url, lookup_connect)
+            self._thread = JobThread("sqlite-jobs", self._writer)
         # PostgreSQL: the process's own jobs (the app's) keep their connections between jobs (store/kept.py).
         self._kept = KeptConnections(engine) if keep_connections and self._autocommit else None
 
@@ -86,7 +81,7 @@ class Jobs:
     async def write(self, job: Job[T]) -> T:
         """Run `job` in a write transaction (on SQLite it holds the write lock from the start)."""
         if self._thread is not None:
-            return await self._thread.call(partial(self._run, job, "IMMEDIATE"))
+            return await self._thread.write(job)
         if self._kept is not None:
             return await self._kept.run(job, autocommit=False)
         async with self._engine.connect() as conn:
@@ -102,7 +97,7 @@ class Jobs:
     async def read(self, job: Job[T]) -> T:
         """Run `job` for lookups only (on SQLite it does not take the write lock)."""
         if self._thread is not None:
-            return await self._thread.call(partial(self._run, job, "DEFERRED"))
+            return await self._thread.call(partial(self._run, job))
         if self._autocommit:
             return await self._autocommitted(job)
         async with self._engine.connect() as conn:
@@ -132,9 +127,9 @@ class Jobs:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             return await conn.run_sync(job)
 
-    def _run(self, job: Job[T], mode: str) -> T:
+    def _run(self, job: Job[T]) -> T:
         assert self._writer is not None  # in the jobs thread only
-        return self._writer.run(job, mode)
+        return self._writer.run(job, "DEFERRED")
 
     def _close(self) -> None:
         for held in (self._writer, self._reader):
@@ -150,110 +145,6 @@ class Jobs:
         await self._thread.call(self._close)
         self._thread.stop()
         self._thread = None
-
-
-class _Held:
-    """A SQLite file's sync engine with one connection kept open, running jobs one at a time on it."""
-
-    def __init__(self, url: URL, on_connect: Callable[[Any, ConnectionPoolEntry], None]) -> None:
-        self._engine: Engine = create_sync_engine(
-            url.set(drivername="sqlite+pysqlite"),
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
-            pool_size=1,
-            max_overflow=0,
-        )
-        # No "begin" listener: run begins each job's transaction itself.
-        event.listen(self._engine, "connect", on_connect)
-        self._conn: Connection | None = None
-
-    def run(self, job: Job[T], mode: str) -> T:
-        # The connection is kept: no pool check-out and reset per job. BEGIN and COMMIT go straight to the
-        # driver, as the job's own statements do (see fetch below); a statement run through SQLAlchemy joins
-        # that transaction, and SQLAlchemy then ends it.
-        if self._conn is None:
-            self._conn = self._engine.connect()
-        conn = self._conn
-        driver = _driver(conn)
-        try:
-            driver.execute(f"BEGIN {mode}")
-            result = job(conn)
-        except BaseException as exc:
-            if conn.in_transaction():
-                conn.rollback()
-            else:
-                driver.rollback()
-            if opened_read_only(exc):  # the next job opens the file afresh (see opened_read_only)
-                self._conn = None
-                conn.invalidate()
-            raise
-        if conn.in_transaction():
-            conn.commit()
-        else:
-            driver.commit()
-        return result
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-        self._engine.dispose()
-
-
-def _lookup_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-    # Not sqlite_connect: the writer's connections put the file in WAL mode; this one only reads.
-    dbapi_connection.isolation_level = None  # run begins and commits itself
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout = 0")  # busy: the jobs thread waits instead (Jobs.lookup)
-    cursor.execute("PRAGMA query_only = ON")  # whatever a job asks, this connection never writes
-    cursor.close()
-
-
-class _JobThread:
-    """One thread running calls in the order they come; each result goes back to its caller's event loop.
-
-    A hand-off costs about half of run_in_executor's (no executor work item, no second future chained
-    to the first), and a turn makes two or three.
-    """
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-        self._queue: SimpleQueue[tuple[asyncio.AbstractEventLoop, asyncio.Future[Any], Callable[[], Any]] | None]
-        self._queue = SimpleQueue()
-        self._thread: threading.Thread | None = None
-
-    def call(self, fn: Callable[[], T]) -> asyncio.Future[T]:
-        if self._thread is None:  # started on first use: building the app starts nothing
-            self._thread = threading.Thread(target=self._serve, name=self._name, daemon=True)
-            self._thread.start()
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
-        self._queue.put((loop, future, fn))
-        return future
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join()
-            self._thread = None
-
-    def _serve(self) -> None:
-        while (item := self._queue.get()) is not None:
-            loop, future, fn = item
-            try:
-                outcome: tuple[Any, BaseException | None] = (fn(), None)
-            except BaseException as exc:  # handed to the caller, whatever it is
-                outcome = (None, exc)
-            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting any more
-                loop.call_soon_threadsafe(_settle, future, *outcome)
-
-
-def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
-    if future.done():  # the caller was cancelled; the job ran all the same
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(result)
 
 
 def _in_memory(database: str | None) -> bool:
@@ -353,10 +244,6 @@ def _args(direct: _Direct, params: Mapping[str, Any]) -> list[Any]:
     for i, process in direct.binds:
         args[i] = process(args[i])
     return args
-
-
-def _driver(conn: Connection) -> Any:
-    return conn.connection.driver_connection
 
 
 def _cursor(conn: Connection) -> Any:
