@@ -79,19 +79,28 @@ _STAMPED = tuple(
 )  # fmt: skip
 
 
-def stamped_json(before: Mapping[str, Any], sent: Activity) -> dict[str, Any]:
+def stamped_json(before: Mapping[str, Any], sent: Activity, seen: dict[int, Any] | None = None) -> dict[str, Any]:
     """`to_json(sent)`, where `sent` is TurnContext's stamped copy of an activity whose JSON was `before`.
 
     The bot serialises its replies once for the conversation's row (an answer to a redelivery); the
-    expectReplies body then needs only the stamped fields again, not a second walk of every reply.
+    expectReplies body then needs only the stamped fields again, not a second walk of every reply. The
+    replies of one turn share their conversation, sender and recipient objects: with the same `seen` for
+    all of them, each of those is serialised once (the callers keep them alive meanwhile).
     """
     out = dict(before)
     for attr, key, kind in _STAMPED:
         value = getattr(sent, attr)
         if value is None:
             out.pop(key, None)
-        else:
+        elif type(value) is str:
+            out[key] = value
+        elif seen is None or not isinstance(value, Model):
             out[key] = _value(value, kind)
+        else:
+            found = seen.get(id(value))
+            if found is None:
+                found = seen[id(value)] = _value(value, kind)
+            out[key] = found
     return out
 
 
@@ -107,12 +116,13 @@ def _value(value: Any, kind: str) -> Any:
         return value.value
     if isinstance(value, datetime):
         return Serializer.serialize_iso(value)  # type: ignore[no-untyped-call]
+    # Strings are most items: taken as they are, whatever the inner type, without a call each.
     if isinstance(value, list | tuple):
         inner = kind[1:-1] if kind.startswith("[") else "object"
-        return [_value(item, inner) for item in value]
+        return [item if type(item) is str else _value(item, inner) for item in value]
     if isinstance(value, dict):
         inner = kind[1:-1] if kind.startswith("{") else "object"
-        return {key: _value(item, inner) for key, item in value.items()}
+        return {key: item if type(item) is str else _value(item, inner) for key, item in value.items()}
     if kind == "str" and not isinstance(value, str):
         return str(value)
     return value

@@ -152,8 +152,9 @@ class IntakeAdapter(CloudAdapter):  # type: ignore[misc]
     def _process_turn_results(self, context: TurnContext) -> InvokeResponse:
         if context.activity.delivery_mode == DeliveryModes.expect_replies:
             known = context.turn_state.get(SENT_JSON) or {}
+            seen: dict[int, Any] = {}
             activities = [
-                stamped_json(known[i], activity) if i in known else to_json(activity)
+                stamped_json(known[i], activity, seen) if i in known else to_json(activity)
                 for i, activity in enumerate(context.buffered_reply_activities)
             ]
             return InvokeResponse(status=HTTPStatus.OK, body={"activities": activities})

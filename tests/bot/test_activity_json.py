@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from botbuilder.core import TurnContext
@@ -136,6 +137,26 @@ def test_a_sent_copy_s_json_from_the_json_before_it_was_stamped(built: Activity,
     sent.type, sent.input_hint, sent.id = sent.type or "message", sent.input_hint or "acceptingInput", None
     assert stamped_json(before, sent) == to_json(sent) == sent.serialize()
     assert to_json(built) == before  # the reply itself is left as it was built
+
+
+def test_replies_of_one_turn_serialise_their_shared_reference_once() -> None:
+    built = [Reply(type=ActivityTypes.message, text=text) for text in ("one", "two")]
+    received = Activity(
+        type=ActivityTypes.message,
+        id="a-1",
+        channel_id="webchat",
+        service_url="http://localhost/",
+        conversation=ConversationAccount(id="c-1"),
+        from_property=ChannelAccount(id="user-1"),
+        recipient=ChannelAccount(id="bot"),
+    )
+    reference = TurnContext.get_conversation_reference(received)
+    sent = [TurnContext.apply_conversation_reference(copy.copy(b), reference) for b in built]
+    assert sent[0].conversation is sent[1].conversation  # what lets the JSON be shared
+    seen: dict[int, Any] = {}
+    bodies = [stamped_json(to_json(b), s, seen) for b, s in zip(built, sent, strict=True)]
+    assert bodies == [s.serialize() for s in sent]
+    assert bodies[0]["conversation"] is bodies[1]["conversation"]
 
 
 INCOMING = [
