@@ -97,7 +97,7 @@ class Jobs:
     async def read(self, job: Job[T]) -> T:
         """Run `job` for lookups only (on SQLite it does not take the write lock)."""
         if self._thread is not None:
-            return await self._thread.call(partial(self._run, job))
+            return await self._thread.call(partial(self._read_on_thread, job))
         if self._autocommit:
             return await self._autocommitted(job)
         async with self._engine.connect() as conn:
@@ -127,7 +127,7 @@ class Jobs:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             return await conn.run_sync(job)
 
-    def _run(self, job: Job[T]) -> T:
+    def _read_on_thread(self, job: Job[T]) -> T:
         assert self._writer is not None  # in the jobs thread only
         return self._writer.run(job, "DEFERRED")
 
