@@ -99,15 +99,16 @@ def opened_read_only(error: BaseException) -> bool:
     SQLite opens a file it may not write (wrong owner or mode, an immutable file) read-only and keeps it
     so: once the file is writable again, only a new connection can write.
     """
-    return any(
-        isinstance(link, sqlite3.Error) and (link.sqlite_errorcode & 0xFF) == sqlite3.SQLITE_READONLY
-        for link in causes(error)
-    )
+    return _sqlite_error(error, sqlite3.SQLITE_READONLY)
 
 
 def sqlite_busy(error: BaseException) -> bool:
     """Whether `error` is SQLite finding the file locked (SQLITE_BUSY or SQLITE_LOCKED) when it gave up waiting."""
-    codes = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return _sqlite_error(error, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def _sqlite_error(error: BaseException, *codes: int) -> bool:
+    # Whether `error` or one of its causes is a SQLite error of one of these primary result codes.
     return any(isinstance(link, sqlite3.Error) and (link.sqlite_errorcode & 0xFF) in codes for link in causes(error))
 
 
