@@ -3,7 +3,7 @@
 The live windows in their notice period or under way, with the K#s each names, come as one JSON column
 (`telling_json`) that the turn's read of its state row asks for in the same statement (store/botstate.py
 get_item_with): on PostgreSQL a statement of its own cost a round trip on every turn, for a table that is
-empty on most days. `notes_telling` is the same lookup on its own.
+empty on most days.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from sqlalchemy import (
     JSON,
     ColumnElement,
     ScalarSelect,
-    Select,
     Table,
     bindparam,
     func,
@@ -26,11 +25,9 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
-from sqlalchemy.engine import Connection
 
 from intake.maintenance import Rules
 from intake.wording_maintenance import MaintenanceNote
-from store.jobs import fetch
 from store.models import Account, MaintenanceAccount, MaintenanceWindow, WindowStatus
 
 MAX_WINDOWS = 50  # the windows a turn hears of at once, the soonest first
@@ -86,17 +83,6 @@ def telling_json(dialect: str) -> ScalarSelect[Any]:
 def telling_params(at: datetime, rules: Rules) -> dict[str, datetime]:
     """The bound parameters of telling_json at `at`."""
     return {"at": at, "until": at + rules.notice}
-
-
-@cache
-def _alone(dialect: str) -> Select[Any]:
-    return select(telling_json(dialect))
-
-
-def notes_telling(conn: Connection, *, at: datetime, rules: Rules) -> tuple[MaintenanceNote, ...]:
-    """The live windows at `at` in their notice period (`rules.notice`) or under way, the soonest first."""
-    [(found,)] = fetch(conn, _alone(conn.dialect.name), telling_params(at, rules))
-    return notes_of(found)
 
 
 def notes_of(found: str | Sequence[Sequence[Any]] | None) -> tuple[MaintenanceNote, ...]:

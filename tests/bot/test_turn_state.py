@@ -20,9 +20,9 @@ from store.db import create_engine, session_factory
 from store.errors import StorageConflictError
 from store.jobs import Jobs
 from store.maintenance import schedule_window
-from store.maintenance_notes import notes_telling
 from store.models import Account
 from store.transcripts import get_transcript
+from tests.store.helpers import maintenance_told
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 RULES = Rules()  # 14 days' notice
@@ -139,7 +139,7 @@ async def test_a_turns_read_brings_the_maintenance_to_tell_in_the_rows_own_state
         record = await load_record(jobs, "k", conversation_id="conv-1" if handoff else None)
         record.set(DIALOGUE, {"phase": "ask_problem"})
         await save_record(jobs, record, now=NOW)
-        alone = await jobs.read(partial(notes_telling, at=NOW, rules=RULES))
+        alone = await jobs.read(partial(maintenance_told, at=NOW, rules=RULES))
         if engine.dialect.name == "postgresql":  # SQLite's jobs run on a connection of their own thread
             event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
         conversation = "conv-1" if handoff else None

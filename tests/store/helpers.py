@@ -6,11 +6,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 
 from intake.domain import CaseStatus, Channel, Outcome, Severity
+from intake.maintenance import Rules
+from intake.wording_maintenance import MaintenanceNote
+from store.botstate import get_item_with
 from store.cases import CaseCreate, create_case
 from store.db import SessionMaker, create_engine
 from store.jobs import Jobs
+from store.maintenance_notes import notes_of, telling_json, telling_params
 from store.models import CasePublic
 
 T0 = datetime(2026, 11, 3, 14, 5, 30, 123456, tzinfo=UTC)
@@ -49,3 +54,9 @@ async def end_other_connections(url: str) -> None:
             )
     finally:
         await admin.dispose()
+
+
+def maintenance_told(conn: Connection, *, at: datetime, rules: Rules) -> tuple[MaintenanceNote, ...]:
+    """The planned maintenance a turn's read of its row tells of at `at` (a store job)."""
+    *_, found = get_item_with(conn, "no-such-row", telling_json(conn.dialect.name), telling_params(at, rules))
+    return notes_of(found)

@@ -12,8 +12,10 @@ from intake.wording_maintenance import MaintenanceNote
 from store import maintenance as store
 from store.db import SessionMaker
 from store.jobs import Jobs
-from store.maintenance_notes import notes_of, notes_telling
+from store.maintenance_notes import notes_of
 from store.models import Account
+
+from .helpers import maintenance_told
 
 NOW = datetime(2026, 2, 20, 15, 0, tzinfo=UTC)
 DESK = ZoneInfo("America/New_York")
@@ -38,7 +40,7 @@ async def _schedule(session_maker: SessionMaker, start: datetime, accounts: froz
 
 
 async def _told(jobs: Jobs, at: datetime) -> tuple[MaintenanceNote, ...]:
-    return await jobs.read(partial(notes_telling, at=at, rules=RULES))
+    return await jobs.read(partial(maintenance_told, at=at, rules=RULES))
 
 
 async def test_windows_in_their_notice_period_or_under_way_with_whom_they_affect(
